@@ -1,0 +1,83 @@
+// Loads the scribe WASM module in a browser, a worker or Node, and gives the
+// feature modules (notes, midi, metrics, sessions) safe memory helpers.
+// Works without a bundler: plain ES module, no globals.
+
+export class ScribeError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = 'ScribeError';
+    this.status = status;
+  }
+}
+
+/**
+ * Loads the engine. `wasmBinary` (ArrayBuffer/Uint8Array) is required under Node
+ * (Emscripten 3.1.6 cannot fetch file:// URLs); browsers may omit it.
+ */
+export async function loadScribe({ moduleUrl, wasmBinary } = {}) {
+  const url = moduleUrl ?? new URL('../scribe.mjs', import.meta.url).href;
+  const { default: createScribeModule } = await import(url);
+  const opts = {};
+  if (wasmBinary) opts.wasmBinary = wasmBinary;
+  const mod = await createScribeModule(opts);
+  return new Core(mod);
+}
+
+/** Thin owner of the module: allocation, copies in and out, error checking. */
+export class Core {
+  constructor(mod) {
+    this.mod = mod;
+    this.errPtr = mod._wasm_error_new();
+  }
+
+  // Views are re-created on every access: memory growth detaches old ones.
+  get u8() { return new Uint8Array(this.mod.HEAPU8.buffer); }
+  get f32() { return new Float32Array(this.mod.HEAPU8.buffer); }
+  get f64() { return new Float64Array(this.mod.HEAPU8.buffer); }
+  get i32() { return new Int32Array(this.mod.HEAPU8.buffer); }
+  get u32() { return new Uint32Array(this.mod.HEAPU8.buffer); }
+
+  malloc(bytes) {
+    const p = this.mod._malloc(Math.max(1, bytes));
+    if (!p) throw new ScribeError(2, `out of memory allocating ${bytes} bytes in the engine`);
+    return p;
+  }
+  free(p) { if (p) this.mod._free(p); }
+
+  /** Copies bytes (Uint8Array/ArrayBuffer) into a new engine buffer. */
+  copyIn(bytes) {
+    const src = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const p = this.malloc(src.length);
+    this.u8.set(src, p);
+    return p;
+  }
+  copyInF32(arr) {
+    const src = arr instanceof Float32Array ? arr : Float32Array.from(arr);
+    const p = this.malloc(src.length * 4);
+    this.f32.set(src, p >> 2);
+    return p;
+  }
+  copyOut(p, len) { return this.u8.slice(p, p + len); }
+  readCString(p) {
+    const u8 = this.u8;
+    let end = p;
+    while (u8[end]) end++;
+    return new TextDecoder().decode(u8.subarray(p, end));
+  }
+  writeCString(s) {
+    const b = new TextEncoder().encode(s);
+    const p = this.malloc(b.length + 1);
+    this.u8.set(b, p);
+    this.u8[p + b.length] = 0;
+    return p;
+  }
+
+  /** Throws a ScribeError with the engine's message when `status` is non-zero. */
+  check(status) {
+    if (status !== 0) {
+      const msg = this.readCString(this.mod._wasm_error_message(this.errPtr));
+      const name = this.readCString(this.mod._wasm_status_name(status));
+      throw new ScribeError(status, `${name}: ${msg}`);
+    }
+  }
+}
