@@ -1,6 +1,7 @@
 /* Weights file parser: every record is checked against the buffer before anything points into it. */
 #include "weights.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
