@@ -56,9 +56,12 @@ dist/native/libscribe.a: $(NATIVE_OBJ)
 dist/native/run_tests: $(TEST_SRC) tests/native/test.h dist/native/libscribe.a
 	gcc $(NATIVE_CFLAGS) -Itests/native $(TEST_SRC) dist/native/libscribe.a -lm -o $@
 
-dist/asan/run_tests: $(TEST_SRC) tests/native/test.h $(ASAN_OBJ)
+dist/asan/libscribe.a: $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	gcc $(ASAN_CFLAGS) -Itests/native $(TEST_SRC) $(ASAN_OBJ) -lm -o $@
+	rm -f $@ && ar rcs $@ $^
+
+dist/asan/run_tests: $(TEST_SRC) tests/native/test.h dist/asan/libscribe.a
+	gcc $(ASAN_CFLAGS) -Itests/native $(TEST_SRC) dist/asan/libscribe.a -lm -o $@
 
 wasm: dist/scribe.mjs
 
