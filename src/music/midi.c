@@ -46,6 +46,8 @@
 #define SC_MIDI_TICKS_PER_S 960.0
 #define SC_MIDI_MAX_SECONDS 1.0e6
 #define SC_MIDI_DRUM_CHANNEL 9
+/* Bend points attached to notes (each bend event counts once per sounding note of its channel). */
+#define SC_MIDI_MAX_BENDS (1 << 24)
 
 static const char *const gm_program_names[128] = {
     "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",
@@ -175,7 +177,7 @@ static uint16_t bend_value(float semitones) {
 static scribe_status write_track(bytebuf *out, const scribe_notes *list, wnote_key *ks, size_t nk, const char *name,
                                  int program, int default_channel, int reprogram_default, scribe_error *err) {
     /* Same pitch on one channel: merge equal onsets, cut overlaps. */
-    qsort(ks, nk, sizeof *ks, cmp_wnote_key);
+    if (nk > 1) qsort(ks, nk, sizeof *ks, cmp_wnote_key);
     for (size_t i = 0; i < nk; i++) {
         if (ks[i].w.dropped) continue;
         for (size_t j = i + 1; j < nk && ks[j].w.on < ks[i].w.off; j++) {
@@ -216,7 +218,7 @@ static scribe_status write_track(bytebuf *out, const scribe_notes *list, wnote_k
         }
     }
     if (bad) { free(evs); return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory writing MIDI events"); }
-    qsort(evs, ne, sizeof *evs, cmp_wevent);
+    if (ne > 1) qsort(evs, ne, sizeof *evs, cmp_wevent);
 
     bytebuf t = {0};
     size_t nl = strlen(name);
@@ -493,6 +495,9 @@ static scribe_status parse_track(midi_reader *rd, size_t start, size_t end, int 
             bend_tick[ch] = tick;
             for (size_t i = 0; i < rd->n_open; i++) {
                 if (rd->open[i].channel != ch) continue;
+                if (rd->n_bends >= SC_MIDI_MAX_BENDS)
+                    return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "track %d: more than %d pitch-bend points on sounding notes",
+                                   track, SC_MIDI_MAX_BENDS);
                 if (sc_grow((void **)&rd->bends, &rd->bends_cap, rd->n_bends + 1, sizeof *rd->bends, err))
                     return SCRIBE_ERR_OUT_OF_MEMORY;
                 rd->bends[rd->n_bends++] = (rbend){rd->open[i].note, now, semis};
@@ -642,7 +647,7 @@ scribe_status scribe_midi_read(const uint8_t *bytes, size_t len, scribe_notes *o
             memcpy(bfill, bstart, (rd.n_notes + 1) * sizeof *bfill);
             for (size_t i = 0; i < rd.n_bends; i++)
                 bsorted[bfill[rd.bends[i].note]++] = (scribe_bend){rd.bends[i].time, rd.bends[i].semitones};
-            qsort(rd.notes, rd.n_notes, sizeof *rd.notes, cmp_rnote);
+            if (rd.n_notes) qsort(rd.notes, rd.n_notes, sizeof *rd.notes, cmp_rnote);
             for (size_t i = 0; i < rd.n_notes && !st; i++) {
                 const rnote *r = &rd.notes[i];
                 if (r->off < 0) continue; /* dropped (zero length) */

@@ -246,3 +246,36 @@ TEST(midi_reader_rejects_malformed_input) {
     }
     scribe_notes_free(&b);
 }
+
+TEST(midi_reader_survives_mutated_files) {
+    scribe_notes a, b;
+    scribe_notes_init(&a);
+    scribe_notes_init(&b);
+    for (int i = 0; i < 60; i++) {
+        scribe_note n = {.onset_s = i * 0.1, .offset_s = i * 0.1 + 0.3, .pitch = 40 + i % 30, .velocity = 90,
+                         .program = (i % 4) * 10, .is_drum = i % 9 == 0};
+        scribe_bend bends[2] = {{n.onset_s, 0.5f}, {n.onset_s + 0.1, -0.5f}};
+        CHECK_OK(scribe_notes_push(&a, &n, bends, i % 2 ? 2 : 0, NULL));
+    }
+    uint8_t *mid; size_t len;
+    CHECK_OK(scribe_midi_write(&a, &mid, &len, NULL));
+    uint8_t *buf = malloc(len);
+    scribe_error err;
+    int ok = 0, bad = 0;
+    for (int trial = 0; trial < 3000; trial++) {
+        memcpy(buf, mid, len);
+        int flips = 1 + (int)(rnd() % 4);
+        for (int k = 0; k < flips; k++) buf[rnd() % len] = (uint8_t)rnd();
+        size_t n = trial % 3 == 0 ? rnd() % (len + 1) : len;
+        scribe_notes_clear(&b);
+        scribe_status s = scribe_midi_read(buf, n, &b, &err);
+        CHECK(s == SCRIBE_OK || s == SCRIBE_ERR_BAD_MIDI || s == SCRIBE_ERR_UNSUPPORTED);
+        if (s == SCRIBE_OK) ok++; else bad++;
+        for (size_t i = 0; i < b.count; i++) CHECK(b.notes[i].offset_s >= b.notes[i].onset_s);
+    }
+    CHECK(ok > 0 && bad > 0);
+    free(buf);
+    scribe_free(mid);
+    scribe_notes_free(&a);
+    scribe_notes_free(&b);
+}
