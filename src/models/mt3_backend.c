@@ -46,7 +46,7 @@ scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_
     if (m->mel_bins != c[SC_T5_CFG_INPUT_FEATURES]) {
         free(m);
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 mel bins %d differ from the input features %d",
-                       m->mel_bins, c[SC_T5_CFG_INPUT_FEATURES]);
+                       c[SC_T5_CFG_MEL_BINS], c[SC_T5_CFG_INPUT_FEATURES]);
     }
     st = sc_t5_model_init(&m->t5, w, err);
     if (st) { free(m); return st; }
