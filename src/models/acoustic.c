@@ -33,7 +33,7 @@ static scribe_status load_conv(const sc_weights *w, const char *prefix, int kh, 
     char name[80];
     uint32_t ws[4] = {(uint32_t)kh, (uint32_t)kw, (uint32_t)cin, (uint32_t)cout};
     uint32_t bs[1] = {(uint32_t)cout};
-    float *wp, *bp;
+    float *wp = NULL, *bp = NULL;
     snprintf(name, sizeof name, "%s.weight", prefix);
     scribe_status s = get_f32(w, name, 4, ws, &wp, pool, err);
     if (s) return s;

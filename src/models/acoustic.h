@@ -91,4 +91,11 @@ void sc_acoustic_work_free(sc_acoustic_work *wk);
 void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const float *audio, float *contours,
                          float *notes, float *onsets);
 
+/* Whole-signal posteriorgrams through the session's windowing (tests, benchmarks). The three
+ * arrays ([n_frames][264], [n_frames][88] x2) are malloc'd; free them with free(). FLOPs counted
+ * in the CQT and in the convolutions are returned when the pointers are non-NULL. */
+scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float *x, size_t n, float **contours,
+                                         float **notes, float **onsets, int *n_frames, double *flops_cqt,
+                                         double *flops_conv, scribe_error *err);
+
 #endif
