@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../dsp/cqt.h"
 #include "../kernels/kernels.h"
@@ -213,9 +214,16 @@ static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0
     return 2.0 * T * Wout * (double)l->kh * K * l->cout;
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const float *audio, float *contours,
                          float *notes, float *onsets) {
     const int T = m->frames, F = m->contour_bins, N = m->note_bins, NB = m->cqt_bins, H = m->harmonics;
+    const double t0 = now_s();
     sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, NB, m->hop, m->cqt_kernels, m->cqt_lowpass, m->cqt_scale};
     wk->flops_cqt += sc_cqt_run(&cqt, audio, m->window, wk->sig, wk->sig2, wk->cqt_out, wk->spec);
 
@@ -252,6 +260,7 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
             }
     }
 
+    const double t1 = now_s();
     act c1 = {wk->c1, T, F, 8};
     act cmap = {wk->col, T, F, 1};
     act nmap = {wk->col + act_floats(T, F, 1) + 16, T, N, 1};
@@ -271,6 +280,9 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
     act omap = {nmap.d + act_floats(T, N, 1) + 16, T, N, 1};
     fl += conv_same(&m->onset2, &o1, &omap, 0, ACT_SIGMOID);
     wk->flops_conv += fl;
+    const double t2 = now_s();
+    wk->sec_cqt += t1 - t0;
+    wk->sec_conv += t2 - t1;
 
     for (int t = 0; t < T; t++) {
         memcpy(contours + (size_t)t * F, act_at(&cmap, t, 0), (size_t)F * sizeof(float));

@@ -77,7 +77,7 @@ typedef struct sc_acoustic_work {
     float *col;       /* im2col scratch */
     size_t col_cap;   /* floats */
     double flops_cqt, flops_conv; /* counted FLOPs (for benchmarks) */
-    double sec_cqt, sec_conv;     /* unused unless timed by the caller */
+    double sec_cqt, sec_conv;     /* wall time in the CQT (with log/normalisation) and the CNN */
 } sc_acoustic_work;
 
 scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, scribe_error *err);
@@ -92,10 +92,11 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
                          float *notes, float *onsets);
 
 /* Whole-signal posteriorgrams through the session's windowing (tests, benchmarks). The three
- * arrays ([n_frames][264], [n_frames][88] x2) are malloc'd; free them with free(). FLOPs counted
- * in the CQT and in the convolutions are returned when the pointers are non-NULL. */
+ * arrays ([n_frames][264], [n_frames][88] x2) are malloc'd; free them with free(). When `stats`
+ * is non-NULL it receives {FLOPs in the CQT, FLOPs in the convolutions, seconds in the CQT front
+ * end, seconds in the CNN}. */
 scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float *x, size_t n, float **contours,
-                                         float **notes, float **onsets, int *n_frames, double *flops_cqt,
-                                         double *flops_conv, scribe_error *err);
+                                         float **notes, float **onsets, int *n_frames, double *stats,
+                                         scribe_error *err);
 
 #endif

@@ -196,8 +196,8 @@ const sc_backend sc_backend_acoustic = {
 /* ---------------------------------------------------------------- tests and benchmarks */
 
 scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float *x, size_t n, float **contours,
-                                         float **notes, float **onsets, int *n_frames, double *flops_cqt,
-                                         double *flops_conv, scribe_error *err) {
+                                         float **notes, float **onsets, int *n_frames, double *stats,
+                                         scribe_error *err) {
     if (!model || model->backend != &sc_backend_acoustic)
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_acoustic_posteriorgrams: not an acoustic model");
     scribe_session_params p = scribe_session_default_params();
@@ -212,8 +212,12 @@ scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float 
         *notes = s->all_n;
         *onsets = s->all_o;
         *n_frames = (int)s->n_frames;
-        if (flops_cqt) *flops_cqt = s->wk.flops_cqt;
-        if (flops_conv) *flops_conv = s->wk.flops_conv;
+        if (stats) {
+            stats[0] = s->wk.flops_cqt;
+            stats[1] = s->wk.flops_conv;
+            stats[2] = s->wk.sec_cqt;
+            stats[3] = s->wk.sec_conv;
+        }
         s->all_c = s->all_n = s->all_o = NULL;
     }
     session_free(s);

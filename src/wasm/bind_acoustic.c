@@ -7,10 +7,10 @@
 #include "../music/acoustic_notes.h"
 
 /* out[0..2] receive malloc'd contours [n][264], notes [n][88], onsets [n][88] (free with wasm_free);
- * flops[0..1]: FLOPs counted in the CQT and in the convolutions. */
+ * stats[0..3]: FLOPs in the CQT and the convolutions, seconds in each. */
 EMSCRIPTEN_KEEPALIVE int wasm_acoustic_posteriorgrams(const scribe_model *m, const float *x, size_t n, float **out,
-                                                      int *n_frames, double *flops, scribe_error *err) {
-    return sc_acoustic_posteriorgrams(m, x, n, &out[0], &out[1], &out[2], n_frames, &flops[0], &flops[1], err);
+                                                      int *n_frames, double *stats, scribe_error *err) {
+    return sc_acoustic_posteriorgrams(m, x, n, &out[0], &out[1], &out[2], n_frames, stats, err);
 }
 
 EMSCRIPTEN_KEEPALIVE int wasm_acoustic_resample(const float *x, size_t n, uint32_t in_rate, uint32_t out_rate,

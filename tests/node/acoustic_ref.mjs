@@ -146,7 +146,7 @@ export function engineResample(core, x, inRate, outRate) {
 export function enginePosteriorgrams(core, model, x) {
   const m = core.mod;
   const inp = core.copyInF32(x);
-  const outs = core.malloc(12), nf = core.malloc(4), fl = core.malloc(16);
+  const outs = core.malloc(12), nf = core.malloc(4), fl = core.malloc(32);
   try {
     core.check(m._wasm_acoustic_posteriorgrams(model.ptr, inp, x.length, outs, nf, fl, core.errPtr));
     const n = core.i32[nf >> 2];
@@ -158,6 +158,8 @@ export function enginePosteriorgrams(core, model, x) {
       onsets: core.f32.slice(po >> 2, (po >> 2) + n * 88),
       flopsCqt: core.f64[fl >> 3],
       flopsConv: core.f64[(fl >> 3) + 1],
+      secCqt: core.f64[(fl >> 3) + 2],
+      secConv: core.f64[(fl >> 3) + 3],
     };
     for (const p of [pc, pn, po]) m._wasm_free(p);
     return res;
