@@ -97,7 +97,10 @@ test-e2e: all
 serve: deps all
 	$(NODE) tools/serve.mjs --root dist --port $(PORT)
 
-bench: wasm native
+dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
+	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
+
+bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
 
 clean:
