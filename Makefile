@@ -150,3 +150,13 @@ test-fuzz: fuzz-build
 test-valgrind: dist/native/run_tests
 	SCRIBE_DATA=../shared/data/dev valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=1 dist/native/run_tests
+
+# Basic Pitch weights from the pinned npm package (reproducible; tests/node/acoustic_convert.test.mjs
+# checks the committed file equals a fresh conversion).
+BASIC_PITCH_MODEL := node_modules/@spotify/basic-pitch/model
+weights/basic-pitch.scrb: tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL)/model.json $(BASIC_PITCH_MODEL)/group1-shard1of1.bin
+	$(NODE) tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL) $@
+
+# The npm package on tfjs-wasm (SIMD) against our WASM build, same 60 s clip, audio to notes.
+bench-acoustic: wasm
+	$(NODE) tests/bench/acoustic.mjs
