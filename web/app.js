@@ -85,7 +85,13 @@ function scheduleLegend() {
   requestAnimationFrame(() => {
     legendPending = false;
     const ul = $('legend');
-    ul.replaceChildren(...roll.legend().map((it) => {
+    const items = roll.legend();
+    // Models without instrument output (program 0 throughout) get one neutral entry.
+    const kind = state.modelInfo.get(state.notesModel)?.kind;
+    if (kind === 'acoustic' && items.length === 1 && items[0].key === 'family:0') {
+      items[0] = { ...items[0], name: 'All notes — this model does not tell instruments apart' };
+    }
+    ul.replaceChildren(...items.map((it) => {
       const li = document.createElement('li');
       const sw = document.createElement('span');
       sw.className = 'swatch';
@@ -142,7 +148,6 @@ worker.onmessage = (e) => {
     case 'fatal': setStatus(`error: the engine could not load: ${m.message}`); break;
     case 'model':
       state.modelInfo.set(m.id, m);
-      $('engine-info').textContent = `Model: ${m.description ?? m.kind}.`;
       describeModel();
       break;
     case 'need': onNeed(m); break;
@@ -204,6 +209,7 @@ async function transcribeFile(file) {
   resetNotes();
   const t0 = performance.now();
   state.source = file.name;
+  state.notesModel = settings.modelId;
   $('source-name').textContent = file.name;
   $('source-name').title = file.name;
   setStatus('decoding');
@@ -341,6 +347,7 @@ async function startRecording() {
     return;
   }
   resetNotes();
+  state.notesModel = settings.modelId;
   state.source = `recording ${new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', 'h')}`;
   $('source-name').textContent = state.source;
   setOriginal(null);
