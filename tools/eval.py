@@ -69,9 +69,9 @@ def heldout_clips(data, n, seconds, out_dir):
     return clips
 
 
-def transcribe_engine(model, wav, out_csv):
+def transcribe_engine(model, wav, out_csv, scribe):
     env = dict(os.environ, NODE_PATH="/usr/share/nodejs")
-    r = subprocess.run(["node", os.path.join(ROOT, "bin", "scribe"), "transcribe", wav, "--model", model,
+    r = subprocess.run(["node", scribe, "transcribe", wav, "--model", model,
                         "--csv", out_csv], capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise RuntimeError(f"bin/scribe transcribe {wav}: {r.stderr.strip()[:400]}")
@@ -120,6 +120,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, ".data", "dataset"))
     ap.add_argument("--heldout", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--scribe", default=os.path.join(ROOT, "bin", "scribe"), help="the CLI script to run")
     ap.add_argument("--python-model", help="PyTorch checkpoint instead of the C engine")
     a = ap.parse_args()
     clips = []
@@ -134,7 +135,7 @@ def main():
         clips += heldout_clips(a.data, a.heldout, a.seconds, os.path.join(tmp, "heldout"))
     else:
         print(f"(no held-out set at {a.data}; run `make data`)")
-    run = PyModel(a.python_model) if a.python_model else (lambda w, o: transcribe_engine(a.model, w, o))
+    run = PyModel(a.python_model) if a.python_model else (lambda w, o: transcribe_engine(a.model, w, o, a.scribe))
     print(f"model: {a.python_model or a.model}")
     print(f"{'group':8s} {'clip':42s} " + " ".join(f"{k:>15s}" for k in KEYS) + "  notes(ref/est)  sec")
     groups = {}
