@@ -79,10 +79,11 @@ def transcribe_engine(model, wav, out_csv, scribe):
 
 
 class PyModel:
-    def __init__(self, ckpt):
+    def __init__(self, ckpt, max_tokens=512):
+        self.max_tokens = max_tokens
         import torch
         sys.path.insert(0, HERE)
-        from train.export import load
+        from export import load
         from model import TrainModel
         cfg, sd, _ = load(ckpt)
         cfg["dropout"] = 0.0
@@ -105,7 +106,7 @@ class PyModel:
         segs = self.torch.from_numpy(audio.reshape(nseg, md.SEG_SAMPLES))
         dec = md.Decoder()
         for i in range(0, nseg, 16):
-            toks = self.m.greedy(self.logmel(segs[i:i + 16]), max_tokens=1024)
+            toks = self.m.greedy(self.logmel(segs[i:i + 16]), max_tokens=self.max_tokens)
             for k, tk in enumerate(toks):
                 dec.segment(tk, (i + k) * md.SEG_SAMPLES / md.SR)
         est = dec.finish()
@@ -157,7 +158,8 @@ def main():
     print()
     for g, ms in groups.items():
         print(f"{g:8s} {'mean of ' + str(len(ms)) + ' clips':42s} "
-              + " ".join(f"{np.mean([m[k] for m in ms]):15.3f}" for k in KEYS))
+              + " ".join(f"{np.nanmean([m[k] for m in ms]):15.3f}" if any(m[k] == m[k] for m in ms) else f"{'-':>15s}"
+                     for k in KEYS))
 
 
 if __name__ == "__main__":

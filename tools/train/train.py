@@ -166,7 +166,7 @@ def evaluate(model, logmel, val_segs, clips, max_tokens):
         ref["off"] = np.minimum(ref["off"], t1)
         scores.append(metrics.all_metrics(ref, est))
     for k in scores[0] if scores else []:
-        res[k] = float(np.mean([s[k] for s in scores]))
+        res[k] = float(np.nanmean([s[k] for s in scores])) if any(s[k] == s[k] for s in scores) else 0.0
     model.train()
     return res
 
@@ -286,6 +286,7 @@ def main():
         audio, dec_in, tgt, frames, aux_t = sampler.batch(a.batch)
         with torch.no_grad():
             feats = logmel(audio)
+        model.set_capture(a.guided > 0)
         logits, aux, probs = model(feats, dec_in)
         mask = tgt != md.PAD
         tok_loss = F.cross_entropy(logits[mask], tgt[mask])
