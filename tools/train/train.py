@@ -186,6 +186,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--aux", type=float, default=1.0, help="weight of the frame-wise encoder loss (0: off)")
     ap.add_argument("--guided", type=float, default=0.0, help="weight of the guided cross-attention loss")
+    ap.add_argument("--time-init", action="store_true",
+                    help="initialise shift-token embeddings with the sinusoid of their frame (encoder positions)")
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
@@ -210,6 +212,13 @@ def main():
     model = TrainModel(cfg, aux=a.aux > 0, capture=a.guided > 0)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seen, hours, best = 0, 0, 0.0, -1.0
+    if a.time_init and not state:
+        with torch.no_grad():
+            pos = model.mt3.pos
+            fr = (torch.arange(md.MAX_SHIFT + 1).float() * md.SR / md.HOP / md.STEPS_PER_SECOND).round().long()
+            fr = fr.clamp(max=pos.shape[0] - 1)
+            e = model.mt3.embed.weight
+            e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = math.sqrt(2.0) * pos[fr] + 0.3 * e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1]
     if state:
         model.load_state_dict(state["model"], strict=False)
         try:
