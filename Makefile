@@ -169,11 +169,12 @@ bench-acoustic: wasm
 data:
 	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 --jobs 2
 
-# Resumes (or starts) the main training run for TRAIN_MIN minutes.
+# Resumes (or starts) the best training run so far for TRAIN_MIN minutes (tools/train/README.md).
 TRAIN_MIN ?= 60
+TRAIN_RUN ?= .data/runs/cmp-guided
 train:
-	nice -n 10 $(PY) tools/train/train.py --run .data/runs/main --d 128 --heads 4 --head-dim 32 --mlp 512 \
-	  --layers 3 --batch 8 --warmup 50 --aux 1.0 --minutes $(TRAIN_MIN)
+	nice -n 10 $(PY) tools/train/train.py --run $(TRAIN_RUN) --d 128 --heads 4 --head-dim 32 --mlp 512 \
+	  --layers 3 --batch 8 --warmup 30 --lr 1.5e-3 --aux 1.0 --guided 1.0 --minutes $(TRAIN_MIN)
 
 # Transcribes the dev clips and the held-out set with the engine (bin/scribe) and prints mir_eval metrics.
 eval: wasm

@@ -265,9 +265,11 @@ def main():
     def do_eval():
         nonlocal best
         r = evaluate(model, logmel, val_segs, clips, max_tokens=a.eval_tokens)
-        n = max(1, acc["n"])
-        row = dict(step=step, segments=seen, hours=round(hours, 4), loss=acc["loss"] / n, tok_loss=acc["tok"] / n,
-                   aux_loss=acc["aux"] / n, guided_loss=acc["gl"] / n, **r)
+        n = acc["n"]
+        row = dict(step=step, segments=seen, hours=round(hours, 4), **r)
+        if n:  # training losses averaged since the previous evaluation
+            row.update(loss=acc["loss"] / n, tok_loss=acc["tok"] / n, aux_loss=acc["aux"] / n,
+                       guided_loss=acc["gl"] / n)
         with open(curve, "a", newline="") as f:
             csv.writer(f).writerow([(f"{row[k]:.4f}" if isinstance(row.get(k), float) else row.get(k, ""))
                                     for k in fields])
