@@ -30,7 +30,7 @@ EMCC_LDFLAGS := -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createScribeModule \
   -sTOTAL_STACK=1048576 -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
 
-.PHONY: all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
+.PHONY: bench-memory all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
 
 all: native wasm web
 
@@ -163,3 +163,14 @@ weights/basic-pitch.scrb: tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL)/mod
 # The npm package on tfjs-wasm (SIMD) against our WASM build, same 60 s clip, audio to notes.
 bench-acoustic: wasm
 	$(NODE) tests/bench/acoustic.mjs
+
+# ---------------------------------------------------------------- native CLI twin, memory bound
+dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscribe.a
+	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
+
+# Peak memory and time of whole-file transcription (figures, not a test): native RSS and WASM heap
+# for 1, 10 and 60 minutes of a looped dev clip, acoustic model and a small random MT3 model.
+# BENCH_MINUTES="1 10 60" by default.
+BENCH_MINUTES ?= 1 10 60
+bench-memory: dist/native/scribe-native wasm
+	bash tests/bench/memory.sh $(BENCH_MINUTES)
