@@ -30,7 +30,7 @@ EMCC_LDFLAGS := -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createScribeModule \
   -sTOTAL_STACK=1048576 -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
 
-.PHONY: bench-memory all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
+.PHONY: bench-memory bench-stream all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
 
 all: native wasm web
 
@@ -174,3 +174,8 @@ dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscrib
 BENCH_MINUTES ?= 1 10 60
 bench-memory: dist/native/scribe-native wasm
 	bash tests/bench/memory.sh $(BENCH_MINUTES)
+
+# A long stream (BENCH_STREAM_MINUTES, default 30) in random blocks equals the whole input at once.
+BENCH_STREAM_MINUTES ?= 30
+bench-stream: dist/native/scribe-native
+	bash tests/bench/stream_equal.sh $(BENCH_STREAM_MINUTES)

@@ -8,11 +8,22 @@
 #include <string.h>
 #include "test.h"
 
+/* Shorter audio under ASan and valgrind (the figures for long inputs come from make bench-stream). */
 #if defined(__SANITIZE_ADDRESS__)
 #define SLOW_BUILD 1
 #else
 #define SLOW_BUILD 0
 #endif
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() RUNNING_ON_VALGRIND
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() 0
+#endif
+static int slow(void) { return SLOW_BUILD || UNDER_VALGRIND(); }
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -215,7 +226,7 @@ TEST(robust_every_wav_format_transcribes_end_to_end) {
     scribe_model *m = load_model(ACOUSTIC, &buf);
     size_t n;
     uint32_t rate;
-    float *x = dev_clip("guitarset-00_BN1-129-Eb_comp", SLOW_BUILD ? 3.0 : 6.0, &n, &rate);
+    float *x = dev_clip("guitarset-00_BN1-129-Eb_comp", slow() ? 3.0 : 6.0, &n, &rate);
     CHECK(m != NULL && x != NULL);
     if (!m || !x) { free(x); scribe_model_free(m); free(buf); return; }
     struct { int bits, is_float, channels; double min_f1; const char *what; } fm[] = {
@@ -258,7 +269,7 @@ TEST(robust_nonfinite_silence_and_clipping) {
     scribe_model *m = load_model(ACOUSTIC, &buf);
     size_t n;
     uint32_t rate;
-    float *x = dev_clip("vocadito-1", SLOW_BUILD ? 2.0 : 4.0, &n, &rate);
+    float *x = dev_clip("vocadito-1", slow() ? 2.0 : 4.0, &n, &rate);
     CHECK(m != NULL && x != NULL);
     if (!m || !x) { free(x); scribe_model_free(m); free(buf); return; }
     float *y = malloc(n * sizeof *y), *z = malloc(n * sizeof *z);
@@ -531,6 +542,6 @@ static void stream_equals_whole(const char *model_path, double seconds, int same
     free(buf);
 }
 
-TEST(robust_stream_random_blocks_equals_whole_acoustic) { stream_equals_whole(ACOUSTIC, SLOW_BUILD ? 40 : 150, 0); }
+TEST(robust_stream_random_blocks_equals_whole_acoustic) { stream_equals_whole(ACOUSTIC, slow() ? 25 : 150, 0); }
 
-TEST(robust_stream_random_blocks_equals_whole_mt3) { stream_equals_whole(MT3_TINY, SLOW_BUILD ? 20 : 60, 0); }
+TEST(robust_stream_random_blocks_equals_whole_mt3) { stream_equals_whole(MT3_TINY, slow() ? 20 : 60, 0); }
