@@ -8,7 +8,8 @@
  * The WAV is decoded once and fed to a session in blocks of --block frames (default 4096) at its
  * own rate; with --seconds N the clip is looped (never materialised) until N seconds were fed, so
  * a 60-minute input costs no more memory than the clip. Prints one `key: value` line per figure:
- * audio_seconds, notes, wall_seconds, realtime_factor, peak_rss_mb (getrusage ru_maxrss). */
+ * audio_seconds, notes, wall_seconds, finish_seconds (the scribe_session_finish call alone),
+ * realtime_factor, peak_rss_mb (getrusage ru_maxrss). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +109,9 @@ int main(int argc, char **argv) {
         done += k;
         pos = (pos + k) % src_frames;
     }
+    double t_fin = now_s();
     if (scribe_session_finish(s, &err)) return fail("finish", &err);
+    t_fin = now_s() - t_fin;
     if (scribe_session_take_notes(s, &notes, &err)) return fail("take_notes", &err);
     double wall = now_s() - t0;
 
@@ -124,8 +127,8 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double secs = (double)total / audio.sample_rate;
     printf("model: %s\n", scribe_model_describe(model));
-    printf("audio_seconds: %.1f\nnotes: %zu\nwall_seconds: %.2f\nrealtime_factor: %.1f\npeak_rss_mb: %.1f\n", secs,
-           notes.count, wall, secs / wall, ru.ru_maxrss / 1024.0);
+    printf("audio_seconds: %.1f\nnotes: %zu\nwall_seconds: %.2f\nfinish_seconds: %.2f\nrealtime_factor: %.1f\n"
+           "peak_rss_mb: %.1f\n", secs, notes.count, wall, t_fin, secs / wall, ru.ru_maxrss / 1024.0);
     free(whole);
     scribe_notes_free(&notes);
     scribe_session_free(s);
