@@ -17,6 +17,7 @@
  *   - a data chunk with zero frames decodes to an empty (0-frame) audio.
  * Downmix: mean of the channels. Compressed formats (ADPCM, A-law...) give SCRIBE_ERR_UNSUPPORTED,
  * RIFX/RF64 too; everything malformed gives SCRIBE_ERR_BAD_AUDIO with a message. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,9 @@ static float read_sample(const uint8_t *p, const wav_fmt *f) {
             uint64_t u = (uint64_t)rd_u32(p) | (uint64_t)rd_u32(p + 4) << 32;
             memcpy(&v, &u, 8);
         }
-        return isfinite(v) ? (float)v : 0.0f;
+        /* finite doubles beyond the float range are clamped (a plain cast would give +-Inf) */
+        if (!isfinite(v)) return 0.0f;
+        return v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : (float)v;
     }
     switch (f->container_bytes) {
     case 1: return ((int)p[0] - 128) * (1.0f / 128.0f);
@@ -166,15 +169,16 @@ scribe_status scribe_wav_decode(const uint8_t *bytes, size_t len, scribe_audio *
     float *s = sc_malloc_array(frames ? frames : 1, sizeof(float));
     if (!s) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu audio frames", frames);
     const uint8_t *d = bytes + data_off;
-    const float inv = 1.0f / (float)fmt.channels;
+    const double inv = 1.0 / (double)fmt.channels;
     for (size_t i = 0; i < frames; i++) {
         const uint8_t *fp = d + i * fmt.block_align;
         if (fmt.channels == 1) {
             s[i] = read_sample(fp, &fmt);
         } else {
-            float acc = 0.0f;
+            /* double: a sum of large float samples must not overflow; the mean then fits a float */
+            double acc = 0.0;
             for (uint32_t c = 0; c < fmt.channels; c++) acc += read_sample(fp + c * fmt.container_bytes, &fmt);
-            s[i] = acc * inv;
+            s[i] = (float)(acc * inv);
         }
     }
     out->samples = s;
