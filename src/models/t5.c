@@ -12,6 +12,8 @@
 #include <wasm_simd128.h>
 #endif
 
+static void transpose_keys(const float *K, int n, int H, int Dh, float *Kt, int ld);
+
 #define PANEL 64   /* columns dequantised at a time for large M */
 #define SKINNY 16  /* rows up to which the strip kernel is used */
 
@@ -506,7 +508,8 @@ void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
     /* cross-attention keys and values of every decoder layer */
     for (int l = 0; l < c->dec_layers; l++) {
         size_t off = ((size_t)l * s->slots + slot) * T * HD;
-        sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->xk + off, HD, 0, s->panel);
+        sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->ek, HD, 0, s->panel);
+        transpose_keys(s->ek, T, c->heads, c->head_dim, s->xk + off, T);
         sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->xv + off, HD, 0, s->panel);
     }
 }
@@ -523,17 +526,83 @@ static void embed_row(const sc_t5_dense *e, int tok, float *out) {
     }
 }
 
-/* One attention for one query row over `n` keys/values rows (stride HD); output into att. */
-static void attend(const float *q, const float *K, const float *V, int n, int H, int Dh, float *score, float *att) {
+/* scores[0..n) = q . Kt[:, j]: keys stored transposed (Dh rows of `ld` floats), vectorised across keys. */
+static void attn_scores(const float *q, const float *Kt, int ld, int n, int Dh, float *score) {
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 16 <= n; j += 16) {
+        v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        const float *k = Kt + j;
+        for (int d = 0; d < Dh; d++, k += ld) {
+            v128_t x = wasm_v128_load32_splat(q + d);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(k)));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(k + 4)));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(k + 8)));
+            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(k + 12)));
+        }
+        wasm_v128_store(score + j, s0);
+        wasm_v128_store(score + j + 4, s1);
+        wasm_v128_store(score + j + 8, s2);
+        wasm_v128_store(score + j + 12, s3);
+    }
+#endif
+    for (; j < n; j++) {
+        float a = 0;
+        for (int d = 0; d < Dh; d++) a += q[d] * Kt[(size_t)d * ld + j];
+        score[j] = a;
+    }
+}
+
+/* out[0..Dh) = sum_j p[j] V[j][0..Dh) (V rows `ldv` apart). */
+static void attn_values(const float *p, const float *V, int ldv, int n, int Dh, float *out) {
+    int d = 0;
+#ifdef __wasm_simd128__
+    for (; d + 32 <= Dh; d += 32) {
+        v128_t o0 = wasm_f32x4_splat(0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+        const float *v = V + d;
+        for (int j = 0; j < n; j++, v += ldv) {
+            v128_t x = wasm_v128_load32_splat(p + j);
+            o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(x, wasm_v128_load(v)));
+            o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(x, wasm_v128_load(v + 4)));
+            o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(x, wasm_v128_load(v + 8)));
+            o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(x, wasm_v128_load(v + 12)));
+            o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(x, wasm_v128_load(v + 16)));
+            o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(x, wasm_v128_load(v + 20)));
+            o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(x, wasm_v128_load(v + 24)));
+            o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(x, wasm_v128_load(v + 28)));
+        }
+        wasm_v128_store(out + d, o0);
+        wasm_v128_store(out + d + 4, o1);
+        wasm_v128_store(out + d + 8, o2);
+        wasm_v128_store(out + d + 12, o3);
+        wasm_v128_store(out + d + 16, o4);
+        wasm_v128_store(out + d + 20, o5);
+        wasm_v128_store(out + d + 24, o6);
+        wasm_v128_store(out + d + 28, o7);
+    }
+#endif
+    if (d < Dh) {
+        memset(out + d, 0, (size_t)(Dh - d) * sizeof *out);
+        for (int j = 0; j < n; j++) axpy(out + d, p[j], V + (size_t)j * ldv + d, Dh - d);
+    }
+}
+
+/* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]). */
+static void attend(const float *q, const float *Kt, int ldk, const float *V, int n, int H, int Dh, float *score,
+                   float *att) {
     const int HD = H * Dh;
     for (int hh = 0; hh < H; hh++) {
-        const float *qh = q + hh * Dh;
-        for (int j = 0; j < n; j++) score[j] = dot(qh, K + (size_t)j * HD + hh * Dh, Dh);
+        attn_scores(q + hh * Dh, Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
         softmax(score, n);
-        float *o = att + hh * Dh;
-        memset(o, 0, (size_t)Dh * sizeof *o);
-        for (int j = 0; j < n; j++) axpy(o, score[j], V + (size_t)j * HD + hh * Dh, Dh);
+        attn_values(score, V + hh * Dh, HD, n, Dh, att + hh * Dh);
     }
+}
+
+/* [n][H*Dh] rows -> [H][Dh][ld] columns 0..n */
+static void transpose_keys(const float *K, int n, int H, int Dh, float *Kt, int ld) {
+    const int HD = H * Dh;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < HD; c++) Kt[(size_t)c * ld + j] = K[(size_t)j * HD + c];
 }
 
 void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t *tokens, int *lengths,
@@ -567,9 +636,11 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             for (int r = 0; r < n_act; r++) {
                 size_t base = ((size_t)l * s->slots + s->active[r]) * s->max_tokens * HD;
                 float *Kc = s->ck + base, *Vc = s->cv + base;
-                memcpy(Kc + (size_t)step * HD, s->dk + (size_t)r * HD, (size_t)HD * sizeof(float));
+                const float *kr = s->dk + (size_t)r * HD;
+                for (int c2 = 0; c2 < HD; c2++) Kc[(size_t)c2 * s->max_tokens + step] = kr[c2];
                 memcpy(Vc + (size_t)step * HD, s->dv + (size_t)r * HD, (size_t)HD * sizeof(float));
-                attend(s->dq + (size_t)r * HD, Kc, Vc, step + 1, H, Dh, s->dscore, s->datt + (size_t)r * HD);
+                attend(s->dq + (size_t)r * HD, Kc, s->max_tokens, Vc, step + 1, H, Dh, s->dscore,
+                       s->datt + (size_t)r * HD);
             }
             sc_t5_dense_apply(&L->self.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* cross-attention */
@@ -577,7 +648,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             sc_t5_dense_apply(&L->cross.q, n_act, s->dh, D, s->dq, HD, 0, s->panel);
             for (int r = 0; r < n_act; r++) {
                 size_t off = ((size_t)l * s->slots + s->active[r]) * T * HD;
-                attend(s->dq + (size_t)r * HD, s->xk + off, s->xv + off, T, H, Dh, s->dscore,
+                attend(s->dq + (size_t)r * HD, s->xk + off, T, s->xv + off, T, H, Dh, s->dscore,
                        s->datt + (size_t)r * HD);
             }
             sc_t5_dense_apply(&L->cross.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
