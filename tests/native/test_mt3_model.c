@@ -62,10 +62,10 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     cfg[SC_T5_CFG_ENC_LAYERS] = NL; cfg[SC_T5_CFG_DEC_LAYERS] = NL; cfg[SC_T5_CFG_VOCAB] = V;
     cfg[SC_T5_CFG_INPUT_FEATURES] = F; cfg[SC_T5_CFG_SEGMENT_FRAMES] = 256; cfg[SC_T5_CFG_MAX_DECODE] = 1024;
     cfg[SC_T5_CFG_STEPS_PER_SECOND] = 100; cfg[SC_T5_CFG_MAX_SHIFT_STEPS] = 1000; cfg[SC_T5_CFG_VELOCITY_BINS] = 1;
-    cfg[SC_T5_CFG_USE_TIES] = 1; cfg[SC_T5_CFG_USE_PROGRAMS] = 1; cfg[SC_T5_CFG_USE_DRUMS] = 1;
+    cfg[SC_T5_CFG_USE_TIES] = 0; /* random output rarely closes a tie section */ cfg[SC_T5_CFG_USE_PROGRAMS] = 1; cfg[SC_T5_CFG_USE_DRUMS] = 1;
     cfg[SC_T5_CFG_SAMPLE_RATE] = 16000; cfg[SC_T5_CFG_FFT_SIZE] = 2048; cfg[SC_T5_CFG_HOP] = 128;
     cfg[SC_T5_CFG_MEL_BINS] = F;
-    float fmin = 20.0f, fmax = 8000.0f;
+    float fmin = 20.0f, fmax = 7600.0f;
     memcpy(&cfg[SC_T5_CFG_FMIN], &fmin, 4);
     memcpy(&cfg[SC_T5_CFG_FMAX], &fmax, 4);
     memcpy(b + 24, cfg, sizeof cfg);
@@ -84,6 +84,14 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
         memcpy(r + 112, &nb, 8);
         float *t = (float *)(b + o);
         for (uint64_t k = 0; k < numel; k++) t[k] = ndims[i] == 1 ? 1.0f : rnd(&s);
+        if (!strcmp(names[i], "dec.logits")) {
+            /* keep only shifts 1..200, pitches 40..80, velocity 1, tie, program 0: random but note-rich output */
+            for (uint64_t k = 0; k < numel; k++) {
+                int id = (int)(k % V);
+                int keep = (id >= 4 && id <= 203) || (id >= 1044 && id <= 1084) || (id >= 1133 && id <= 1135);
+                if (!keep) t[k] = 0.0f;
+            }
+        }
     }
     if (bad_tensor >= 0) { /* room for the enlarged tensor */
         size_t extra = 4 * (size_t)(ndims[bad_tensor] == 2 ? shapes[bad_tensor][1] : 1);
@@ -99,7 +107,7 @@ static scribe_status run(scribe_model *m, const float *x, size_t n, size_t block
                          int *progress_calls) {
     scribe_session_params p = scribe_session_default_params();
     p.input_sample_rate = 16000;
-    p.fixed_decode_tokens = 48;
+    p.fixed_decode_tokens = 128;
     p.batch_segments = batch;
     scribe_session *s = NULL;
     scribe_error err = {0};
@@ -129,7 +137,7 @@ TEST(mt3_model_rejects_wrong_tensor_shape_by_name) {
 
 TEST(mt3_session_streaming_equals_whole_file_and_batching) {
     size_t len;
-    uint8_t *b = build(&len, 7, -1);
+    uint8_t *b = build(&len, 17, -1);
     scribe_model *m = NULL;
     scribe_error err = {0};
     CHECK_OK(scribe_model_init_from_buffer(b, len, &m, &err));
@@ -147,7 +155,7 @@ TEST(mt3_session_streaming_equals_whole_file_and_batching) {
     CHECK_OK(run(m, x, n, 777, 1, &stream, &ps));
     CHECK_OK(run(m, x, n, n, 4, &batched, &pb));
     scribe_notes_sort(&whole); scribe_notes_sort(&stream); scribe_notes_sort(&batched);
-    CHECK_MSG(whole.count > 0, "random model produced no notes");
+    CHECK_MSG(whole.count >= 3, "random model produced %zu notes", whole.count);
     CHECK(whole.count == stream.count && whole.count == batched.count);
     for (size_t i = 0; i < whole.count && i < stream.count && i < batched.count; i++) {
         CHECK(whole.notes[i].onset_s == stream.notes[i].onset_s && whole.notes[i].offset_s == stream.notes[i].offset_s);
