@@ -308,63 +308,70 @@ static void gated_gelu(float *a, const float *b, size_t n) {
     }
 }
 
+#ifdef __wasm_simd128__
+/* R x 8 tile (R <= 4) over K: accumulators in registers; k unrolled by 2 with two accumulator sets
+ * when R < 3 so the add latency chain does not bound the loop. */
+static inline __attribute__((always_inline)) void tile8(const int R, int K, const float *A, int lda, const float *P,
+                                                       int ldp, float *C, int ldc, int acc, const float *scale) {
+    v128_t c0[4], c1[4], d0[4], d1[4];
+    for (int i = 0; i < R; i++) c0[i] = c1[i] = d0[i] = d1[i] = wasm_f32x4_splat(0);
+    const float *w = P;
+    int k = 0;
+    if (R < 3) {
+        for (; k + 2 <= K; k += 2, w += 2 * (size_t)ldp) {
+            v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+            v128_t u0 = wasm_v128_load(w + ldp), u1 = wasm_v128_load(w + ldp + 4);
+            for (int i = 0; i < R; i++) {
+                v128_t x = wasm_v128_load32_splat(A + (size_t)i * lda + k);
+                v128_t y = wasm_v128_load32_splat(A + (size_t)i * lda + k + 1);
+                c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(x, w0));
+                c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(x, w1));
+                d0[i] = wasm_f32x4_add(d0[i], wasm_f32x4_mul(y, u0));
+                d1[i] = wasm_f32x4_add(d1[i], wasm_f32x4_mul(y, u1));
+            }
+        }
+    }
+    for (; k < K; k++, w += ldp) {
+        v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+        for (int i = 0; i < R; i++) {
+            v128_t x = wasm_v128_load32_splat(A + (size_t)i * lda + k);
+            c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(x, w0));
+            c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(x, w1));
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        v128_t v0 = c0[i], v1 = c1[i];
+        if (R < 3) {
+            v0 = wasm_f32x4_add(v0, d0[i]);
+            v1 = wasm_f32x4_add(v1, d1[i]);
+        }
+        float *cr = C + (size_t)i * ldc;
+        if (scale) {
+            v0 = wasm_f32x4_mul(v0, wasm_v128_load(scale));
+            v1 = wasm_f32x4_mul(v1, wasm_v128_load(scale + 4));
+        }
+        if (acc) {
+            v0 = wasm_f32x4_add(v0, wasm_v128_load(cr));
+            v1 = wasm_f32x4_add(v1, wasm_v128_load(cr + 4));
+        }
+        wasm_v128_store(cr, v0);
+        wasm_v128_store(cr + 4, v1);
+    }
+}
+#endif
+
 /* Few-row kernel on one 8-column panel: C[M x 8] (+)= A[M x K] P[K x 8] (P rows `ldp` apart),
  * times optional column scales. 4 x 8 register tiles (8 accumulators: V8 on x64 has 16 xmm registers). */
 static void panel8(int M, int K, const float *A, int lda, const float *P, int ldp, float *C, int ldc, int acc,
                    const float *scale) {
     int m = 0;
 #ifdef __wasm_simd128__
-    for (; m + 4 <= M; m += 4) {
-        const float *a0 = A + (size_t)m * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-               c31 = c00;
-        const float *w = P;
-        for (int k = 0; k < K; k++, w += ldp) {
-            v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
-            v128_t x = wasm_v128_load32_splat(a0 + k);
-            c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, w0));
-            c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, w1));
-            x = wasm_v128_load32_splat(a1 + k);
-            c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, w0));
-            c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, w1));
-            x = wasm_v128_load32_splat(a2 + k);
-            c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, w0));
-            c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, w1));
-            x = wasm_v128_load32_splat(a3 + k);
-            c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, w0));
-            c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, w1));
-        }
-        v128_t r[4][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
-        for (int i = 0; i < 4; i++) {
-            float *cr = C + (size_t)(m + i) * ldc;
-            for (int j = 0; j < 2; j++) {
-                v128_t v = r[i][j];
-                if (scale) v = wasm_f32x4_mul(v, wasm_v128_load(scale + 4 * j));
-                if (acc) v = wasm_f32x4_add(v, wasm_v128_load(cr + 4 * j));
-                wasm_v128_store(cr + 4 * j, v);
-            }
-        }
-    }
-    for (; m < M; m++) {
-        const float *a0 = A + (size_t)m * lda;
-        v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
-        const float *w = P;
-        for (int k = 0; k < K; k++, w += ldp) {
-            v128_t x = wasm_v128_load32_splat(a0 + k);
-            c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(w)));
-            c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(w + 4)));
-        }
-        float *cr = C + (size_t)m * ldc;
-        if (scale) {
-            c0 = wasm_f32x4_mul(c0, wasm_v128_load(scale));
-            c1 = wasm_f32x4_mul(c1, wasm_v128_load(scale + 4));
-        }
-        if (acc) {
-            c0 = wasm_f32x4_add(c0, wasm_v128_load(cr));
-            c1 = wasm_f32x4_add(c1, wasm_v128_load(cr + 4));
-        }
-        wasm_v128_store(cr, c0);
-        wasm_v128_store(cr + 4, c1);
+    for (; m + 4 <= M; m += 4) tile8(4, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale);
+    switch (M - m) {
+    case 3: tile8(3, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale); break;
+    case 2: tile8(2, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale); break;
+    case 1: tile8(1, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale); break;
+    default: break;
     }
 #else
     for (; m < M; m++) {
@@ -426,6 +433,35 @@ static void dequant(const int8_t *q, int ld, int K, int n, const float *scale, f
     }
 }
 
+/* Packs columns n0..n0+64 of a dense kernel into 8 contiguous [K x 8] panels (panel j at out + j*K*8);
+ * q8 values are widened unscaled (the scales are applied to the results). */
+static void pack64(const sc_t5_dense *d, int n0, float *out) {
+    const int K = d->in, N = d->out;
+    const size_t stride = (size_t)K * 8;
+    for (int k = 0; k < K; k++) {
+        float *o = out + (size_t)k * 8;
+        if (d->dtype == SC_DTYPE_F32) {
+            const float *w = d->w + (size_t)k * N + n0;
+            for (int j = 0; j < 8; j++) memcpy(o + j * stride, w + 8 * j, 8 * sizeof(float));
+            continue;
+        }
+        const int8_t *q = d->q + (size_t)k * N + n0;
+#ifdef __wasm_simd128__
+        for (int b = 0; b < 4; b++) {
+            v128_t v = wasm_v128_load(q + 16 * b);
+            v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+            float *p0 = o + (size_t)(2 * b) * stride, *p1 = o + (size_t)(2 * b + 1) * stride;
+            wasm_v128_store(p0, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo)));
+            wasm_v128_store(p0 + 4, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)));
+            wasm_v128_store(p1, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi)));
+            wasm_v128_store(p1 + 4, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi)));
+        }
+#else
+        for (int j = 0; j < 64; j++) o[(size_t)(j / 8) * stride + j % 8] = (float)q[j];
+#endif
+    }
+}
+
 /* f32 [K x n] columns (row stride ld) -> contiguous [K x n] */
 static void copy_panel(const float *w, int ld, int K, int n, float *out) {
     for (int k = 0; k < K; k++) memcpy(out + (size_t)k * n, w + (size_t)k * ld, (size_t)n * sizeof(float));
@@ -436,6 +472,16 @@ void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, flo
     const int K = d->in, N = d->out;
     if (M <= SKINNY) {
         int n0 = 0;
+        if (M >= 4 || d->dtype != SC_DTYPE_F32) {
+            /* 64 columns at a time into contiguous panels: one pass over each weight row, and the
+             * panels are re-read for every 4-row tile without the L1 set aliasing of strided rows */
+            for (; n0 + 64 <= N; n0 += 64) {
+                pack64(d, n0, panel);
+                for (int j = 0; j < 8; j++)
+                    panel8(M, K, x, ldx, panel + (size_t)j * K * 8, 8, y + n0 + 8 * j, ldy, accumulate,
+                           d->dtype == SC_DTYPE_F32 ? NULL : d->scales + n0 + 8 * j);
+            }
+        }
         for (; n0 + 8 <= N; n0 += 8) {
             if (d->dtype != SC_DTYPE_F32) {
                 dequant(d->q + n0, N, K, 8, NULL, panel);
