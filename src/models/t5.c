@@ -433,6 +433,38 @@ static void dequant(const int8_t *q, int ld, int K, int n, const float *scale, f
     }
 }
 
+#ifdef __wasm_simd128__
+/* q8 kernel for 1..2 rows: C[R x 16] (+)= A[R x K] (Q[K x 16] int8, rows ld bytes apart) * scale,
+ * widening in registers (one-token decoding is bound by the bytes read). */
+static inline __attribute__((always_inline)) void q8_rows16(const int R, int K, const float *A, int lda,
+                                                           const int8_t *Q, int ld, const float *scale, float *C,
+                                                           int ldc, int acc) {
+    v128_t c[2][4];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < 4; j++) c[i][j] = wasm_f32x4_splat(0);
+    for (int k = 0; k < K; k++, Q += ld) {
+        v128_t v = wasm_v128_load(Q);
+        v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+        v128_t w[4] = {wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo)),
+                       wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)),
+                       wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi)),
+                       wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi))};
+        for (int i = 0; i < R; i++) {
+            v128_t x = wasm_v128_load32_splat(A + (size_t)i * lda + k);
+            for (int j = 0; j < 4; j++) c[i][j] = wasm_f32x4_add(c[i][j], wasm_f32x4_mul(x, w[j]));
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        float *cr = C + (size_t)i * ldc;
+        for (int j = 0; j < 4; j++) {
+            v128_t r = wasm_f32x4_mul(c[i][j], wasm_v128_load(scale + 4 * j));
+            if (acc) r = wasm_f32x4_add(r, wasm_v128_load(cr + 4 * j));
+            wasm_v128_store(cr + 4 * j, r);
+        }
+    }
+}
+#endif
+
 /* Packs columns n0..n0+64 of a dense kernel into 8 contiguous [K x 8] panels (panel j at out + j*K*8);
  * q8 values are widened unscaled (the scales are applied to the results). */
 static void pack64(const sc_t5_dense *d, int n0, float *out) {
@@ -472,6 +504,19 @@ void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, flo
     const int K = d->in, N = d->out;
     if (M <= SKINNY) {
         int n0 = 0;
+#ifdef __wasm_simd128__
+        if (M < 4 && d->dtype == SC_DTYPE_Q8) {
+            for (; n0 + 16 <= N; n0 += 16)
+                for (int m = 0; m < M; m += 2) {
+                    if (M - m >= 2)
+                        q8_rows16(2, K, x + (size_t)m * ldx, ldx, d->q + n0, N, d->scales + n0,
+                                  y + (size_t)m * ldy + n0, ldy, accumulate);
+                    else
+                        q8_rows16(1, K, x + (size_t)m * ldx, ldx, d->q + n0, N, d->scales + n0,
+                                  y + (size_t)m * ldy + n0, ldy, accumulate);
+                }
+        }
+#endif
         if (M >= 4 || d->dtype != SC_DTYPE_F32) {
             /* 64 columns at a time into contiguous panels: one pass over each weight row, and the
              * panels are re-read for every 4-row tile without the L1 set aliasing of strided rows */
