@@ -169,3 +169,44 @@ TEST(mt3_session_streaming_equals_whole_file_and_batching) {
     scribe_model_free(m);
     free(b);
 }
+
+static int stop_after_first(void *user, double seconds) {
+    int *calls = user;
+    (*calls)++;
+    return seconds > 2.0; /* cancel once the first segment (2.048 s) is done */
+}
+
+TEST(mt3_session_progress_per_segment_and_cancel) {
+    size_t len;
+    uint8_t *b = build(&len, 9, -1);
+    scribe_model *m = NULL;
+    CHECK_OK(scribe_model_init_from_buffer(b, len, &m, NULL));
+    if (!m) { free(b); return; }
+    size_t n = 16000 * 7;
+    float *x = calloc(n, sizeof *x);
+    scribe_session_params p = scribe_session_default_params();
+    p.input_sample_rate = 16000;
+    p.fixed_decode_tokens = 8;
+    p.batch_segments = 1;
+    int calls = 0;
+    p.progress = stop_after_first;
+    p.progress_user = &calls;
+    scribe_session *s = NULL;
+    CHECK_OK(scribe_session_init(m, &p, &s, NULL));
+    scribe_error err = {0};
+    CHECK(scribe_session_feed(s, x, n, &err) == SCRIBE_ERR_CANCELLED);
+    CHECK_MSG(calls == 1, "%d progress calls", calls);
+    CHECK(scribe_session_finish(s, &err) == SCRIBE_ERR_CANCELLED);
+    scribe_session_free(s);
+    /* without cancelling: one progress call per segment (3 full + the padded last one) */
+    calls = 0;
+    p.progress = NULL;
+    CHECK_OK(scribe_session_init(m, &p, &s, NULL));
+    CHECK_OK(scribe_session_feed(s, x, n, NULL));
+    CHECK_OK(scribe_session_finish(s, NULL));
+    CHECK_NEAR(scribe_session_seconds_done(s), 4 * 2.048, 1e-9);
+    scribe_session_free(s);
+    free(x);
+    scribe_model_free(m);
+    free(b);
+}
