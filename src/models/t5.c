@@ -12,7 +12,9 @@
 #include <wasm_simd128.h>
 #endif
 
-static void transpose_keys(const float *K, int n, int H, int Dh, float *Kt, int ld);
+static void transpose_keys(const sc_t5_state *s, const float *K, int n, int H, int Dh, float *base, size_t off,
+                           int ld);
+static inline void kv_set(const sc_t5_state *s, float *base, size_t i, float v);
 
 #define PANEL 64   /* columns dequantised at a time for large M */
 #define SKINNY 16  /* rows up to which the strip kernel is used */
@@ -204,14 +206,16 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
     s->m = m;
     s->slots = slots;
     s->max_tokens = max_tokens;
+    s->kv_bf16 = m->weight_dtype == SC_DTYPE_Q8;
+#define kvn(n) (s->kv_bf16 ? ((n) + 1) / 2 : (n)) /* floats holding n cache elements */
     size_t T = (size_t)c->segment_frames, D = (size_t)c->d_model, HD = (size_t)c->heads * c->head_dim,
            M = (size_t)c->mlp_dim, B = (size_t)slots, L = (size_t)c->dec_layers;
     size_t kmax = SC_MAX(SC_MAX((size_t)c->input_features, D), SC_MAX(HD, M));
     struct { float **p; size_t n; } bufs[] = {
         {&s->ex, T * D}, {&s->eh, T * SC_MAX((size_t)c->input_features, D)}, {&s->eq, T * HD}, {&s->ek, T * HD},
         {&s->ev, T * HD}, {&s->eatt, T * HD}, {&s->escore, T * T}, {&s->em0, T * M}, {&s->em1, T * M},
-        {&s->enc_out, B * T * D}, {&s->xk, L * B * T * HD}, {&s->xv, L * B * T * HD},
-        {&s->ck, L * B * (size_t)max_tokens * HD}, {&s->cv, L * B * (size_t)max_tokens * HD},
+        {&s->enc_out, B * T * D}, {&s->xk, kvn(L * B * T * HD)}, {&s->xv, kvn(L * B * T * HD)},
+        {&s->ck, kvn(L * B * (size_t)max_tokens * HD)}, {&s->cv, kvn(L * B * (size_t)max_tokens * HD)},
         {&s->dx, B * D}, {&s->dh, B * D}, {&s->dq, B * HD}, {&s->dk, B * HD}, {&s->dv, B * HD},
         {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
         {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL},
@@ -600,8 +604,9 @@ void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
     for (int l = 0; l < c->dec_layers; l++) {
         size_t off = ((size_t)l * s->slots + slot) * T * HD;
         sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->ek, HD, 0, s->panel);
-        transpose_keys(s->ek, T, c->heads, c->head_dim, s->xk + off, T);
-        sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->xv + off, HD, 0, s->panel);
+        transpose_keys(s, s->ek, T, c->heads, c->head_dim, s->xk, off, T);
+        sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->ev, HD, 0, s->panel);
+        for (size_t i = 0; i < (size_t)T * HD; i++) kv_set(s, s->xv, off + i, s->ev[i]);
     }
 }
 
@@ -614,6 +619,107 @@ static void embed_row(const sc_t5_dense *e, int tok, float *out) {
     } else {
         const int8_t *q = e->q + (size_t)tok * D;
         for (int i = 0; i < D; i++) out[i] = (float)q[i] * e->scales[i];
+    }
+}
+
+static inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static inline float from_bf16(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Element `i` of a cache (f32 or bf16) set to v. */
+static inline void kv_set(const sc_t5_state *s, float *base, size_t i, float v) {
+    if (s->kv_bf16)
+        ((uint16_t *)base)[i] = to_bf16(v);
+    else
+        base[i] = v;
+}
+
+static inline void *kv_at(const sc_t5_state *s, float *base, size_t i) {
+    return s->kv_bf16 ? (void *)((uint16_t *)base + i) : (void *)(base + i);
+}
+
+#ifdef __wasm_simd128__
+/* 8 bf16 at p -> two f32x4 (the bf16 bits become the high half of each lane) */
+static inline void bf16x8(const uint16_t *p, v128_t *lo, v128_t *hi) {
+    v128_t v = wasm_v128_load(p), z = wasm_i32x4_splat(0);
+    *lo = wasm_i16x8_shuffle(z, v, 0, 8, 1, 9, 2, 10, 3, 11);
+    *hi = wasm_i16x8_shuffle(z, v, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+#endif
+
+static void attn_scores_bf16(const float *q, const uint16_t *Kt, int ld, int n, int Dh, float *score) {
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 16 <= n; j += 16) {
+        v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        const uint16_t *k = Kt + j;
+        for (int d = 0; d < Dh; d++, k += ld) {
+            v128_t x = wasm_v128_load32_splat(q + d), k0, k1, k2, k3;
+            bf16x8(k, &k0, &k1);
+            bf16x8(k + 8, &k2, &k3);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, k0));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, k1));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, k2));
+            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, k3));
+        }
+        wasm_v128_store(score + j, s0);
+        wasm_v128_store(score + j + 4, s1);
+        wasm_v128_store(score + j + 8, s2);
+        wasm_v128_store(score + j + 12, s3);
+    }
+#endif
+    for (; j < n; j++) {
+        float a = 0;
+        for (int d = 0; d < Dh; d++) a += q[d] * from_bf16(Kt[(size_t)d * ld + j]);
+        score[j] = a;
+    }
+}
+
+static void attn_values_bf16(const float *p, const uint16_t *V, int ldv, int n, int Dh, float *out) {
+    int d = 0;
+#ifdef __wasm_simd128__
+    for (; d + 32 <= Dh; d += 32) {
+        v128_t o0 = wasm_f32x4_splat(0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+        const uint16_t *v = V + d;
+        for (int j = 0; j < n; j++, v += ldv) {
+            v128_t x = wasm_v128_load32_splat(p + j), a, b;
+            bf16x8(v, &a, &b);
+            o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(x, a));
+            o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(x, b));
+            bf16x8(v + 8, &a, &b);
+            o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(x, a));
+            o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(x, b));
+            bf16x8(v + 16, &a, &b);
+            o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(x, a));
+            o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(x, b));
+            bf16x8(v + 24, &a, &b);
+            o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(x, a));
+            o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(x, b));
+        }
+        wasm_v128_store(out + d, o0);
+        wasm_v128_store(out + d + 4, o1);
+        wasm_v128_store(out + d + 8, o2);
+        wasm_v128_store(out + d + 12, o3);
+        wasm_v128_store(out + d + 16, o4);
+        wasm_v128_store(out + d + 20, o5);
+        wasm_v128_store(out + d + 24, o6);
+        wasm_v128_store(out + d + 28, o7);
+    }
+#endif
+    for (; d < Dh; d++) {
+        float a = 0;
+        for (int j = 0; j < n; j++) a += p[j] * from_bf16(V[(size_t)j * ldv + d]);
+        out[d] = a;
     }
 }
 
@@ -678,22 +784,29 @@ static void attn_values(const float *p, const float *V, int ldv, int n, int Dh, 
     }
 }
 
-/* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]). */
-static void attend(const float *q, const float *Kt, int ldk, const float *V, int n, int H, int Dh, float *score,
-                   float *att) {
+/* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]), f32 or bf16. */
+static void attend(const float *q, const void *Kt, int ldk, const void *V, int n, int H, int Dh, float *score,
+                   float *att, int bf16) {
     const int HD = H * Dh;
     for (int hh = 0; hh < H; hh++) {
-        attn_scores(q + hh * Dh, Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
+        if (bf16)
+            attn_scores_bf16(q + hh * Dh, (const uint16_t *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
+        else
+            attn_scores(q + hh * Dh, (const float *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
         softmax(score, n);
-        attn_values(score, V + hh * Dh, HD, n, Dh, att + hh * Dh);
+        if (bf16)
+            attn_values_bf16(score, (const uint16_t *)V + hh * Dh, HD, n, Dh, att + hh * Dh);
+        else
+            attn_values(score, (const float *)V + hh * Dh, HD, n, Dh, att + hh * Dh);
     }
 }
 
-/* [n][H*Dh] rows -> [H][Dh][ld] columns 0..n */
-static void transpose_keys(const float *K, int n, int H, int Dh, float *Kt, int ld) {
+/* [n][H*Dh] rows -> cache [H][Dh][ld] columns 0..n (f32 or bf16) from element offset `off` */
+static void transpose_keys(const sc_t5_state *s, const float *K, int n, int H, int Dh, float *base, size_t off,
+                           int ld) {
     const int HD = H * Dh;
     for (int j = 0; j < n; j++)
-        for (int c = 0; c < HD; c++) Kt[(size_t)c * ld + j] = K[(size_t)j * HD + c];
+        for (int c = 0; c < HD; c++) kv_set(s, base, off + (size_t)c * ld + j, K[(size_t)j * HD + c]);
 }
 
 void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t *tokens, int *lengths,
@@ -726,12 +839,13 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             sc_t5_dense_apply(&L->self.v, n_act, s->dh, D, s->dv, HD, 0, s->panel);
             for (int r = 0; r < n_act; r++) {
                 size_t base = ((size_t)l * s->slots + s->active[r]) * s->max_tokens * HD;
-                float *Kc = s->ck + base, *Vc = s->cv + base;
-                const float *kr = s->dk + (size_t)r * HD;
-                for (int c2 = 0; c2 < HD; c2++) Kc[(size_t)c2 * s->max_tokens + step] = kr[c2];
-                memcpy(Vc + (size_t)step * HD, s->dv + (size_t)r * HD, (size_t)HD * sizeof(float));
-                attend(s->dq + (size_t)r * HD, Kc, s->max_tokens, Vc, step + 1, H, Dh, s->dscore,
-                       s->datt + (size_t)r * HD);
+                const float *kr = s->dk + (size_t)r * HD, *vr = s->dv + (size_t)r * HD;
+                for (int c2 = 0; c2 < HD; c2++) {
+                    kv_set(s, s->ck, base + (size_t)c2 * s->max_tokens + step, kr[c2]);
+                    kv_set(s, s->cv, base + (size_t)step * HD + c2, vr[c2]);
+                }
+                attend(s->dq + (size_t)r * HD, kv_at(s, s->ck, base), s->max_tokens, kv_at(s, s->cv, base), step + 1, H,
+                       Dh, s->dscore, s->datt + (size_t)r * HD, s->kv_bf16);
             }
             sc_t5_dense_apply(&L->self.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* cross-attention */
@@ -739,8 +853,8 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             sc_t5_dense_apply(&L->cross.q, n_act, s->dh, D, s->dq, HD, 0, s->panel);
             for (int r = 0; r < n_act; r++) {
                 size_t off = ((size_t)l * s->slots + s->active[r]) * T * HD;
-                attend(s->dq + (size_t)r * HD, s->xk + off, T, s->xv + off, T, H, Dh, s->dscore,
-                       s->datt + (size_t)r * HD);
+                attend(s->dq + (size_t)r * HD, kv_at(s, s->xk, off), T, kv_at(s, s->xv, off), T, H, Dh, s->dscore,
+                       s->datt + (size_t)r * HD, s->kv_bf16);
             }
             sc_t5_dense_apply(&L->cross.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* MLP */
