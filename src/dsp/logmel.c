@@ -5,22 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kiss_fftr.h"
+#include "kissfft_f64.h"
 
 #define SC_LM_PI 3.14159265358979323846
 
 struct sc_logmel {
     sc_logmel_config cfg;
     uint32_t n_bins;     /* fft_size / 2 + 1 */
-    float *window;       /* fft_size */
+    double *window;      /* fft_size */
     /* Sparse filterbank: band b covers bins start[b] .. start[b] + count[b] - 1,
      * weights at weights + offset[b]. */
     uint32_t *start, *count, *offset;
     float *weights;
-    kiss_fftr_cfg fft;
-    float *frame;        /* fft_size: windowed frame */
-    kiss_fft_cpx *spec;  /* n_bins */
-    float *mag;          /* n_bins */
+    struct sc_kfdr_state *fft; /* double precision (see kissfft_f64.c) */
+    double *frame;       /* fft_size: windowed frame */
+    sc_kfd_cpx *spec;    /* n_bins */
+    double *mag;         /* n_bins */
 };
 
 sc_logmel_config sc_logmel_default_config(void) {
@@ -37,7 +37,7 @@ void sc_logmel_free(sc_logmel *m) {
     free(m->count);
     free(m->offset);
     free(m->weights);
-    if (m->fft) kiss_fftr_free(m->fft);
+    free(m->fft);
     free(m->frame);
     free(m->spec);
     free(m->mag);
@@ -66,22 +66,22 @@ scribe_status sc_logmel_init(const sc_logmel_config *cfg, sc_logmel **out, scrib
     m->cfg = *cfg;
     const uint32_t N = cfg->fft_size, nb = N / 2 + 1, nm = cfg->n_mels;
     m->n_bins = nb;
-    m->window = sc_malloc_array(N, sizeof(float));
-    m->frame = sc_malloc_array(N, sizeof(float));
-    m->spec = sc_malloc_array(nb, sizeof(kiss_fft_cpx));
-    m->mag = sc_malloc_array(nb, sizeof(float));
+    m->window = sc_malloc_array(N, sizeof(double));
+    m->frame = sc_malloc_array(N, sizeof(double));
+    m->spec = sc_malloc_array(nb, sizeof(sc_kfd_cpx));
+    m->mag = sc_malloc_array(nb, sizeof(double));
     m->start = sc_calloc_array(nm, sizeof(uint32_t));
     m->count = sc_calloc_array(nm, sizeof(uint32_t));
     m->offset = sc_calloc_array(nm, sizeof(uint32_t));
     double *w = sc_malloc_array((size_t)nb, sizeof(double));
-    m->fft = kiss_fftr_alloc((int)N, 0, NULL, NULL);
+    m->fft = sc_kfdr_alloc((int)N, 0, NULL, NULL);
     if (!m->window || !m->frame || !m->spec || !m->mag || !m->start || !m->count || !m->offset || !w || !m->fft) {
         free(w);
         sc_logmel_free(m);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for a %u-point log-mel state", N);
     }
     /* Periodic Hann (tf.signal.hann_window periodic=True). */
-    for (uint32_t i = 0; i < N; i++) m->window[i] = (float)(0.5 - 0.5 * cos(2.0 * SC_LM_PI * i / N));
+    for (uint32_t i = 0; i < N; i++) m->window[i] = 0.5 - 0.5 * cos(2.0 * SC_LM_PI * i / N);
 
     /* tf.signal.linear_to_mel_weight_matrix: bin k at k * nyquist / (nb - 1) Hz, bin 0 weighted 0;
      * band edges evenly spaced in mel from lo to hi, n_mels + 2 points. First pass: sizes. */
@@ -131,27 +131,27 @@ const sc_logmel_config *sc_logmel_get_config(const sc_logmel *m) { return &m->cf
 
 size_t sc_logmel_num_frames(const sc_logmel *m, size_t n) { return (n + m->cfg.hop - 1) / m->cfg.hop; }
 
-/* Windows m->frame in place, transforms, writes the log-mel row. */
+/* m->frame holds the raw frame: windows it, transforms, writes the log-mel row. */
 static void finish_frame(sc_logmel *m, float *out) {
     const uint32_t N = m->cfg.fft_size;
     for (uint32_t i = 0; i < N; i++) m->frame[i] *= m->window[i];
-    kiss_fftr(m->fft, m->frame, m->spec);
+    sc_kfdr(m->fft, m->frame, m->spec);
     for (uint32_t k = 0; k < m->n_bins; k++) {
-        float re = m->spec[k].r, im = m->spec[k].i;
-        m->mag[k] = sqrtf(re * re + im * im);
+        double re = m->spec[k].r, im = m->spec[k].i;
+        m->mag[k] = sqrt(re * re + im * im);
     }
-    const float floor_v = m->cfg.log_floor;
+    const double floor_v = m->cfg.log_floor;
     for (uint32_t b = 0; b < m->cfg.n_mels; b++) {
         const float *wt = m->weights + m->offset[b];
-        const float *mg = m->mag + m->start[b];
-        float s = 0.0f;
+        const double *mg = m->mag + m->start[b];
+        double s = 0.0;
         for (uint32_t j = 0; j < m->count[b]; j++) s += wt[j] * mg[j];
-        out[b] = logf(s > floor_v ? s : floor_v);
+        out[b] = (float)log(s > floor_v ? s : floor_v); /* NaN input also lands on the floor */
     }
 }
 
 void sc_logmel_frame(sc_logmel *m, const float *frame, float *out) {
-    memcpy(m->frame, frame, m->cfg.fft_size * sizeof(float));
+    for (uint32_t i = 0; i < m->cfg.fft_size; i++) m->frame[i] = frame[i];
     finish_frame(m, out);
 }
 
@@ -160,8 +160,8 @@ void sc_logmel_compute(sc_logmel *m, const float *samples, size_t n, float *out)
     for (size_t f = 0; f < nf; f++) {
         size_t s0 = f * m->cfg.hop;
         size_t avail = n - s0 < N ? n - s0 : N;
-        memcpy(m->frame, samples + s0, avail * sizeof(float));
-        if (avail < N) memset(m->frame + avail, 0, (N - avail) * sizeof(float));
+        for (size_t i = 0; i < avail; i++) m->frame[i] = samples[s0 + i];
+        for (size_t i = avail; i < N; i++) m->frame[i] = 0.0;
         finish_frame(m, out + f * m->cfg.n_mels);
     }
 }

@@ -6,6 +6,8 @@
  * MT3 computes it per segment: each 256-frame segment's 256 * 128 samples on their own, so the last
  * frames of a segment see zeros, not the next segment's audio. Call sc_logmel_compute once per
  * segment to match it.
+ * The FFT, magnitudes and mel sums run in double (KissFFT built for double, kissfft_f64.c) so that
+ * quiet bands of loud frames match a float64 reference to ~1e-6 (TF itself runs in float32).
  * State is allocated once at init (window, sparse filterbank, KissFFT config, work buffers);
  * compute allocates nothing. One state serves one thread. */
 #ifndef SCRIBE_LOGMEL_H
