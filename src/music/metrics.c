@@ -85,6 +85,23 @@ static int is_hit(const match_problem *mp, size_t i, size_t j) {
 enum { PRED_ABSENT = -2, PRED_UNMATCHED = -1 };
 
 typedef struct {
+    int32_t pitch, idx;
+    double on;
+} est_key;
+
+static int cmp_est_key(const void *pa, const void *pb) {
+    const est_key *a = pa, *b = pb;
+    if (a->pitch != b->pitch) return a->pitch < b->pitch ? -1 : 1;
+    if (a->on != b->on) return a->on < b->on ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static int cmp_i32(const void *pa, const void *pb) {
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+typedef struct {
     int32_t v;      /* right vertex (reference note) being explored */
     size_t pos;     /* next entry of its preds list */
     int32_t u;      /* left vertex tried when descending */
@@ -111,17 +128,51 @@ static scribe_status bipartite_match(const match_problem *mp, int32_t *match_v, 
     uint8_t *in_preds = NULL, *nl_has = NULL, *alive = NULL;
     int32_t *pair_v = NULL, *pair_u = NULL, *plist = NULL;
     size_t *pstart = NULL, *pcount = NULL;
+    struct { int32_t i, j; } *edges = NULL;
     hk_frame *stack = NULL;
     if (!deg || !keys || !kstart || !kpos || !fill) goto oom;
 
-    size_t n_keys = 0, n_edges = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m; j++)
-            if (is_hit(mp, i, j)) {
-                if (!deg[j]) keys[n_keys++] = (int32_t)j;
-                deg[j]++;
-                n_edges++;
-            }
+    /* Hits in row-major order (reference ascending, estimate ascending within a row), found
+     * through the estimates sorted by (pitch, onset): only onsets within the tolerance plus a
+     * margin wider than the 1e-4 rounding can hit; is_hit decides exactly. */
+    size_t n_keys = 0, n_edges = 0, edge_cap = 0;
+    est_key *sorted = sc_malloc_array(m, sizeof *sorted);
+    int32_t *row = sc_malloc_array(m, sizeof *row);
+    if (!sorted || !row) { free(sorted); free(row); goto oom; }
+    for (size_t j = 0; j < m; j++) {
+        sorted[j].pitch = mp->est[j].pitch;
+        sorted[j].on = mp->est[j].on;
+        sorted[j].idx = (int32_t)j;
+    }
+    qsort(sorted, m, sizeof *sorted, cmp_est_key);
+    double margin = mp->onset_tol + 1e-3;
+    for (size_t i = 0; i < n && st == SCRIBE_OK; i++) {
+        const ev_note *r = &mp->ref[i];
+        size_t lo = 0, hi = m; /* first entry >= (pitch, on - margin) */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (sorted[mid].pitch < r->pitch || (sorted[mid].pitch == r->pitch && sorted[mid].on < r->on - margin))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        size_t nrow = 0;
+        for (size_t q = lo; q < m && sorted[q].pitch == r->pitch && sorted[q].on <= r->on + margin; q++)
+            if (is_hit(mp, i, (size_t)sorted[q].idx)) row[nrow++] = sorted[q].idx;
+        if (nrow > 1) qsort(row, nrow, sizeof *row, cmp_i32);
+        if (nrow && sc_grow((void **)&edges, &edge_cap, n_edges + nrow, sizeof *edges, err)) st = SCRIBE_ERR_OUT_OF_MEMORY;
+        for (size_t q = 0; q < nrow && st == SCRIBE_OK; q++) {
+            int32_t j = row[q];
+            if (!deg[j]) keys[n_keys++] = j;
+            deg[j]++;
+            edges[n_edges].i = (int32_t)i;
+            edges[n_edges].j = j;
+            n_edges++;
+        }
+    }
+    free(sorted);
+    free(row);
+    if (st) goto out;
     if (!n_edges) goto done;
     kstart[0] = 0;
     for (size_t k = 0; k < n_keys; k++) {
@@ -147,9 +198,7 @@ static scribe_status bipartite_match(const match_problem *mp, int32_t *match_v, 
     if (!adj || !pair_v || !pair_u || !plist || !pred || !layer || !layer2 || !nl_order || !unmatched ||
         !in_preds || !nl_has || !alive || !pstart || !pcount || !stack)
         goto oom;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m; j++)
-            if (deg[j] && is_hit(mp, i, j)) adj[fill[kpos[j]]++] = (int32_t)i;
+    for (size_t e = 0; e < n_edges; e++) adj[fill[kpos[edges[e].j]]++] = edges[e].i;
 
     /* Greedy start: each key takes its first free neighbour. */
     for (size_t k = 0; k < n_keys; k++)
@@ -243,7 +292,7 @@ oom:
 out:
     free(deg); free(keys); free(kstart); free(kpos); free(fill); free(adj); free(pred); free(layer); free(layer2);
     free(nl_order); free(unmatched); free(in_preds); free(nl_has); free(alive); free(pair_v); free(pair_u);
-    free(plist); free(pstart); free(pcount); free(stack);
+    free(plist); free(pstart); free(pcount); free(stack); free(edges);
     return st;
 }
 
