@@ -371,6 +371,10 @@ static scribe_status check_notes(const scribe_notes *l, const char *what, scribe
                            n->onset_s, n->offset_s);
         if (n->pitch < 0 || n->pitch > 127)
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: pitch %d outside 0..127", what, i, n->pitch);
+        if (!n->is_drum && (n->program < 0 || n->program > 127))
+            return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: program %d outside 0..127", what, i, n->program);
+        if (n->velocity < 0)
+            return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: negative velocity %d", what, i, n->velocity);
     }
     return SCRIBE_OK;
 }
@@ -469,8 +473,7 @@ static scribe_status multi_prf(const scribe_notes *ref, const scribe_notes *est,
         for (size_t i = 0; i < lists[li]->count; i++) {
             const scribe_note *n = &lists[li]->notes[i];
             if (n->is_drum) continue;
-            int32_t prog = n->program < 0 ? 0 : n->program > 127 ? 127 : n->program;
-            seen[granularity == 0 ? 0 : granularity == 1 ? 8 * (prog / 8) : prog] = 1;
+            seen[granularity == 0 ? 0 : granularity == 1 ? 8 * (n->program / 8) : n->program] = 1;
         }
     double psum = 0, rsum = 0;
     size_t pcount = 0, rcount = 0;
