@@ -373,8 +373,8 @@ static scribe_status check_notes(const scribe_notes *l, const char *what, scribe
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: pitch %d outside 0..127", what, i, n->pitch);
         if (!n->is_drum && (n->program < 0 || n->program > 127))
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: program %d outside 0..127", what, i, n->program);
-        if (n->velocity < 0)
-            return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: negative velocity %d", what, i, n->velocity);
+        if (n->velocity < 0 || n->velocity > 127)
+            return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: velocity %d outside 0..127", what, i, n->velocity);
     }
     return SCRIBE_OK;
 }
@@ -422,16 +422,17 @@ static scribe_status frame_prf(const scribe_notes *ref, const scribe_notes *est,
         }
     if (!nr || !ne) return SCRIBE_OK;
     double wd = fs * end;
-    if (!(wd < 1e9)) return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "frame metrics: %g frames is too many", wd);
+    if (!(wd < 134217728.0))
+        return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "frame metrics: %.0f frames (notes up to %g s) is too many", wd, end);
     size_t w = (size_t)wd;
-    double *acc = sc_calloc_array(2 * (w + 1), sizeof *acc);
+    int32_t *acc = sc_calloc_array(2 * (w + 1), sizeof *acc);
     if (!acc) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu frames", w);
-    double *dr = acc, *de = acc + w + 1;
+    int32_t *dr = acc, *de = acc + w + 1;
     uint64_t tp = 0, pos_r = 0, pos_e = 0;
     for (int pitch = 0; pitch < 128; pitch++) {
         int any = 0;
         for (int li = 0; li < 2; li++) {
-            double *d = li == 0 ? dr : de;
+            int32_t *d = li == 0 ? dr : de;
             for (size_t i = 0; i < lists[li]->count; i++) {
                 const scribe_note *n = &lists[li]->notes[i];
                 if (n->is_drum || n->pitch != pitch) continue;
@@ -445,7 +446,7 @@ static scribe_status frame_prf(const scribe_notes *ref, const scribe_notes *est,
             }
         }
         if (!any) continue;
-        double sr = 0, se = 0;
+        int64_t sr = 0, se = 0;
         for (size_t t = 0; t < w; t++) {
             sr += dr[t];
             se += de[t];
