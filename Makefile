@@ -75,6 +75,9 @@ web: dist/scribe.mjs
 	@mkdir -p dist/weights
 	cp -r web/. dist/
 	cp weights/*.scrb weights/*.md dist/weights/ 2>/dev/null || true
+	cp weights/*.json dist/weights/ 2>/dev/null || true
+	@[ -f dist/icons/icon-512.png ] || $(NODE) tools/make-icons.mjs dist/icons
+	$(NODE) tools/stamp-web.mjs dist
 
 symbols: dist/scribe.mjs
 	@$(NODE) tools/list-exports.mjs dist/scribe.wasm
@@ -150,3 +153,13 @@ test-fuzz: fuzz-build
 test-valgrind: dist/native/run_tests
 	SCRIBE_DATA=../shared/data/dev valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=1 dist/native/run_tests
+
+# Basic Pitch weights from the pinned npm package (reproducible; tests/node/acoustic_convert.test.mjs
+# checks the committed file equals a fresh conversion).
+BASIC_PITCH_MODEL := node_modules/@spotify/basic-pitch/model
+weights/basic-pitch.scrb: tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL)/model.json $(BASIC_PITCH_MODEL)/group1-shard1of1.bin
+	$(NODE) tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL) $@
+
+# The npm package on tfjs-wasm (SIMD) against our WASM build, same 60 s clip, audio to notes.
+bench-acoustic: wasm
+	$(NODE) tests/bench/acoustic.mjs
