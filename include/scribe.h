@@ -173,7 +173,7 @@ typedef struct scribe_eval_params {
     double offset_ratio;          /* 0.2 */
     double offset_min_tolerance;  /* 0.05 s */
     double velocity_tolerance;    /* 0.1 */
-    double frame_rate;            /* 100 frames/s for frame metrics */
+    double frame_rate;            /* 62.5 frames/s for frame metrics (MT3's frame_fps) */
 } scribe_eval_params;
 
 scribe_eval_params scribe_eval_default_params(void);
