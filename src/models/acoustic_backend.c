@@ -6,11 +6,19 @@
  * output frames are trimmed by 15 at both ends and concatenated, and the whole is cut to
  * floor(n * 86 / 22050) frames. A window runs as soon as its samples are complete.
  *
- * Notes: the package's note creation is global over the file (inferred onsets are rescaled by
- * the file's maxima; the melodia trick repeatedly takes the file's strongest remaining cell), so
- * no note can be final before the end of the stream. The session keeps the posteriorgrams
- * (440 floats per frame, about 150 KB per second of audio) and creates all notes in
- * session_finish, which makes whole-file and streamed results identical to the package's. */
+ * Notes while streaming: the package's note creation runs over the whole file (the melodia trick
+ * repeatedly takes the file's strongest remaining cell; inferred onsets are rescaled by the file's
+ * maxima). Note tracking never crosses a quiet stretch, though: every scan stops after
+ * energy_tolerance frames below the frame threshold. So when the posteriorgram holds a run of
+ * 2 * (energy_tolerance + 1) frames with every pitch below the frame threshold, the notes before
+ * the run's middle are final, and the session creates and hands them out (segment [begin, middle)
+ * with the neighbouring rows for onset peaks). The one global input left is the inferred-onset
+ * rescaling ratio (largest onset / largest frame rise over the file), which can still change: both
+ * maxima only grow and stay below 1 (sigmoid outputs). So the segment is created three times, with
+ * the maxima seen so far and with either one raised to 1 (the extreme ratios the file can still
+ * reach); only when all three agree are its notes handed out, otherwise the segment waits and
+ * grows. Without quiet runs (dense music) the notes come at finish.
+ * The session keeps the posteriorgrams (440 floats per frame, about 150 KB per second). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +44,11 @@ typedef struct ac_session {
     float *all_c, *all_n, *all_o;
     size_t n_frames, cap_frames;
     int finished;
+    int seg_begin;          /* first frame whose notes are not handed out yet */
+    int scanned;            /* frames scanned for quiet runs */
+    int quiet_run;          /* length of the quiet run ending at `scanned` */
+    int max_rows;           /* rows folded into the maxima */
+    double onset_max, diff_max;
 } ac_session;
 
 static scribe_status model_init(const sc_weights *w, void **out, scribe_error *err) {
@@ -147,6 +160,72 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
     return SCRIBE_OK;
 }
 
+/* Frames that certainly survive the final trim to floor(n * 86 / 22050). */
+static int known_frames(const ac_session *s) {
+    double fps = floor((double)s->m->sample_rate / s->m->hop) / s->m->sample_rate;
+    size_t n_orig = (size_t)floor((double)s->n_audio * fps);
+    return (int)(n_orig < s->n_frames ? n_orig : s->n_frames);
+}
+
+static int same_notes(const scribe_notes *a, const scribe_notes *b) {
+    if (a->count != b->count || a->bend_count != b->bend_count) return 0;
+    for (size_t i = 0; i < a->count; i++) {
+        const scribe_note *x = &a->notes[i], *y = &b->notes[i];
+        if (x->onset_s != y->onset_s || x->offset_s != y->offset_s || x->pitch != y->pitch ||
+            x->velocity != y->velocity || x->bend_count != y->bend_count)
+            return 0;
+    }
+    for (size_t i = 0; i < a->bend_count; i++)
+        if (a->bends[i].semitones != b->bends[i].semitones || a->bends[i].time_s != b->bends[i].time_s) return 0;
+    return 1;
+}
+
+/* Creates the notes of [seg_begin, b) with the current maxima and with the extreme ratios still
+ * possible; appends them to `done` and sets *stable when all agree. */
+static scribe_status segment_if_stable(ac_session *s, int b, int known, scribe_notes *done, int *stable,
+                                       scribe_error *err) {
+    scribe_notes v[3];
+    const double om[3] = {s->onset_max, 1.0, s->onset_max}, dm[3] = {s->diff_max, s->diff_max, 1.0};
+    scribe_status st = SCRIBE_OK;
+    int made = 0;
+    for (; made < 3 && !st; made++) {
+        scribe_notes_init(&v[made]);
+        st = sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, known, s->seg_begin, b, om[made], dm[made], &s->p,
+                                       &v[made], err);
+    }
+    *stable = !st && (!s->p.infer_onsets || (same_notes(&v[0], &v[1]) && same_notes(&v[0], &v[2])));
+    if (*stable) st = scribe_notes_append(done, &v[0], err);
+    for (int i = 0; i < made; i++) scribe_notes_free(&v[i]);
+    return st;
+}
+
+/* Hands out the notes before the middle of every complete quiet run (see the top of the file). */
+static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *err) {
+    const int known = known_frames(s), NBI = s->m->note_bins;
+    const int need = s->p.energy_tolerance + 1;
+    const float thr = s->p.frame_threshold;
+    sc_acoustic_onset_maxima(s->all_n, s->all_o, s->max_rows, known, &s->p, &s->onset_max, &s->diff_max);
+    if (known > s->max_rows) s->max_rows = known;
+    for (int r = s->scanned; r < known; r++) {
+        const float *row = s->all_n + (size_t)r * NBI;
+        int quiet = 1;
+        for (int j = 0; j < NBI && quiet; j++) quiet = row[j] < thr;
+        s->quiet_run = quiet ? s->quiet_run + 1 : 0;
+        if (s->quiet_run >= 2 * need) {
+            const int b = r - need + 1; /* rows [b - need, b + need) are quiet */
+            if (b > s->seg_begin && b + 1 <= known) {
+                int stable = 0;
+                scribe_status st = segment_if_stable(s, b, known, io->done, &stable, err);
+                if (st) return st;
+                if (stable) s->seg_begin = b;
+            }
+            s->quiet_run = 0;
+        }
+    }
+    if (known > s->scanned) s->scanned = known;
+    return SCRIBE_OK;
+}
+
 static scribe_status session_feed(void *session, const float *x, size_t n, sc_session_io *io, scribe_error *err) {
     ac_session *s = session;
     if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
@@ -161,6 +240,7 @@ static scribe_status session_feed(void *session, const float *x, size_t n, sc_se
         n -= k;
         if (s->pend_len == W) {
             scribe_status st = run_window(s, io, err);
+            if (!st && io && io->done) st = emit_ready(s, io, err);
             if (st) return st;
         }
     }
@@ -185,7 +265,12 @@ static scribe_status session_finish(void *session, sc_session_io *io, scribe_err
     if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
     scribe_status st = flush_windows(s, io, err);
     if (st) return st;
-    return sc_acoustic_notes(s->all_n, s->all_o, s->all_c, (int)s->n_frames, &s->p, io->done, err);
+    const int n = (int)s->n_frames;
+    if (s->max_rows > n) s->max_rows = n; /* cannot happen: only kept rows were folded in */
+    sc_acoustic_onset_maxima(s->all_n, s->all_o, s->max_rows, n, &s->p, &s->onset_max, &s->diff_max);
+    s->max_rows = n;
+    return sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, n, s->seg_begin, n, s->onset_max, s->diff_max,
+                                     &s->p, io->done, err);
 }
 
 const sc_backend sc_backend_acoustic = {
