@@ -75,6 +75,9 @@ web: dist/scribe.mjs
 	@mkdir -p dist/weights
 	cp -r web/. dist/
 	cp weights/*.scrb weights/*.md dist/weights/ 2>/dev/null || true
+	cp weights/*.json dist/weights/ 2>/dev/null || true
+	@[ -f dist/icons/icon-512.png ] || $(NODE) tools/make-icons.mjs dist/icons
+	$(NODE) tools/stamp-web.mjs dist
 
 symbols: dist/scribe.mjs
 	@$(NODE) tools/list-exports.mjs dist/scribe.wasm

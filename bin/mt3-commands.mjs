@@ -28,7 +28,7 @@ export const PRESETS = {
     d_model: 512, heads: 6, head_dim: 64, mlp_dim: 1024, enc_layers: 8, dec_layers: 8, vocab: 1536,
     input_features: 512, segment_frames: 256, max_decode: 1024, steps_per_second: 100, max_shift_steps: 1000,
     velocity_bins: 1, use_ties: 1, use_programs: 1, use_drums: 1, sample_rate: 16000, fft_size: 2048, hop: 128,
-    mel_bins: 512, fmin: 20.0, fmax: 8000.0,
+    mel_bins: 512, fmin: 20.0, fmax: 7600.0, // ddsp compute_logmel hi_hz default, used by MT3
   },
 };
 PRESETS.small = { ...PRESETS.mt3, d_model: 128, heads: 4, head_dim: 32, mlp_dim: 256, enc_layers: 2, dec_layers: 2 };

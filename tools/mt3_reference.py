@@ -30,7 +30,7 @@ def mt3_config(**over):
         # event codec (vocabularies.py, mt3 vocabulary)
         steps_per_second=100, max_shift_steps=1000, velocity_bins=1, use_ties=1, use_programs=1, use_drums=1,
         # log-mel front end (spectrograms.py)
-        sample_rate=16000, fft_size=2048, hop=128, mel_bins=512, fmin=20.0, fmax=8000.0,
+        sample_rate=16000, fft_size=2048, hop=128, mel_bins=512, fmin=20.0, fmax=7600.0,
     )
     cfg.update(over)
     return cfg

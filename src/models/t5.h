@@ -47,7 +47,7 @@ enum {
     SC_T5_CFG_HOP = 34,           /* 128 */
     SC_T5_CFG_MEL_BINS = 35,      /* 512 */
     SC_T5_CFG_FMIN = 36,          /* float bits: 20.0 */
-    SC_T5_CFG_FMAX = 37           /* float bits: 8000.0 (sample_rate / 2) */
+    SC_T5_CFG_FMAX = 37           /* float bits: 7600.0 (ddsp compute_logmel hi_hz, as MT3 uses it) */
 };
 
 typedef struct sc_t5_config {
