@@ -6,18 +6,21 @@
  * output frames are trimmed by 15 at both ends and concatenated, and the whole is cut to
  * floor(n * 86 / 22050) frames. A window runs as soon as its samples are complete.
  *
- * Notes while streaming: the package's note creation runs over the whole file (the melodia trick
- * repeatedly takes the file's strongest remaining cell; inferred onsets are rescaled by the file's
- * maxima). Note tracking never crosses a quiet stretch, though: every scan stops after
- * energy_tolerance frames below the frame threshold. So when the posteriorgram holds a run of
- * 2 * (energy_tolerance + 1) frames with every pitch below the frame threshold, the notes before
- * the run's middle are final, and the session creates and hands them out (segment [begin, middle)
- * with the neighbouring rows for onset peaks). The one global input left is the inferred-onset
- * rescaling ratio (largest onset / largest frame rise over the file), which can still change: both
- * maxima only grow and stay below 1 (sigmoid outputs). So the segment is created three times, with
- * the maxima seen so far and with either one raised to 1 (the extreme ratios the file can still
- * reach); only when all three agree are its notes handed out, otherwise the segment waits and
- * grows. Without quiet runs (dense music) the notes come at finish.
+ * Notes: the package's note creation runs over the whole file (the melodia trick repeatedly
+ * takes the file's strongest remaining cell; inferred onsets are rescaled by the file's largest
+ * onset and largest frame rise). By default (stream_notes 0) the session creates all notes at
+ * finish: exactly the package's result however the audio was fed.
+ * With stream_notes 1 (live input) it hands notes out while feeding. Note tracking never crosses a
+ * quiet stretch: every scan stops after energy_tolerance frames below the frame threshold. So
+ * when the posteriorgram holds a run of 2 * (energy_tolerance + 1) frames with every pitch below
+ * the frame threshold, the segment before the run's middle is created on its own (with the rows
+ * around it for frame differences and onset peaks) and handed out. The only global input left is
+ * the rescaling ratio, taken from the maxima seen so far: when the file's maxima come later, weak
+ * inferred onsets in early segments can pass or miss the onset threshold differently. (A check
+ * that the notes agree for every ratio the file can still reach, maxima up to 1, almost never
+ * passes on real music, so it would stream nothing.) tests/node/acoustic_parity.test.mjs
+ * measures the difference against the whole-file notes. Without quiet runs (dense music) the
+ * notes come at finish either way.
  * The session keeps the posteriorgrams (440 floats per frame, about 150 KB per second). */
 #include <math.h>
 #include <stdio.h>
@@ -167,38 +170,6 @@ static int known_frames(const ac_session *s) {
     return (int)(n_orig < s->n_frames ? n_orig : s->n_frames);
 }
 
-static int same_notes(const scribe_notes *a, const scribe_notes *b) {
-    if (a->count != b->count || a->bend_count != b->bend_count) return 0;
-    for (size_t i = 0; i < a->count; i++) {
-        const scribe_note *x = &a->notes[i], *y = &b->notes[i];
-        if (x->onset_s != y->onset_s || x->offset_s != y->offset_s || x->pitch != y->pitch ||
-            x->velocity != y->velocity || x->bend_count != y->bend_count)
-            return 0;
-    }
-    for (size_t i = 0; i < a->bend_count; i++)
-        if (a->bends[i].semitones != b->bends[i].semitones || a->bends[i].time_s != b->bends[i].time_s) return 0;
-    return 1;
-}
-
-/* Creates the notes of [seg_begin, b) with the current maxima and with the extreme ratios still
- * possible; appends them to `done` and sets *stable when all agree. */
-static scribe_status segment_if_stable(ac_session *s, int b, int known, scribe_notes *done, int *stable,
-                                       scribe_error *err) {
-    scribe_notes v[3];
-    const double om[3] = {s->onset_max, 1.0, s->onset_max}, dm[3] = {s->diff_max, s->diff_max, 1.0};
-    scribe_status st = SCRIBE_OK;
-    int made = 0;
-    for (; made < 3 && !st; made++) {
-        scribe_notes_init(&v[made]);
-        st = sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, known, s->seg_begin, b, om[made], dm[made], &s->p,
-                                       &v[made], err);
-    }
-    *stable = !st && (!s->p.infer_onsets || (same_notes(&v[0], &v[1]) && same_notes(&v[0], &v[2])));
-    if (*stable) st = scribe_notes_append(done, &v[0], err);
-    for (int i = 0; i < made; i++) scribe_notes_free(&v[i]);
-    return st;
-}
-
 /* Hands out the notes before the middle of every complete quiet run (see the top of the file). */
 static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *err) {
     const int known = known_frames(s), NBI = s->m->note_bins;
@@ -214,10 +185,10 @@ static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *
         if (s->quiet_run >= 2 * need) {
             const int b = r - need + 1; /* rows [b - need, b + need) are quiet */
             if (b > s->seg_begin && b + 1 <= known) {
-                int stable = 0;
-                scribe_status st = segment_if_stable(s, b, known, io->done, &stable, err);
+                scribe_status st = sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, known, s->seg_begin, b,
+                                                             s->onset_max, s->diff_max, &s->p, io->done, err);
                 if (st) return st;
-                if (stable) s->seg_begin = b;
+                s->seg_begin = b;
             }
             s->quiet_run = 0;
         }
@@ -240,7 +211,7 @@ static scribe_status session_feed(void *session, const float *x, size_t n, sc_se
         n -= k;
         if (s->pend_len == W) {
             scribe_status st = run_window(s, io, err);
-            if (!st && io && io->done) st = emit_ready(s, io, err);
+            if (!st && io && io->done && s->p.stream_notes) st = emit_ready(s, io, err);
             if (st) return st;
         }
     }
