@@ -17,7 +17,7 @@ const DEFAULTS = { modelId: null, onsetSensitivity: 0.5, frameSensitivity: 0.7, 
 /** Measurements anyone can read (the end-to-end tests print them). */
 const stats = window.scribeStats = {
   longestTaskMs: 0, longTasks: 0, firstNoteMs: null, transcribeMs: null, audioSeconds: null,
-  latenciesMs: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
+  latenciesMs: [], longTaskList: [], busy: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
 };
 
 const state = {
@@ -57,7 +57,8 @@ function bindSettings() {
 function describeModel() {
   const m = state.models.find((x) => x.id === settings.modelId);
   const info = state.modelInfo.get(settings.modelId);
-  $('model-help').textContent = m ? (m.description ?? '') + (info?.description ? ` — ${info.description}` : '') : '';
+  $('model-help').textContent = m?.description ?? '';
+  $('model-help').title = info?.description ?? '';
   const acoustic = (info?.kind ?? m?.kind) !== 'mt3';
   for (const id of ['onset-sens', 'frame-sens', 'min-note']) $(id).disabled = !acoustic;
 }
@@ -111,14 +112,17 @@ const roll = new PianoRoll($('roll'), {
 });
 
 function showDetails(n) {
-  const box = $('note-details');
-  if (!n) { box.hidden = true; return; }
-  box.hidden = false;
+  $('nd-empty').hidden = !!n;
+  $('nd-list').hidden = !n;
+  $('nd-delete').hidden = !n;
+  if (!n) return;
   $('nd-pitch').textContent = n.isDrum ? `${drumName(n.pitch)} (${n.pitch})` : `${pitchName(n.pitch)} (MIDI ${n.pitch})`;
   $('nd-onset').textContent = `${formatTime(n.onset, 3)}`;
   $('nd-length').textContent = `${Math.round((n.offset - n.onset) * 1000)} ms`;
   $('nd-velocity').textContent = String(n.velocity);
-  $('nd-instrument').textContent = n.isDrum ? 'Drums' : `${noteInfo(n).name} (program ${n.program + 1})`;
+  const agnostic = state.modelInfo.get(state.notesModel)?.kind === 'acoustic';
+  $('nd-instrument').textContent = n.isDrum ? 'Drums' : agnostic ? 'not identified by this model'
+    : `${noteInfo(n).name} (program ${n.program + 1})`;
   const bends = n.bends ?? [];
   const maxBend = bends.reduce((m, b) => (Math.abs(b.semitones) > Math.abs(m) ? b.semitones : m), 0);
   $('nd-bend').textContent = bends.length ? `${maxBend > 0 ? '+' : ''}${maxBend.toFixed(2)} semitones at most` : 'none';
@@ -289,6 +293,7 @@ function onDone(m) {
   if (m.notes?.length && !r.gotFirst) { stats.firstNoteMs = performance.now() - r.t0; performance.mark('scribe:first-note'); }
   addNotes(m.notes);
   stats.transcribeMs = performance.now() - r.t0;
+  stats.busy.push(['file', Math.round(r.t0), Math.round(performance.now())]);
   const speed = r.total / (stats.transcribeMs / 1000);
   $('stats').textContent = `${roll.notes.length} notes from ${formatTime(r.total, 1)} of audio in ${(stats.transcribeMs / 1000).toFixed(1)} s ` +
     `(${speed.toFixed(1)}× real time); first notes after ${((stats.firstNoteMs ?? stats.transcribeMs) / 1000).toFixed(2)} s.`;
@@ -418,6 +423,7 @@ function stopRecording() {
 }
 
 function onLiveDone(r, m) {
+  stats.busy.push(['live', Math.round(r.t0), Math.round(performance.now())]);
   addNotes(m.notes);
   const dur = m.secondsDone || r.fed || 0;
   state.duration = dur;
@@ -622,6 +628,7 @@ if (typeof PerformanceObserver === 'function' && PerformanceObserver.supportedEn
     for (const e of list.getEntries()) {
       stats.longTasks++;
       stats.longestTaskMs = Math.max(stats.longestTaskMs, e.duration);
+      if (stats.longTaskList.length < 500) stats.longTaskList.push([Math.round(e.startTime), Math.round(e.duration)]);
     }
   }).observe({ type: 'longtask', buffered: true });
 }

@@ -343,7 +343,14 @@ export class PianoRoll {
         ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy); ctx.closePath();
         ctx.fill();
       } else {
-        ctx.fillRect(x, y + 0.5, Math.max(2, xe - x), hgt);
+        const wNote = Math.max(2, xe - x);
+        ctx.fillRect(x, y + 0.5, wNote, hgt);
+        ctx.globalAlpha = 1;
+        if (wNote > 4 && hgt > 3) { // darker start and end so repeated notes stay distinct
+          ctx.fillStyle = '#0b1017';
+          ctx.fillRect(x, y + 0.5, 1, hgt);
+          ctx.fillRect(x + wNote - 1, y + 0.5, 1, hgt);
+        }
       }
       ctx.globalAlpha = 1;
       if (sel) {
@@ -351,8 +358,8 @@ export class PianoRoll {
         ctx.lineWidth = 2;
         ctx.strokeRect(x - 1, y - 0.5, Math.max(2, xe - x) + 2, hgt + 2);
       }
-      if (n.bends?.length > 1 && !n.isDrum) {
-        ctx.strokeStyle = sel ? '#ffffff' : '#0b1017';
+      if (n.bends?.length > 1 && !n.isDrum && n.bends.some((b) => Math.abs(b.semitones) >= 0.1)) {
+        ctx.strokeStyle = sel ? '#ffffff' : '#f6f1e4';
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         n.bends.forEach((b, i) => {
