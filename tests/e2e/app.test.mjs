@@ -36,9 +36,9 @@ let server, origin;
 const tmpDirs = [];
 const figures = {};
 
-function startServer() {
+function startServer(root = DIST) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'tools/serve.mjs'), '--root', DIST, '--port', '0', '--quiet'],
+    const p = spawn(process.execPath, [path.join(ROOT, 'tools/serve.mjs'), '--root', root, '--port', '0', '--quiet'],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => {
@@ -75,12 +75,12 @@ async function launch(extraArgs = []) {
   return { context, requests };
 }
 
-async function openApp(context) {
+async function openApp(context, at = origin) {
   const page = context.pages()[0] ?? await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(`${origin}/`);
+  await page.goto(`${at}/`);
   await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
   return { page, errors };
 }
@@ -376,5 +376,43 @@ test('browser: fake microphone, record a take, notes on the roll, export', async
     assert.deepEqual(errors, [], 'no page errors');
   } finally {
     await context.close();
+  }
+});
+
+test('service worker: a new deploy replaces the cached version cleanly', async () => {
+  // Deploy A is a copy of dist/; deploy B changes one file and is stamped again.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'scribe-deploy-'));
+  tmpDirs.push(root);
+  fs.cpSync(DIST, root, { recursive: true, filter: (src) => !/\/(native|obj|asan)(\/|$)/.test(src.slice(DIST.length)) });
+  const { proc, origin: at } = await startServer(root);
+  const { context } = await launch();
+  try {
+    const { page, errors } = await openApp(context, at);
+    assert.equal(await status(page), 'ready');
+    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    const cachesA = await page.evaluate(() => caches.keys());
+    assert.equal(cachesA.length, 1, `one cache (${cachesA})`);
+
+    fs.appendFileSync(path.join(root, 'app.css'), '\n/* deploy B */\n');
+    fs.copyFileSync(path.join(ROOT, 'web/sw.js'), path.join(root, 'sw.js'));
+    await new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [path.join(ROOT, 'tools/stamp-web.mjs'), root], { stdio: 'ignore' });
+      p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`stamp-web exited ${c}`))));
+    });
+    await page.reload();
+    await page.locator('#update-banner').waitFor({ state: 'visible', timeout: 30000 });
+    const css = () => page.evaluate(() => fetch('app.css').then((r) => r.text()));
+    assert.ok(!(await css()).includes('deploy B'), 'the running version keeps its own files until the user reloads');
+    await shot(page, '07-update-available');
+    await Promise.all([page.waitForNavigation(), page.locator('#update-reload').click()]);
+    await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
+    assert.ok((await css()).includes('deploy B'), 'after the reload the new files are served');
+    const cachesB = await page.evaluate(() => caches.keys());
+    assert.equal(cachesB.length, 1, `old cache deleted (${cachesB})`);
+    assert.notEqual(cachesB[0], cachesA[0]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    proc.kill();
   }
 });
