@@ -156,6 +156,7 @@ worker.onmessage = (e) => {
       break;
     case 'need': onNeed(m); break;
     case 'progress': onProgress(m); break;
+    case 'preview': onPreview(m); break;
     case 'done': onDone(m); break;
     case 'cancelled': break;
     case 'exported': state.exports.get(m.reqId)?.resolve(m.data); state.exports.delete(m.reqId); break;
@@ -404,12 +405,32 @@ function onLiveProgress(r, m) {
   for (const n of m.notes ?? []) if (n.capturedAt) stats.latenciesMs.push(now - n.capturedAt);
   addNotes(m.notes);
   roll.follow(m.secondsFed);
-  if (stats.latenciesMs.length) {
-    const recent = stats.latenciesMs.slice(-20).sort((a, b) => a - b);
-    const med = recent[recent.length >> 1];
-    $('latency').textContent = `${(med / 1000).toFixed(2)} s`;
-    $('latency').title = `median of the last ${recent.length} notes, from the audio block holding the note's start to the note on screen`;
+  showLatency();
+}
+
+function onPreview(m) {
+  const r = state.running;
+  if (!r || r.job !== m.job || r.mode !== 'live') return;
+  const now = performance.timeOrigin + performance.now();
+  r.seen ??= new Set();
+  for (const n of m.notes) {
+    // Latency counts the first time a note is shown, not its updates in later windows.
+    const key = `${n.pitch}@${Math.round(n.onset * 10)}`;
+    if (!r.seen.has(key) && n.capturedAt) { r.seen.add(key); stats.latenciesMs.push(now - n.capturedAt); }
+    n.id = state.nextId++;
   }
+  if (m.notes.length && !r.gotFirst) { r.gotFirst = true; stats.firstNoteMs = performance.now() - r.t0; }
+  roll.replacePreview(m.from, m.notes);
+  updateCount();
+  showLatency();
+}
+
+function showLatency() {
+  if (!stats.latenciesMs.length) return;
+  const recent = stats.latenciesMs.slice(-20).sort((a, b) => a - b);
+  const med = recent[recent.length >> 1];
+  $('latency').textContent = `${(med / 1000).toFixed(2)} s`;
+  $('latency').title = `median of the last ${recent.length} notes, from the audio block holding the note's start to the note on screen`;
 }
 
 function stopRecording() {
@@ -424,6 +445,7 @@ function stopRecording() {
 
 function onLiveDone(r, m) {
   stats.busy.push(['live', Math.round(r.t0), Math.round(performance.now())]);
+  roll.clearPreview();
   addNotes(m.notes);
   const dur = m.secondsDone || r.fed || 0;
   state.duration = dur;

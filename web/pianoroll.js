@@ -61,6 +61,22 @@ export class PianoRoll {
     this.invalidate();
   }
 
+  /** Live preview: provisional notes from `from` seconds on are replaced by `notes`. */
+  replacePreview(from, notes) {
+    this.notes = this.notes.filter((n) => !(n.preview && n.onset >= from));
+    for (const n of notes) n.preview = true;
+    this.addNotes(notes);
+    if (this.selected && !this.notes.includes(this.selected)) this.select(null);
+    this.invalidate();
+  }
+
+  /** Drops every provisional note. */
+  clearPreview() {
+    this.notes = this.notes.filter((n) => !n.preview);
+    if (this.selected && !this.notes.includes(this.selected)) this.select(null);
+    this.invalidate();
+  }
+
   setDuration(sec) {
     this.duration = Math.max(0, sec);
     if (this.autoFit) this.fitTime();
@@ -125,7 +141,7 @@ export class PianoRoll {
   pitchOf(y) { return Math.floor(this.hi - (y - RULER_H) / this.rowH()) + 1; }
 
   fitTime() {
-    const end = Math.max(this.duration, ...this.notes.slice(-50).map((n) => n.offset), 1);
+    const end = Math.max(this.duration, ...this.notes.slice(-50).map((n) => n.offset), this.notes.length ? 1 : 30);
     this.pxPerSec = clamp(this.noteWidth() / (end * 1.02), MIN_PX_PER_SEC, MAX_PX_PER_SEC);
     this.t0 = 0;
   }
@@ -334,7 +350,7 @@ export class PianoRoll {
       const y = this.yOf(n.pitch);
       const info = noteInfo(n);
       const sel = n === this.selected;
-      ctx.globalAlpha = 0.55 + 0.45 * Math.min(1, (n.velocity ?? 80) / 110);
+      ctx.globalAlpha = (n.preview ? 0.6 : 1) * (0.55 + 0.45 * Math.min(1, (n.velocity ?? 80) / 110));
       ctx.fillStyle = info.color;
       const hgt = Math.max(2, rowH - 1);
       if (n.isDrum) {

@@ -16,6 +16,7 @@
 //   {type:'ready', models, engine}  {type:'fatal', message}
 //   {type:'model', id, kind, sampleRate, description}
 //   {type:'progress', job, secondsDone, secondsFed, notes, elapsedMs}
+//   {type:'preview', job, from, notes}   (live: provisional notes replacing those from `from` s on)
 //   {type:'need', job}
 //   {type:'done', job, notes, secondsDone, elapsedMs, wav?}
 //   {type:'cancelled', job}  {type:'error', job?, reqId?, message}
@@ -109,7 +110,9 @@ class Job {
     this.mode = msg.mode;
     this.sampleRate = msg.sampleRate;
     this.totalSeconds = msg.totalSeconds ?? 0;
-    this.session = new sessionApi.Session(core, info.model, sessionOptions(msg.settings, msg.sampleRate, info));
+    this.info = info;
+    this.options = sessionOptions(msg.settings, msg.sampleRate, info);
+    this.session = new sessionApi.Session(core, info.model, this.options);
     this.started = performance.now();
     this.fed = 0;              // input samples fed
     this.cancelled = false;
@@ -192,6 +195,14 @@ function stopJob(j, cancelled) {
 // ------------------------------------------------------------------ live input
 
 const MIN_FEED = 512; // samples per feed at least (about 11 ms at 48 kHz)
+// Live preview: while a session only hands out notes at the end of the take (the acoustic
+// model's note creation is global over the input), a short one-shot session over the last
+// PREVIEW_SECONDS runs every PREVIEW_HOP seconds and its notes are shown as provisional. The
+// first PREVIEW_EDGE seconds of each window only warm it up; notes there are kept from earlier
+// windows. The take's own session still produces the final notes when recording stops.
+const PREVIEW_SECONDS = 3;
+const PREVIEW_HOP = 0.5;
+const PREVIEW_EDGE = 0.5;
 
 function startLive(j, msg) {
   const consume = (samples) => {
@@ -203,6 +214,8 @@ function startLive(j, msg) {
     try {
       j.feed(samples);
       const notes = j.take_notes();
+      if (notes.length) j.streams = true; // the engine streams: no preview needed
+      if (!j.streams) preview(j, samples);
       const now = absNow();
       for (const n of notes) {
         n.capturedAt = arrivalOf(j, n.onset * j.sampleRate);
@@ -278,6 +291,50 @@ function startLive(j, msg) {
     };
     j.stopLive = () => { msg.port.onmessage = null; msg.port.close(); };
   }
+}
+
+function preview(j, samples) {
+  j.recent ??= [];
+  j.recentLen ??= 0;
+  j.sincePreview ??= 0;
+  j.recent.push(samples);
+  j.recentLen += samples.length;
+  const keep = Math.round(PREVIEW_SECONDS * j.sampleRate);
+  while (j.recentLen - j.recent[0].length >= keep) j.recentLen -= j.recent.shift().length;
+  j.sincePreview += samples.length;
+  if (j.sincePreview < PREVIEW_HOP * j.sampleRate) return;
+  j.sincePreview = 0;
+  const len = Math.min(keep, j.recentLen);
+  const win = new Float32Array(len);
+  let o = len;
+  for (let i = j.recent.length - 1; i >= 0 && o > 0; i--) {
+    const c = j.recent[i];
+    const n = Math.min(o, c.length);
+    win.set(c.subarray(c.length - n), o - n);
+    o -= n;
+  }
+  const start = (j.fed - len) / j.sampleRate;
+  const s = new sessionApi.Session(core, j.info.model, j.options);
+  let notes;
+  try {
+    s.feed(win);
+    s.finish();
+    notes = plainNotes(s.takeNotes());
+  } finally {
+    s.free();
+  }
+  const from = start > 0 ? start + PREVIEW_EDGE : 0;
+  const now = absNow();
+  const out = [];
+  for (const n of notes) {
+    n.onset += start; n.offset += start;
+    for (const b of n.bends) b.time += start;
+    if (n.onset < from) continue;
+    n.capturedAt = arrivalOf(j, n.onset * j.sampleRate);
+    n.emittedAt = now;
+    out.push(n);
+  }
+  post({ type: 'preview', job: j.id, from, notes: out });
 }
 
 function arrivalOf(j, sample) {
