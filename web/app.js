@@ -17,7 +17,7 @@ const DEFAULTS = { modelId: null, onsetSensitivity: 0.5, frameSensitivity: 0.7, 
 /** Measurements anyone can read (the end-to-end tests print them). */
 const stats = window.scribeStats = {
   longestTaskMs: 0, longTasks: 0, firstNoteMs: null, transcribeMs: null, audioSeconds: null,
-  latenciesMs: [], longTaskList: [], busy: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
+  latenciesMs: [], previewMs: [], longTaskList: [], busy: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
 };
 
 const state = {
@@ -379,6 +379,7 @@ async function startRecording() {
   const job = ++state.job;
   state.running = { job, mode: 'live', ctx, stream, node, src, t0: performance.now(), started: performance.now(), gotFirst: false, fed: 0 };
   stats.latenciesMs = [];
+  stats.previewMs = [];
   stats.firstNoteMs = null;
   worker.postMessage({ type: 'start', job, mode: 'live', modelId: settings.modelId, sampleRate: ctx.sampleRate,
     settings: { ...settings }, ring, port }, port ? [port] : []);
@@ -406,6 +407,10 @@ function onLiveProgress(r, m) {
   addNotes(m.notes);
   roll.follow(m.secondsFed);
   showLatency();
+  const behind = (performance.now() - r.started) / 1000 - m.secondsFed;
+  $('live-transport').textContent = m.droppedSeconds > 0
+    ? `this computer is too slow: ${m.droppedSeconds.toFixed(1)} s of sound skipped`
+    : behind > 1.5 ? `catching up (${behind.toFixed(1)} s behind)` : (stats.captureMode === 'message port' ? '(compatibility capture)' : '');
 }
 
 function onPreview(m) {
@@ -413,6 +418,7 @@ function onPreview(m) {
   if (!r || r.job !== m.job || r.mode !== 'live') return;
   const now = performance.timeOrigin + performance.now();
   r.seen ??= new Set();
+  if (stats.previewMs.length < 2000) stats.previewMs.push(Math.round(m.computeMs));
   for (const n of m.notes) {
     // Latency counts the first time a note is shown, not its updates in later windows.
     const key = `${n.pitch}@${Math.round(n.onset * 10)}`;

@@ -200,9 +200,11 @@ const MIN_FEED = 512; // samples per feed at least (about 11 ms at 48 kHz)
 // PREVIEW_SECONDS runs every PREVIEW_HOP seconds and its notes are shown as provisional. The
 // first PREVIEW_EDGE seconds of each window only warm it up; notes there are kept from earlier
 // windows. The take's own session still produces the final notes when recording stops.
-const PREVIEW_SECONDS = 3;
-const PREVIEW_HOP = 0.5;
-const PREVIEW_EDGE = 0.5;
+// 1.45 s fits the acoustic model's first 2 s window (with its 0.17 s of leading padding), so a
+// preview costs one network window.
+const PREVIEW_SECONDS = 1.45;
+const PREVIEW_HOP = 0.2;
+const PREVIEW_EDGE = 0.35;
 
 function startLive(j, msg) {
   const consume = (samples) => {
@@ -224,7 +226,8 @@ function startLive(j, msg) {
       j.pending.push(...notes);
       if (now - j.lastPost > 50 || j.pending.length) {
         post({ type: 'progress', job: j.id, secondsDone: j.secondsDone(), secondsFed: j.fed / j.sampleRate,
-          notes: j.pending, elapsedMs: performance.now() - j.started });
+          notes: j.pending, elapsedMs: performance.now() - j.started,
+          droppedSeconds: (j.dropped?.() ?? 0) / j.sampleRate });
         j.pending = [];
         j.lastPost = now;
       }
@@ -260,6 +263,7 @@ function startLive(j, msg) {
       return avail;
     };
     j.drain = drain;
+    j.dropped = () => Atomics.load(head, 2);
     const loop = async () => {
       while (!stopped) {
         const w = Atomics.load(head, 0);
@@ -302,8 +306,11 @@ function preview(j, samples) {
   const keep = Math.round(PREVIEW_SECONDS * j.sampleRate);
   while (j.recentLen - j.recent[0].length >= keep) j.recentLen -= j.recent.shift().length;
   j.sincePreview += samples.length;
-  if (j.sincePreview < PREVIEW_HOP * j.sampleRate) return;
+  // Adaptive hop: previews may use at most about two thirds of real time, whatever the machine.
+  const hop = Math.max(PREVIEW_HOP, 1.5 * (j.previewMs ?? 0) / 1000);
+  if (j.sincePreview < hop * j.sampleRate) return;
   j.sincePreview = 0;
+  const t0 = performance.now();
   const len = Math.min(keep, j.recentLen);
   const win = new Float32Array(len);
   let o = len;
@@ -323,6 +330,7 @@ function preview(j, samples) {
   } finally {
     s.free();
   }
+  j.previewMs = performance.now() - t0;
   const from = start > 0 ? start + PREVIEW_EDGE : 0;
   const now = absNow();
   const out = [];
@@ -334,7 +342,7 @@ function preview(j, samples) {
     n.emittedAt = now;
     out.push(n);
   }
-  post({ type: 'preview', job: j.id, from, notes: out });
+  post({ type: 'preview', job: j.id, from, notes: out, computeMs: j.previewMs });
 }
 
 function arrivalOf(j, sample) {

@@ -347,6 +347,9 @@ test('browser: fake microphone, notes appear while recording, take exported', as
     figures.micCapture = st.captureMode;
     figures.micLongestTaskMsSoFar = Math.round(st.longestTaskMs);
     const lat = st.latenciesMs.slice().sort((a, b) => a - b);
+    const pv = st.previewMs.slice().sort((a, b) => a - b);
+    if (pv.length) figures.micPreviewComputeMedianMs = pv[pv.length >> 1];
+    figures.loadAverage = os.loadavg()[0];
     if (lat.length) {
       figures.micLatencyMedianMs = Math.round(lat[lat.length >> 1]);
       figures.micLatencyMaxMs = Math.round(lat[lat.length - 1]);
