@@ -303,6 +303,27 @@ test('browser: transcribe a file, check notes, download MIDI and CSV, work offli
     assert.deepEqual(foreign, [], 'no request leaves the app origin');
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'no page errors');
 
+    // Files the browser cannot decode give a clear message (through drag and drop).
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['this is not audio'], 'notes.txt', { type: 'text/plain' }));
+      document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const bad = await waitStatus(page, (x) => x.startsWith('error'), 20000);
+    assert.match(bad, /^error: cannot decode .notes\.txt./);
+    await shot(page, '03b-bad-file');
+
+    // Cancel a running transcription.
+    await page.getByTestId('file-input').setInputFiles(path.join(DATA, 'slakh-Track00001.wav'));
+    await waitStatus(page, (x) => x === 'transcribing', 20000);
+    await page.locator('#cancel').click();
+    assert.equal(await status(page), 'cancelled');
+    await page.waitForTimeout(300);
+    assert.equal(await status(page), 'cancelled', 'no late results after cancel');
+
+    // Settings are remembered (checked after the offline reload below).
+    await page.locator('#min-note').fill('200');
+
     // Offline: reload without network, the service worker serves app, engine and weights.
     await t.test('offline after first load', async () => {
       await context.setOffline(true);
@@ -311,6 +332,8 @@ test('browser: transcribe a file, check notes, download MIDI and CSV, work offli
       await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
       assert.equal(await status(page), 'ready');
       assert.equal(await page.evaluate(() => !!navigator.serviceWorker.controller), true, 'page controlled by the service worker');
+      assert.equal(await page.locator('#min-note').inputValue(), '200', 'settings remembered across visits');
+      await page.locator('#min-note').fill('130');
       await transcribe(page);
       assert.equal(await noteCount(page), count, 'same notes offline');
       await shot(page, '04-offline');
