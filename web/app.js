@@ -135,6 +135,15 @@ function addNotes(list) {
   updateCount();
 }
 
+function clearSource() {
+  setOriginal(null);
+  state.duration = 0;
+  roll.setDuration(0);
+  $('stats').textContent = '';
+  $('time-display').textContent = formatTime(0, 1);
+  updateCount();
+}
+
 function resetNotes() {
   roll.setNotes([]);
   roll.select(null);
@@ -212,6 +221,7 @@ async function transcribeFile(file) {
   cancelRunning();
   stopPlayback();
   resetNotes();
+  clearSource();
   const t0 = performance.now();
   state.source = file.name;
   state.notesModel = settings.modelId;
@@ -353,6 +363,7 @@ async function startRecording() {
     return;
   }
   resetNotes();
+  clearSource();
   state.notesModel = settings.modelId;
   state.source = `recording ${new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', 'h')}`;
   $('source-name').textContent = state.source;
