@@ -100,7 +100,10 @@ test-e2e: all
 serve: deps all
 	$(NODE) tools/serve.mjs --root dist --port $(PORT)
 
-bench: wasm native
+dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
+	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
+
+bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
 
 # Browser figures: time to first note (3-minute file), longest main-thread task, peak memory (1-hour file).
@@ -154,3 +157,13 @@ test-fuzz: fuzz-build
 test-valgrind: dist/native/run_tests
 	SCRIBE_DATA=../shared/data/dev valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --error-exitcode=1 dist/native/run_tests
+
+# Basic Pitch weights from the pinned npm package (reproducible; tests/node/acoustic_convert.test.mjs
+# checks the committed file equals a fresh conversion).
+BASIC_PITCH_MODEL := node_modules/@spotify/basic-pitch/model
+weights/basic-pitch.scrb: tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL)/model.json $(BASIC_PITCH_MODEL)/group1-shard1of1.bin
+	$(NODE) tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL) $@
+
+# The npm package on tfjs-wasm (SIMD) against our WASM build, same 60 s clip, audio to notes.
+bench-acoustic: wasm
+	$(NODE) tests/bench/acoustic.mjs

@@ -81,11 +81,10 @@ scribe_status scribe_session_init(const scribe_model *model, const scribe_sessio
     scribe_status st = SCRIBE_OK;
     if (p.input_sample_rate != model_rate) {
         st = scribe_resampler_init(p.input_sample_rate, model_rate, &s->resampler, err);
-        if (!st) {
-            s->scratch_cap = scribe_resampler_max_output(s->resampler, SC_FEED_BLOCK);
-            s->scratch = sc_malloc_array(s->scratch_cap, sizeof(float));
-            if (!s->scratch) st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the resampling buffer");
-        }
+        /* A block's output count depends on the filter state; size for the worst case plus slack,
+         * and grow (rarely) if a block ever needs more. */
+        if (!st) st = sc_grow((void **)&s->scratch, &s->scratch_cap,
+                              (size_t)((double)SC_FEED_BLOCK * model_rate / p.input_sample_rate) + 1024, sizeof(float), err);
     }
     if (!st) st = model->backend->session_init(model->impl, &s->params, &s->impl, err);
     if (st) {
@@ -121,7 +120,9 @@ scribe_status scribe_session_feed(scribe_session *s, const float *samples, size_
         size_t k = n < SC_FEED_BLOCK ? n : SC_FEED_BLOCK;
         if (s->resampler) {
             size_t got = 0;
-            st = scribe_resampler_process(s->resampler, samples, k, s->scratch, s->scratch_cap, &got, err);
+            st = sc_grow((void **)&s->scratch, &s->scratch_cap, scribe_resampler_max_output(s->resampler, k),
+                         sizeof(float), err);
+            if (!st) st = scribe_resampler_process(s->resampler, samples, k, s->scratch, s->scratch_cap, &got, err);
             if (!st && got) st = backend_feed(s, s->scratch, got, err);
         } else {
             st = backend_feed(s, samples, k, err);
@@ -141,7 +142,8 @@ scribe_status scribe_session_finish(scribe_session *s, scribe_error *err) {
     if (s->finished) return sc_ok(err);
     if (s->resampler) {
         size_t got = 0;
-        st = scribe_resampler_flush(s->resampler, s->scratch, s->scratch_cap, &got, err);
+        st = sc_grow((void **)&s->scratch, &s->scratch_cap, scribe_resampler_pending(s->resampler), sizeof(float), err);
+        if (!st) st = scribe_resampler_flush(s->resampler, s->scratch, s->scratch_cap, &got, err);
         if (!st && got) st = backend_feed(s, s->scratch, got, err);
         if (st) return st;
     }

@@ -1,14 +1,11 @@
-/* WASM exports for models, sessions and note lists. Bindings contain no logic:
- * each forwards to the public API; struct layouts are checked here for web/engine/session.js. */
+/* WASM exports for models and sessions. Bindings contain no logic:
+ * each forwards to the public API. */
 #include <emscripten/emscripten.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include "../common/common.h"
 
-/* web/engine/session.js reads notes with these offsets. */
-_Static_assert(sizeof(scribe_note) == 40, "scribe_note layout changed: update web/engine/session.js");
-_Static_assert(offsetof(scribe_note, pitch) == 16 && offsetof(scribe_note, bend_index) == 32, "scribe_note layout");
-_Static_assert(sizeof(scribe_bend) == 16 && offsetof(scribe_bend, semitones) == 8, "scribe_bend layout");
+/* Note lists are bound in bind_music.c (web/engine/music.js reads them). */
 
 EMSCRIPTEN_KEEPALIVE scribe_model *wasm_model_load(const void *bytes, size_t len, scribe_error *err) {
     scribe_model *m = NULL;
@@ -60,16 +57,3 @@ EMSCRIPTEN_KEEPALIVE void wasm_session_cancel(scribe_session *s) { scribe_sessio
 EMSCRIPTEN_KEEPALIVE double wasm_session_seconds_done(const scribe_session *s) { return scribe_session_seconds_done(s); }
 EMSCRIPTEN_KEEPALIVE double wasm_session_seconds_fed(const scribe_session *s) { return scribe_session_seconds_fed(s); }
 EMSCRIPTEN_KEEPALIVE void wasm_session_free(scribe_session *s) { scribe_session_free(s); }
-
-EMSCRIPTEN_KEEPALIVE scribe_notes *wasm_notes_new(void) { return calloc(1, sizeof(scribe_notes)); }
-EMSCRIPTEN_KEEPALIVE void wasm_notes_free(scribe_notes *n) { scribe_notes_free(n); free(n); }
-EMSCRIPTEN_KEEPALIVE void wasm_notes_clear(scribe_notes *n) { scribe_notes_clear(n); }
-EMSCRIPTEN_KEEPALIVE size_t wasm_notes_count(const scribe_notes *n) { return n->count; }
-EMSCRIPTEN_KEEPALIVE const scribe_note *wasm_notes_data(const scribe_notes *n) { return n->notes; }
-EMSCRIPTEN_KEEPALIVE const scribe_bend *wasm_notes_bends(const scribe_notes *n) { return n->bends; }
-EMSCRIPTEN_KEEPALIVE int wasm_notes_push(scribe_notes *n, double onset, double offset, int pitch, int velocity,
-                                         int program, int is_drum, const scribe_bend *bends, size_t n_bends,
-                                         scribe_error *err) {
-    scribe_note note = {onset, offset, pitch, velocity, program, is_drum, 0, 0};
-    return scribe_notes_push(n, &note, bends, n_bends, err);
-}

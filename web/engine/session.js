@@ -1,6 +1,7 @@
 // Models and sessions on top of the WASM engine, for the web worker and the Node CLI.
 // One Session type serves whole files and live input: feed blocks, take the final notes.
 import { ScribeError } from './core.js';
+import { notesFromC } from './music.js';
 
 const KINDS = { 1: 'mt3', 2: 'acoustic' };
 
@@ -10,62 +11,6 @@ const PARAM_FIELDS = [
   'onsetThreshold', 'frameThreshold', 'minNoteFrames', 'minFrequencyHz', 'maxFrequencyHz',
   'inferOnsets', 'melodiaTrick', 'pitchBends', 'energyTolerance',
 ];
-
-const NOTE_SIZE = 40; // sizeof(scribe_note), checked by _Static_assert in bind_session.c
-const BEND_SIZE = 16;
-
-/** Reads a C scribe_notes list into plain objects {onset, offset, pitch, velocity, program, isDrum, bends}. */
-export function readNotes(core, listPtr) {
-  const m = core.mod;
-  const count = m._wasm_notes_count(listPtr);
-  const base = m._wasm_notes_data(listPtr);
-  const bendBase = m._wasm_notes_bends(listPtr);
-  const f64 = core.f64, i32 = core.i32, u32 = core.u32, f32 = core.f32;
-  const notes = new Array(count);
-  for (let k = 0; k < count; k++) {
-    const p = base + k * NOTE_SIZE;
-    const bendIndex = u32[(p + 32) >> 2], bendCount = u32[(p + 36) >> 2];
-    const bends = [];
-    for (let b = 0; b < bendCount; b++) {
-      const q = bendBase + (bendIndex + b) * BEND_SIZE;
-      bends.push({ time: f64[q >> 3], semitones: f32[(q + 8) >> 2] });
-    }
-    notes[k] = {
-      onset: f64[p >> 3], offset: f64[(p + 8) >> 3],
-      pitch: i32[(p + 16) >> 2], velocity: i32[(p + 20) >> 2], program: i32[(p + 24) >> 2],
-      isDrum: i32[(p + 28) >> 2] !== 0, bends,
-    };
-  }
-  return notes;
-}
-
-/** Copies plain note objects into a new C scribe_notes list (free with core.mod._wasm_notes_free). */
-export function writeNotes(core, notes) {
-  const m = core.mod;
-  const list = m._wasm_notes_new();
-  if (!list) throw new ScribeError(2, 'out of memory creating a note list');
-  try {
-    for (const n of notes) {
-      const bends = n.bends ?? [];
-      let bp = 0;
-      if (bends.length) {
-        bp = core.malloc(bends.length * BEND_SIZE);
-        bends.forEach((b, i) => {
-          core.f64[(bp + i * BEND_SIZE) >> 3] = b.time;
-          core.f32[(bp + i * BEND_SIZE + 8) >> 2] = b.semitones;
-        });
-      }
-      const st = m._wasm_notes_push(list, n.onset, n.offset, n.pitch, n.velocity ?? 100, n.program ?? 0,
-        n.isDrum ? 1 : 0, bp, bends.length, core.errPtr);
-      core.free(bp);
-      core.check(st);
-    }
-  } catch (e) {
-    m._wasm_notes_free(list);
-    throw e;
-  }
-  return list;
-}
 
 export class Model {
   /** Parses a weights file. The bytes are copied into the engine and owned by the model. */
@@ -149,7 +94,7 @@ export class Session {
     const m = this.core.mod;
     m._wasm_notes_clear(this.notesPtr);
     this.core.check(m._wasm_session_take(this.ptr, this.notesPtr, this.core.errPtr));
-    return readNotes(this.core, this.notesPtr);
+    return notesFromC(this.core, this.notesPtr);
   }
 
   cancel() { if (this.ptr) this.core.mod._wasm_session_cancel(this.ptr); }

@@ -1,0 +1,303 @@
+/* f32 matrix products: packed-panel GEMM with an MR x NR register-tiled micro-kernel.
+ *
+ * Blocking (GotoBLAS order): for each NC-wide column block and KC-deep k block, B is packed
+ * into a stack buffer as NR-wide panels (k-major, zero-padded at the right edge); then every
+ * MR-row strip of A (read in place, row-major) runs the micro-kernel against every panel.
+ * The micro-kernel keeps an MR x NR tile of C in registers (MR * NB vectors).
+ * Small M (< SC_SMALL_M) skips packing: row-wise axpy (matmul) or dot products (matmul_bt). */
+#include "kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "simd.h"
+
+/* Tile shape: MR rows x NB vectors. V8 on x64 (mul and add separately, 16 xmm registers) runs
+ * 4 x 2 best (8 accumulators; measured against 6x2, 5x2, 3x3, 2x4, k-unrolled and packed-A
+ * variants); native AVX with FMA runs 6 x 2 (x 8 lanes) best. */
+#ifndef SC_MR
+#if SC_VW == 8
+#define SC_MR 6
+#else
+#define SC_MR 4
+#endif
+#endif
+#ifndef SC_NB
+#define SC_NB 2
+#endif
+#define SC_NR (SC_NB * SC_VW)
+#ifndef SC_KC
+#define SC_KC 256
+#endif
+/* NC columns of KC rows: 256 * 48 * 4 bytes = 48 KB on the stack. */
+#define SC_NC (((48 * 1024) / (SC_KC * 4)) / SC_NR * SC_NR)
+#define SC_SMALL_M 4
+
+static inline int SC_MIN_INT(int a, int b) { return a < b ? a : b; }
+
+const char *sc_kernels_simd_name(void) { return SC_SIMD_NAME; }
+
+/* ------------------------------------------------------------------ micro-kernel */
+
+/* tile(MR x NR) = sum_k a[r][k] * bp[k][0..NR); written to c (ldc) overwriting or adding. */
+static inline void micro_kernel(int kc, const float *const a[SC_MR], const float *bp, float *c, int ldc,
+                                int add) {
+    sc_vf acc[SC_MR][SC_NB];
+    const float *ap[SC_MR];
+    for (int r = 0; r < SC_MR; r++) {
+        for (int v = 0; v < SC_NB; v++) acc[r][v] = sc_vf_zero();
+        ap[r] = a[r];
+    }
+    for (int k = 0; k < kc; k++) {
+        sc_vf b[SC_NB];
+        for (int v = 0; v < SC_NB; v++) b[v] = sc_vf_load(bp + v * SC_VW);
+        bp += SC_NR;
+        for (int r = 0; r < SC_MR; r++) {
+            sc_vf x = sc_vf_load1(ap[r] + k);
+            for (int v = 0; v < SC_NB; v++) acc[r][v] = sc_vf_fma(x, b[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < SC_MR; r++) {
+        float *cr = c + (size_t)r * ldc;
+        for (int v = 0; v < SC_NB; v++) {
+            if (add)
+                sc_vf_store(cr + v * SC_VW, sc_vf_add(sc_vf_load(cr + v * SC_VW), acc[r][v]));
+            else
+                sc_vf_store(cr + v * SC_VW, acc[r][v]);
+        }
+    }
+}
+
+/* Runs the micro-kernel on an m x n (m <= MR, n <= NR) tile at c. */
+static inline void tile(int m, int n, int kc, const float *A, int lda, const float *bp, float *c, int ldc,
+                        int add) {
+    const float *a[SC_MR];
+    for (int r = 0; r < SC_MR; r++) a[r] = A + (size_t)(r < m ? r : m - 1) * lda;
+    if (m == SC_MR && n == SC_NR) {
+        micro_kernel(kc, a, bp, c, ldc, add);
+        return;
+    }
+    float t[SC_MR * SC_NR];
+    micro_kernel(kc, a, bp, t, SC_NR, 0);
+    for (int r = 0; r < m; r++) {
+        float *cr = c + (size_t)r * ldc;
+        const float *tr = t + r * SC_NR;
+        if (add)
+            for (int j = 0; j < n; j++) cr[j] += tr[j];
+        else
+            for (int j = 0; j < n; j++) cr[j] = tr[j];
+    }
+}
+
+/* ------------------------------------------------------------------ packing */
+
+/* B[K x N] row-major: columns j0..j0+nc, rows p0..p0+kc into NR-wide panels. */
+static void pack_b(int kc, int nc, const float *B, int ldb, float *bp) {
+    for (int j = 0; j < nc; j += SC_NR) {
+        int w = SC_MIN_INT(SC_NR, nc - j);
+        const float *src = B + j;
+        if (w == SC_NR) {
+            for (int k = 0; k < kc; k++) {
+                memcpy(bp, src + (size_t)k * ldb, SC_NR * sizeof(float));
+                bp += SC_NR;
+            }
+        } else {
+            for (int k = 0; k < kc; k++) {
+                const float *s = src + (size_t)k * ldb;
+                int jj = 0;
+                for (; jj < w; jj++) bp[jj] = s[jj];
+                for (; jj < SC_NR; jj++) bp[jj] = 0.0f;
+                bp += SC_NR;
+            }
+        }
+    }
+}
+
+/* B[N x K] row-major used transposed: rows j0..j0+nc, columns p0..p0+kc. */
+static void pack_bt(int kc, int nc, const float *B, int ldb, float *bp) {
+    for (int j = 0; j < nc; j += SC_NR) {
+        int w = SC_MIN_INT(SC_NR, nc - j);
+        for (int jj = 0; jj < SC_NR; jj++) {
+            float *d = bp + jj;
+            if (jj < w) {
+                const float *s = B + (size_t)(j + jj) * ldb;
+                for (int k = 0; k < kc; k++) d[(size_t)k * SC_NR] = s[k];
+            } else {
+                for (int k = 0; k < kc; k++) d[(size_t)k * SC_NR] = 0.0f;
+            }
+        }
+        bp += (size_t)kc * SC_NR;
+    }
+}
+
+/* ------------------------------------------------------------------ drivers */
+
+static void clear_c(int M, int N, float *C, int ldc) {
+    for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
+}
+
+static void gemm_packed(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                        int ldc, int accumulate, int trans_b) {
+    _Alignas(64) float bpack[SC_KC * SC_NC];
+    for (int jc = 0; jc < N; jc += SC_NC) {
+        int nc = SC_MIN_INT(SC_NC, N - jc);
+        for (int pc = 0; pc < K; pc += SC_KC) {
+            int kc = SC_MIN_INT(SC_KC, K - pc);
+            if (trans_b)
+                pack_bt(kc, nc, B + (size_t)jc * ldb + pc, ldb, bpack);
+            else
+                pack_b(kc, nc, B + (size_t)pc * ldb + jc, ldb, bpack);
+            int add = accumulate || pc > 0;
+            for (int i = 0; i < M; i += SC_MR) {
+                int m = SC_MIN_INT(SC_MR, M - i);
+                const float *a = A + (size_t)i * lda + pc;
+                float *c = C + (size_t)i * ldc + jc;
+                for (int j = 0; j < nc; j += SC_NR) {
+                    int n = SC_MIN_INT(SC_NR, nc - j);
+                    tile(m, n, kc, a, lda, bpack + (size_t)j * kc, c + j, ldc, add);
+                }
+            }
+        }
+    }
+}
+
+/* Few rows: C[i] (+)= sum_k A[i][k] * B[k], four k at a time over the row of C. */
+static void gemm_small_m(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                         int ldc, int accumulate) {
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        const float *a = A + (size_t)i * lda;
+        if (!accumulate) memset(c, 0, (size_t)N * sizeof(float));
+        int k = 0;
+        for (; k + 4 <= K; k += 4) {
+            const float *b0 = B + (size_t)k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+            sc_vf x0 = sc_vf_set1(a[k]), x1 = sc_vf_set1(a[k + 1]);
+            sc_vf x2 = sc_vf_set1(a[k + 2]), x3 = sc_vf_set1(a[k + 3]);
+            int j = 0;
+            for (; j + SC_VW <= N; j += SC_VW) {
+                sc_vf s = sc_vf_fma(x0, sc_vf_load(b0 + j), sc_vf_load(c + j));
+                s = sc_vf_fma(x1, sc_vf_load(b1 + j), s);
+                s = sc_vf_fma(x2, sc_vf_load(b2 + j), s);
+                s = sc_vf_fma(x3, sc_vf_load(b3 + j), s);
+                sc_vf_store(c + j, s);
+            }
+            for (; j < N; j++) c[j] += a[k] * b0[j] + a[k + 1] * b1[j] + a[k + 2] * b2[j] + a[k + 3] * b3[j];
+        }
+        for (; k < K; k++) sc_vec_axpy(c, a[k], B + (size_t)k * ldb, N);
+    }
+}
+
+void sc_matmul(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+               int accumulate) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate) clear_c(M, N, C, ldc);
+        return;
+    }
+    if (M < SC_SMALL_M)
+        gemm_small_m(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    else
+        gemm_packed(M, N, K, A, lda, B, ldb, C, ldc, accumulate, 0);
+}
+
+void sc_matmul_bt(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                  int accumulate) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate) clear_c(M, N, C, ldc);
+        return;
+    }
+    if (M < SC_SMALL_M) {
+        for (int i = 0; i < M; i++) {
+            const float *a = A + (size_t)i * lda;
+            float *c = C + (size_t)i * ldc;
+            for (int j = 0; j < N; j++) {
+                float d = sc_vec_dot(a, B + (size_t)j * ldb, K);
+                c[j] = accumulate ? c[j] + d : d;
+            }
+        }
+        return;
+    }
+    gemm_packed(M, N, K, A, lda, B, ldb, C, ldc, accumulate, 1);
+}
+
+/* ------------------------------------------------------------------ vector helpers */
+
+float sc_vec_dot(const float *a, const float *b, int n) {
+    sc_vf s0 = sc_vf_zero(), s1 = sc_vf_zero(), s2 = sc_vf_zero(), s3 = sc_vf_zero();
+    int i = 0;
+    for (; i + 4 * SC_VW <= n; i += 4 * SC_VW) {
+        s0 = sc_vf_fma(sc_vf_load(a + i), sc_vf_load(b + i), s0);
+        s1 = sc_vf_fma(sc_vf_load(a + i + SC_VW), sc_vf_load(b + i + SC_VW), s1);
+        s2 = sc_vf_fma(sc_vf_load(a + i + 2 * SC_VW), sc_vf_load(b + i + 2 * SC_VW), s2);
+        s3 = sc_vf_fma(sc_vf_load(a + i + 3 * SC_VW), sc_vf_load(b + i + 3 * SC_VW), s3);
+    }
+    for (; i + SC_VW <= n; i += SC_VW) s0 = sc_vf_fma(sc_vf_load(a + i), sc_vf_load(b + i), s0);
+    float s = sc_vf_hsum(sc_vf_add(sc_vf_add(s0, s1), sc_vf_add(s2, s3)));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+void sc_vec_add(float *y, const float *x, int n) {
+    int i = 0;
+    for (; i + SC_VW <= n; i += SC_VW) sc_vf_store(y + i, sc_vf_add(sc_vf_load(y + i), sc_vf_load(x + i)));
+    for (; i < n; i++) y[i] += x[i];
+}
+
+void sc_vec_mul(float *y, const float *x, int n) {
+    int i = 0;
+    for (; i + SC_VW <= n; i += SC_VW) sc_vf_store(y + i, sc_vf_mul(sc_vf_load(y + i), sc_vf_load(x + i)));
+    for (; i < n; i++) y[i] *= x[i];
+}
+
+void sc_vec_scale(float *y, float s, int n) {
+    sc_vf v = sc_vf_set1(s);
+    int i = 0;
+    for (; i + SC_VW <= n; i += SC_VW) sc_vf_store(y + i, sc_vf_mul(sc_vf_load(y + i), v));
+    for (; i < n; i++) y[i] *= s;
+}
+
+void sc_vec_axpy(float *y, float s, const float *x, int n) {
+    sc_vf v = sc_vf_set1(s);
+    int i = 0;
+    for (; i + SC_VW <= n; i += SC_VW) sc_vf_store(y + i, sc_vf_fma(v, sc_vf_load(x + i), sc_vf_load(y + i)));
+    for (; i < n; i++) y[i] += s * x[i];
+}
+
+void sc_vec_relu(float *y, int n) {
+    sc_vf z = sc_vf_zero();
+    int i = 0;
+    for (; i + SC_VW <= n; i += SC_VW) sc_vf_store(y + i, sc_vf_max(sc_vf_load(y + i), z));
+    for (; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+void sc_vec_gelu_tanh(float *y, int n) {
+    const float c = 0.7978845608028654f; /* sqrt(2/pi) */
+    for (int i = 0; i < n; i++) {
+        float x = y[i];
+        y[i] = 0.5f * x * (1.0f + tanhf(c * (x + 0.044715f * x * x * x)));
+    }
+}
+
+void sc_rmsnorm(float *y, const float *x, const float *w, int n, float eps) {
+    double ss = 0.0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float r = (float)(1.0 / sqrt(ss / (n > 0 ? n : 1) + eps));
+    if (w)
+        for (int i = 0; i < n; i++) y[i] = x[i] * r * w[i];
+    else
+        for (int i = 0; i < n; i++) y[i] = x[i] * r;
+}
+
+void sc_softmax(float *x, int n) {
+    if (n <= 0) return;
+    float m = x[0];
+    for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    double s = 0.0;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        s += x[i];
+    }
+    float inv = (float)(1.0 / s);
+    for (int i = 0; i < n; i++) x[i] *= inv;
+}
