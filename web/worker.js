@@ -217,7 +217,7 @@ function startLive(j, msg) {
       j.feed(samples);
       const notes = j.take_notes();
       if (notes.length) j.streams = true; // the engine streams: no preview needed
-      if (!j.streams) preview(j, samples);
+      if (!j.streams && j.info.kind === 'acoustic') preview(j, samples);
       const now = absNow();
       for (const n of notes) {
         n.capturedAt = arrivalOf(j, n.onset * j.sampleRate);
