@@ -22,7 +22,7 @@ const stats = window.scribeStats = {
 
 const state = {
   models: [], modelInfo: new Map(), engine: null, ready: false,
-  job: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
+  job: 0, decodeToken: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
   exports: new Map(), nextReq: 1,
 };
 
@@ -228,13 +228,15 @@ async function transcribeFile(file) {
   $('source-name').textContent = file.name;
   $('source-name').title = file.name;
   setStatus('decoding');
+  const token = ++state.decodeToken;
   let audio;
   try {
     audio = await decodeFile(file);
   } catch (e) {
-    setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
+    if (token === state.decodeToken) setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
     return;
   }
+  if (token !== state.decodeToken) return; // another file was chosen meanwhile
   if (audio.length === 0) { setStatus(`error: “${file.name}” contains no audio`); return; }
   setOriginal(URL.createObjectURL(file));
   state.duration = audio.duration;
@@ -348,6 +350,7 @@ async function startRecording() {
   if (!state.ready || !settings.modelId) { setStatus('error: the engine is still loading, try again in a moment'); return; }
   cancelRunning();
   stopPlayback();
+  state.decodeToken++;
   setStatus('starting microphone');
   let stream, ctx;
   try {

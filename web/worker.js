@@ -362,8 +362,8 @@ function onStop(msg) {
   j.finished = true;
   if (j.stopLive) j.stopLive();
   try {
-    j.session.finish();
-    const notes = j.take_notes();
+    if (j.fed > 0) j.session.finish();
+    const notes = j.fed > 0 ? j.take_notes() : [];
     const now = absNow();
     for (const n of notes) { n.capturedAt = arrivalOf(j, n.onset * j.sampleRate); n.emittedAt = now; n.afterStop = true; }
     const wav = encodeWav(j.take, j.sampleRate);
