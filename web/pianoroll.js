@@ -117,7 +117,17 @@ export class PianoRoll {
       .sort((a, b) => b.count - a.count);
   }
 
-  invalidate() { this.dirty = true; }
+  invalidate() { this.dirty = true; this.maxLenCache = null; }
+
+  /** Longest note (seconds), so drawing can start near the left edge of the view. */
+  maxLen() {
+    if (this.maxLenCache == null) {
+      let m = 0.05;
+      for (const n of this.notes) m = Math.max(m, n.offset - n.onset);
+      this.maxLenCache = m;
+    }
+    return this.maxLenCache;
+  }
 
   // ---------------------------------------------------------------- geometry
 
@@ -342,7 +352,15 @@ export class PianoRoll {
     ctx.rect(KEY_W, RULER_H, w - KEY_W, h - RULER_H);
     ctx.clip();
     const t0 = this.t0, t1 = tEnd;
-    for (const n of this.notes) {
+    const notes = this.notes;
+    let first = 0;
+    for (let lo = 0, hi = notes.length, target = t0 - this.maxLen(); lo < hi;) { // first onset >= target
+      const mid = (lo + hi) >> 1;
+      if (notes[mid].onset < target) lo = mid + 1; else hi = mid;
+      first = lo;
+    }
+    for (let i = first; i < notes.length; i++) {
+      const n = notes[i];
       if (n.onset > t1) break;
       const off = Math.max(n.offset, n.onset + 0.02);
       if (off < t0 || n.pitch < this.lo || n.pitch > this.hi) continue;

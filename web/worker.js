@@ -169,6 +169,12 @@ function onEnd(msg) {
   try {
     j.session.finish();
     const notes = j.take_notes();
+    // Hand long lists over in slices so the page never spends long on one message.
+    const SLICE = 2000;
+    while (notes.length > SLICE) {
+      post({ type: 'progress', job: j.id, secondsDone: j.fed / j.sampleRate, secondsFed: j.fed / j.sampleRate,
+        notes: notes.splice(0, SLICE), elapsedMs: performance.now() - j.started });
+    }
     post({ type: 'done', job: j.id, notes, secondsDone: j.fed / j.sampleRate, elapsedMs: performance.now() - j.started });
   } catch (e) {
     fail(j, e);
