@@ -30,7 +30,7 @@ EMCC_LDFLAGS := -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createScribeModule \
   -sTOTAL_STACK=1048576 -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
 
-.PHONY: all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
+.PHONY: bench-web all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
 
 all: native wasm web
 
@@ -105,6 +105,10 @@ dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
 
 bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
+
+# Browser figures: time to first note (3-minute file), longest main-thread task, peak memory (1-hour file).
+bench-web: web
+	nice $(NODE) tools/bench-web.mjs
 
 clean:
 	rm -rf dist
