@@ -17,7 +17,8 @@ HDR := include/scribe.h $(wildcard src/*/*.h)
 TEST_SRC := $(sort $(wildcard tests/native/*.c))
 
 CFLAGS_COMMON := -std=c11 -Wall -Wextra -Wno-unused-parameter -Iinclude -Isrc -I$(KISSFFT_DIR) -Dkiss_fft_scalar=float
-NATIVE_CFLAGS := $(CFLAGS_COMMON) -O3 -march=native -g
+# AVX2+FMA rather than -march=native: valgrind cannot run AVX-512 code.
+NATIVE_CFLAGS := $(CFLAGS_COMMON) -O3 -mavx2 -mfma -g
 ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 EMCC_CFLAGS := $(CFLAGS_COMMON) -O3 -msimd128
 
@@ -56,9 +57,12 @@ dist/native/libscribe.a: $(NATIVE_OBJ)
 dist/native/run_tests: $(TEST_SRC) tests/native/test.h dist/native/libscribe.a
 	gcc $(NATIVE_CFLAGS) -Itests/native $(TEST_SRC) dist/native/libscribe.a -lm -o $@
 
-dist/asan/run_tests: $(TEST_SRC) tests/native/test.h $(ASAN_OBJ)
+dist/asan/libscribe.a: $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	gcc $(ASAN_CFLAGS) -Itests/native $(TEST_SRC) $(ASAN_OBJ) -lm -o $@
+	rm -f $@ && ar rcs $@ $^
+
+dist/asan/run_tests: $(TEST_SRC) tests/native/test.h dist/asan/libscribe.a
+	gcc $(ASAN_CFLAGS) -Itests/native $(TEST_SRC) dist/asan/libscribe.a -lm -o $@
 
 wasm: dist/scribe.mjs
 
@@ -71,12 +75,15 @@ web: dist/scribe.mjs
 	@mkdir -p dist/weights
 	cp -r web/. dist/
 	cp weights/*.scrb weights/*.md dist/weights/ 2>/dev/null || true
+	cp weights/*.json dist/weights/ 2>/dev/null || true
+	@[ -f dist/icons/icon-512.png ] || $(NODE) tools/make-icons.mjs dist/icons
+	$(NODE) tools/stamp-web.mjs dist
 
 symbols: dist/scribe.mjs
 	@$(NODE) tools/list-exports.mjs dist/scribe.wasm
 
 test: deps all
-	$(MAKE) test-native test-asan test-node test-e2e
+	$(MAKE) test-native test-asan test-fuzz test-node test-e2e
 
 test-native: dist/native/run_tests
 	SCRIBE_DATA=../shared/data/dev dist/native/run_tests
@@ -101,3 +108,58 @@ bench: wasm native dist/native/bench_matmul
 
 clean:
 	rm -rf dist
+
+# ---------------------------------------------------------------- fuzzing (libFuzzer, clang)
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS := $(CFLAGS_COMMON) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(patsubst %.c,dist/obj/fuzz/%.o,$(LIB_SRC) $(KISSFFT_SRC))
+
+dist/obj/fuzz/%.o: %.c $(HDR) | $(KISSFFT_SRC)
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_COMMON) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+dist/fuzz/libscribe.a: $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+dist/fuzz/fuzz_%: tests/fuzz/fuzz_%.c dist/fuzz/libscribe.a
+	clang $(FUZZ_CFLAGS) $< dist/fuzz/libscribe.a -lm -o $@
+
+.PHONY: fuzz fuzz-build test-fuzz
+fuzz-build: $(addprefix dist/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+# Runs every fuzzer for FUZZ_SECONDS each; new corpus entries and crashes are kept under tests/fuzz/.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  dist/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+	    -artifact_prefix=tests/fuzz/crashes/$$t/ -print_final_stats=1 tests/fuzz/corpus/$$t 2>&1 \
+	    | grep -E '^(stat::|==|#[0-9]+ *DONE)|ERROR|SUMMARY' || true; \
+	done
+
+# Regression: replays the kept corpus and past crashes through every fuzzer (seconds, part of make test).
+test-fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  files=$$(ls tests/fuzz/corpus/$$t/* tests/fuzz/crashes/$$t/* 2>/dev/null); \
+	  if [ -n "$$files" ]; then dist/fuzz/fuzz_$$t -runs=1 $$files >/dev/null 2>dist/fuzz/$$t.log \
+	    || { cat dist/fuzz/$$t.log; echo "fuzz regression $$t: FAILED"; exit 1; }; \
+	  echo "fuzz regression $$t: $$(echo $$files | wc -w) inputs ok"; fi; \
+	done
+
+.PHONY: test-valgrind
+# The native suite under valgrind: no invalid accesses, no leaks.
+test-valgrind: dist/native/run_tests
+	SCRIBE_DATA=../shared/data/dev valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	  --error-exitcode=1 dist/native/run_tests
+
+# Basic Pitch weights from the pinned npm package (reproducible; tests/node/acoustic_convert.test.mjs
+# checks the committed file equals a fresh conversion).
+BASIC_PITCH_MODEL := node_modules/@spotify/basic-pitch/model
+weights/basic-pitch.scrb: tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL)/model.json $(BASIC_PITCH_MODEL)/group1-shard1of1.bin
+	$(NODE) tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL) $@
+
+# The npm package on tfjs-wasm (SIMD) against our WASM build, same 60 s clip, audio to notes.
+bench-acoustic: wasm
+	$(NODE) tests/bench/acoustic.mjs

@@ -1,0 +1,68 @@
+/* Constant-Q transform of Basic Pitch (nnAudio CQT2010v2), see cqt.h.
+ * Per octave o (0 = top): reflect-pad the signal by taps/2, take frames every hop>>o samples and
+ * multiply them by the [taps x 2*bins] kernel matrix (one sc_matmul, frames read in place with
+ * lda = stride); then zero-pad by taps/2-1, low-pass and decimate by 2 for the next octave
+ * (dot products with stride 2 through sc_matmul_bt). */
+#include "cqt.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+
+int sc_cqt_frames(const sc_cqt *c, int n) { return n / c->hop + 1; }
+
+size_t sc_cqt_scratch_floats(const sc_cqt *c, int n) { return (size_t)n + (size_t)c->taps + 16; }
+
+double sc_cqt_run(const sc_cqt *c, const float *x, int n, float *sig, float *sig2, float *tmp, float *out) {
+    const int taps = c->taps, B = c->bins_per_octave, half = taps / 2;
+    const int frames = sc_cqt_frames(c, n);
+    const int total = B * c->octaves, drop = total - c->n_bins;
+    double flops = 0;
+    const float *cur = x;
+    int len = n;
+    for (int o = 0; o < c->octaves; o++) {
+        const int stride = c->hop >> o;
+        /* reflect padding (the edge sample is not repeated) */
+        for (int j = 0; j < half; j++) {
+            int l = j + 1 < len ? j + 1 : len - 1;
+            int r = len - 2 - j >= 0 ? len - 2 - j : 0;
+            sig[half - 1 - j] = cur[l];
+            sig[half + len + j] = cur[r];
+        }
+        memcpy(sig + half, cur, (size_t)len * sizeof(float));
+        /* frames available in this octave's padded signal */
+        int f_here = (len + 2 * half - taps) / stride + 1;
+        if (f_here > frames) f_here = frames;
+        sc_matmul(f_here, 2 * B, taps, sig, stride, c->kernels, 2 * B, tmp, 2 * B, 0);
+        flops += 2.0 * f_here * 2 * B * taps;
+        const int g0 = (c->octaves - 1 - o) * B; /* lowest octave first */
+        for (int f = 0; f < frames; f++) {
+            const float *re = tmp + (size_t)f * 2 * B, *im = re + B;
+            float *row = out + (size_t)f * c->n_bins;
+            for (int b = 0; b < B; b++) {
+                int g = g0 + b - drop;
+                if (g < 0) continue;
+                if (f >= f_here) {
+                    row[g] = 0.0f;
+                    continue;
+                }
+                float s = c->scale[g];
+                float a = re[b] * s, q = im[b] * s;
+                row[g] = sqrtf(a * a + q * q);
+            }
+        }
+        if (o + 1 == c->octaves) break;
+        /* low-pass and decimate: zero pad half-1 on both sides, stride 2, valid */
+        const int zp = half - 1;
+        memset(sig, 0, (size_t)zp * sizeof(float));
+        memcpy(sig + zp, cur, (size_t)len * sizeof(float));
+        memset(sig + zp + len, 0, (size_t)zp * sizeof(float));
+        int len2 = (len + 2 * zp - taps) / 2 + 1;
+        sc_matmul_bt(1, len2, taps, c->lowpass, taps, sig, 2, sig2, len2, 0);
+        flops += 2.0 * len2 * taps;
+        cur = sig2;
+        len = len2;
+    }
+    return flops;
+}

@@ -1,0 +1,292 @@
+/* Basic Pitch's CNN (see acoustic.h). Activations are NHWC rows [time][width + 2*PAD][channels]
+ * with PAD zero columns on both sides that are never written, so every "SAME" convolution is,
+ * per output row and kernel row, one sc_matmul whose A rows are read in place from the padded
+ * input row (lda = stride * channels): no im2col copy. Single-output-channel layers use
+ * sc_matmul_bt (dot products). Nothing is allocated in sc_acoustic_forward. */
+#include "acoustic.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../dsp/cqt.h"
+#include "../kernels/kernels.h"
+
+#define PAD 19 /* >= the widest SAME padding (3x39 kernel: 19) */
+
+static int cfg(const sc_weights *w, int i) { return w->config[i]; }
+
+static scribe_status get_f32(const sc_weights *w, const char *name, uint32_t ndim, const uint32_t *shape,
+                             float **dst, float **pool, scribe_error *err) {
+    const sc_tensor *t = sc_weights_get(w, name, (1u << SC_DTYPE_F32) | (1u << SC_DTYPE_F16) | (1u << SC_DTYPE_Q8),
+                                        ndim, shape, err);
+    if (!t) return err ? err->code : SCRIBE_ERR_BAD_WEIGHTS;
+    sc_tensor_to_f32(t, *pool);
+    *dst = *pool;
+    *pool += (t->numel + 15) & ~(uint64_t)15;
+    return SCRIBE_OK;
+}
+
+static scribe_status load_conv(const sc_weights *w, const char *prefix, int kh, int kw, int cin, int cout,
+                               int stride_w, sc_conv_layer *l, float **pool, long long *params, scribe_error *err) {
+    char name[80];
+    uint32_t ws[4] = {(uint32_t)kh, (uint32_t)kw, (uint32_t)cin, (uint32_t)cout};
+    uint32_t bs[1] = {(uint32_t)cout};
+    float *wp = NULL, *bp = NULL;
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    scribe_status s = get_f32(w, name, 4, ws, &wp, pool, err);
+    if (s) return s;
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    s = get_f32(w, name, 1, bs, &bp, pool, err);
+    if (s) return s;
+    l->kh = kh;
+    l->kw = kw;
+    l->cin = cin;
+    l->cout = cout;
+    l->stride_w = stride_w;
+    l->w = wp;
+    l->b = bp;
+    *params += (long long)kh * kw * cin * cout + cout;
+    return SCRIBE_OK;
+}
+
+scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, scribe_error *err) {
+    memset(m, 0, sizeof *m);
+    if (w->kind != SCRIBE_MODEL_ACOUSTIC)
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "weights kind %u is not acoustic (2)", (unsigned)w->kind);
+    m->sample_rate = cfg(w, SC_AC_CFG_SAMPLE_RATE);
+    m->hop = cfg(w, SC_AC_CFG_HOP);
+    m->window = cfg(w, SC_AC_CFG_WINDOW);
+    m->frames = cfg(w, SC_AC_CFG_FRAMES);
+    m->overlap_frames = cfg(w, SC_AC_CFG_OVERLAP_FRAMES);
+    m->cqt_bins = cfg(w, SC_AC_CFG_CQT_BINS);
+    m->bins_per_octave = cfg(w, SC_AC_CFG_BINS_PER_OCTAVE);
+    m->octaves = cfg(w, SC_AC_CFG_OCTAVES);
+    m->taps = cfg(w, SC_AC_CFG_CQT_TAPS);
+    m->contour_bins = cfg(w, SC_AC_CFG_CONTOUR_BINS);
+    m->note_bins = cfg(w, SC_AC_CFG_NOTE_BINS);
+    m->harmonics = cfg(w, SC_AC_CFG_HARMONICS);
+    m->log_eps = sc_weights_config_float(w, SC_AC_CFG_LOG_EPS);
+    m->db_scale = sc_weights_config_float(w, SC_AC_CFG_DB_SCALE);
+    m->bn_scale = sc_weights_config_float(w, SC_AC_CFG_BN_SCALE);
+    m->bn_offset = sc_weights_config_float(w, SC_AC_CFG_BN_OFFSET);
+    /* The layer shapes below are Basic Pitch's; the sizes must match them exactly. */
+    if (m->sample_rate != 22050 || m->hop != 256 || m->window < 4096 || m->window > (1 << 20) ||
+        m->frames != m->window / m->hop + 1 || m->overlap_frames < 0 || 2 * m->overlap_frames >= m->frames ||
+        m->bins_per_octave != 36 || m->octaves < 1 || m->octaves > 9 || m->taps != 256 ||
+        (m->hop >> (m->octaves - 1)) < 1 || m->cqt_bins < 1 || m->cqt_bins > m->bins_per_octave * m->octaves ||
+        m->contour_bins != 264 || m->note_bins != 88 || m->harmonics != 8 || m->cqt_bins < m->contour_bins ||
+        !(m->db_scale > 0))
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS,
+                       "acoustic config not Basic Pitch's (rate %d hop %d window %d frames %d bins %d/%d/%d taps %d "
+                       "contour %d notes %d harmonics %d)",
+                       m->sample_rate, m->hop, m->window, m->frames, m->cqt_bins, m->bins_per_octave, m->octaves,
+                       m->taps, m->contour_bins, m->note_bins, m->harmonics);
+    for (int h = 0; h < m->harmonics; h++) {
+        m->shifts[h] = cfg(w, SC_AC_CFG_HARMONIC_SHIFT0 + h);
+        if (m->shifts[h] <= -m->cqt_bins || m->shifts[h] >= m->cqt_bins)
+            return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "harmonic shift %d of channel %d out of range", m->shifts[h], h);
+    }
+    size_t total = 0;
+    for (uint32_t i = 0; i < w->n_tensors; i++) total += (w->tensors[i].numel + 16);
+    m->owned = sc_aligned_alloc(total * sizeof(float));
+    if (!m->owned) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu acoustic weights", total);
+    float *pool = m->owned;
+    uint32_t ks[2] = {(uint32_t)m->taps, (uint32_t)(2 * m->bins_per_octave)};
+    uint32_t ls[1] = {(uint32_t)m->taps};
+    uint32_t ss[1] = {(uint32_t)m->cqt_bins};
+    scribe_status s;
+    if ((s = get_f32(w, "cqt.kernels", 2, ks, &m->cqt_kernels, &pool, err)) ||
+        (s = get_f32(w, "cqt.lowpass", 1, ls, &m->cqt_lowpass, &pool, err)) ||
+        (s = get_f32(w, "cqt.scale", 1, ss, &m->cqt_scale, &pool, err)) ||
+        (s = load_conv(w, "contour1", 3, 39, 8, 8, 1, &m->contour1, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, "contour2", 5, 5, 8, 1, 1, &m->contour2, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, "note1", 7, 7, 1, 32, 3, &m->note1, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, "note2", 7, 3, 32, 1, 1, &m->note2, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, "onset1", 5, 5, 8, 32, 3, &m->onset1, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, "onset2", 3, 3, 33, 1, 1, &m->onset2, &pool, &m->n_params, err))) {
+        sc_acoustic_model_free(m);
+        return s;
+    }
+    return sc_ok(err);
+}
+
+void sc_acoustic_model_free(sc_acoustic_model *m) {
+    if (!m) return;
+    sc_aligned_free(m->owned);
+    m->owned = NULL;
+}
+
+/* ------------------------------------------------------------------ buffers */
+
+typedef struct act {
+    float *d;
+    int T, W, C;
+} act;
+
+static size_t act_floats(int T, int W, int C) { return (size_t)T * (size_t)(W + 2 * PAD) * (size_t)C; }
+static float *act_at(const act *a, int t, int w) { return a->d + ((size_t)t * (a->W + 2 * PAD) + PAD + w) * a->C; }
+
+scribe_status sc_acoustic_work_init(const sc_acoustic_model *m, sc_acoustic_work *wk, scribe_error *err) {
+    memset(wk, 0, sizeof *wk);
+    const int T = m->frames, F = m->contour_bins, N = m->note_bins;
+    wk->sig = sc_aligned_alloc((m->window + m->taps + 64) * sizeof(float));
+    wk->sig2 = sc_aligned_alloc((m->window / 2 + 64) * sizeof(float));
+    wk->cqt_out = sc_aligned_alloc((size_t)T * 2 * m->bins_per_octave * sizeof(float));
+    wk->spec = sc_aligned_alloc((size_t)T * m->cqt_bins * sizeof(float));
+    wk->stack = sc_calloc_array(act_floats(T, F, m->harmonics) + 16, sizeof(float));
+    wk->c1 = sc_calloc_array(act_floats(T, F, 8) + 16, sizeof(float));
+    wk->n1 = sc_calloc_array(act_floats(T, N, 32) + 16, sizeof(float));
+    wk->o1 = sc_calloc_array(act_floats(T, N, 33) + 16, sizeof(float));
+    /* col: padded single-channel maps: contours, notes, onsets */
+    wk->col_cap = act_floats(T, F, 1) + 2 * act_floats(T, N, 1) + 48;
+    wk->col = sc_calloc_array(wk->col_cap, sizeof(float));
+    if (!wk->sig || !wk->sig2 || !wk->cqt_out || !wk->spec || !wk->stack || !wk->c1 || !wk->n1 || !wk->o1 ||
+        !wk->col) {
+        sc_acoustic_work_free(wk);
+        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for acoustic work buffers (%d frames)", T);
+    }
+    return sc_ok(err);
+}
+
+void sc_acoustic_work_free(sc_acoustic_work *wk) {
+    if (!wk) return;
+    sc_aligned_free(wk->sig);
+    sc_aligned_free(wk->sig2);
+    sc_aligned_free(wk->cqt_out);
+    sc_aligned_free(wk->spec);
+    free(wk->stack);
+    free(wk->c1);
+    free(wk->n1);
+    free(wk->o1);
+    free(wk->col);
+    memset(wk, 0, sizeof *wk);
+}
+
+/* ------------------------------------------------------------------ convolution */
+
+enum { ACT_NONE, ACT_RELU, ACT_SIGMOID };
+
+/* TF "SAME": out = ceil(in / stride), padding before = floor(total / 2). */
+static int same_out(int in, int s) { return (in + s - 1) / s; }
+static int same_pad_before(int in, int k, int s) {
+    int out = same_out(in, s);
+    int total = (out - 1) * s + k - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+/* out channels [ch0, ch0 + cout) of `out` = act(conv(in)). Returns FLOPs. */
+static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0, int activation) {
+    const int T = in->T, Wout = same_out(in->W, l->stride_w);
+    const int ph = same_pad_before(T, l->kh, 1), pw = same_pad_before(in->W, l->kw, l->stride_w);
+    const int K = l->kw * l->cin, lda = l->stride_w * l->cin;
+    for (int t = 0; t < T; t++) {
+        float *o = act_at(out, t, 0) + ch0;
+        for (int w = 0; w < Wout; w++)
+            for (int c = 0; c < l->cout; c++) o[(size_t)w * out->C + c] = l->b[c];
+        for (int dt = 0; dt < l->kh; dt++) {
+            int ti = t + dt - ph;
+            if (ti < 0 || ti >= T) continue;
+            const float *a = act_at(in, ti, -pw);
+            const float *wt = l->w + (size_t)dt * K * l->cout;
+            if (l->cout == 1)
+                sc_matmul_bt(1, Wout, K, wt, K, a, lda, o, Wout, 1);
+            else
+                sc_matmul(Wout, l->cout, K, a, lda, wt, l->cout, o, out->C, 1);
+        }
+        if (activation == ACT_RELU) {
+            for (int w = 0; w < Wout; w++)
+                for (int c = 0; c < l->cout; c++) {
+                    float *v = o + (size_t)w * out->C + c;
+                    *v = *v > 0.0f ? *v : 0.0f;
+                }
+        } else if (activation == ACT_SIGMOID) {
+            for (int w = 0; w < Wout; w++)
+                for (int c = 0; c < l->cout; c++) {
+                    float *v = o + (size_t)w * out->C + c;
+                    *v = 1.0f / (1.0f + expf(-*v));
+                }
+        }
+    }
+    /* rows at the time edges skip zero taps; count the nominal work like the reference graph */
+    return 2.0 * T * Wout * (double)l->kh * K * l->cout;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const float *audio, float *contours,
+                         float *notes, float *onsets) {
+    const int T = m->frames, F = m->contour_bins, N = m->note_bins, NB = m->cqt_bins, H = m->harmonics;
+    const double t0 = now_s();
+    sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, NB, m->hop, m->cqt_kernels, m->cqt_lowpass, m->cqt_scale};
+    wk->flops_cqt += sc_cqt_run(&cqt, audio, m->window, wk->sig, wk->sig2, wk->cqt_out, wk->spec);
+
+    /* log power in dB, min/max normalised over the window, batch norm */
+    float *spec = wk->spec;
+    const size_t n = (size_t)T * NB;
+    float lo = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        float p = spec[i] * spec[i] + m->log_eps;
+        float v = logf(p) * m->db_scale;
+        spec[i] = v;
+        lo = v < lo ? v : lo;
+    }
+    float hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        float v = spec[i] - lo;
+        spec[i] = v;
+        hi = v > hi ? v : hi;
+    }
+    for (size_t i = 0; i < n; i++) {
+        float v = hi != 0.0f ? spec[i] / hi : 0.0f;
+        spec[i] = v * m->bn_scale + m->bn_offset;
+    }
+
+    /* harmonic stacking: channel h at bin f reads bin f + shift[h] (zero outside) */
+    act stack = {wk->stack, T, F, H};
+    for (int t = 0; t < T; t++) {
+        const float *row = spec + (size_t)t * NB;
+        float *o = act_at(&stack, t, 0);
+        for (int f = 0; f < F; f++)
+            for (int h = 0; h < H; h++) {
+                int src = f + m->shifts[h];
+                o[(size_t)f * H + h] = src >= 0 && src < NB ? row[src] : 0.0f;
+            }
+    }
+
+    const double t1 = now_s();
+    act c1 = {wk->c1, T, F, 8};
+    act cmap = {wk->col, T, F, 1};
+    act nmap = {wk->col + act_floats(T, F, 1) + 16, T, N, 1};
+    act n1 = {wk->n1, T, N, 32};
+    act o1 = {wk->o1, T, N, 33};
+    double fl = 0;
+    fl += conv_same(&m->contour1, &stack, &c1, 0, ACT_RELU);
+    fl += conv_same(&m->contour2, &c1, &cmap, 0, ACT_SIGMOID);
+    fl += conv_same(&m->note1, &cmap, &n1, 0, ACT_RELU);
+    fl += conv_same(&m->note2, &n1, &nmap, 0, ACT_SIGMOID);
+    fl += conv_same(&m->onset1, &stack, &o1, 1, ACT_RELU);
+    for (int t = 0; t < T; t++) {
+        const float *nr = act_at(&nmap, t, 0);
+        float *orow = act_at(&o1, t, 0);
+        for (int f = 0; f < N; f++) orow[(size_t)f * 33] = nr[f];
+    }
+    act omap = {nmap.d + act_floats(T, N, 1) + 16, T, N, 1};
+    fl += conv_same(&m->onset2, &o1, &omap, 0, ACT_SIGMOID);
+    wk->flops_conv += fl;
+    const double t2 = now_s();
+    wk->sec_cqt += t1 - t0;
+    wk->sec_conv += t2 - t1;
+
+    for (int t = 0; t < T; t++) {
+        memcpy(contours + (size_t)t * F, act_at(&cmap, t, 0), (size_t)F * sizeof(float));
+        memcpy(notes + (size_t)t * N, act_at(&nmap, t, 0), (size_t)N * sizeof(float));
+        memcpy(onsets + (size_t)t * N, act_at(&omap, t, 0), (size_t)N * sizeof(float));
+    }
+}

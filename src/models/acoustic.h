@@ -1,0 +1,102 @@
+/* Basic Pitch's acoustic network (Spotify, Apache-2.0; weights converted from the npm package
+ * @spotify/basic-pitch 1.0.1 by tools/convert_basic_pitch.mjs) run on one analysis window.
+ *
+ * One window = 43844 samples at 22050 Hz -> 172 frames (hop 256) of three posteriorgrams:
+ * contours [172 x 264] (3 bins per semitone from A0), notes [172 x 88], onsets [172 x 88].
+ *
+ * Graph (exactly the TF.js graph in the package):
+ *   CQT (nnAudio CQT2010v2: 9 octaves of 36 bins, 256-tap complex kernels, reflect pad 128,
+ *        octave-wise stride-2 low-pass downsampling with zero pad 127), keep the top 309 bins,
+ *        scale per bin, magnitude
+ *   -> 10*log10(|X|^2 + 1e-10), min/max normalisation over the whole window to [0, 1]
+ *   -> batch norm (one scale, one offset)
+ *   -> harmonic stacking: 8 channels shifted by round(36*log2(h)) bins, h in {0.5,1..7}, 264 bins
+ *   -> contour: conv 3x39 (8->8) + ReLU, conv 5x5 (8->1) + sigmoid               = contours
+ *   -> note: conv 7x7 stride (1,3) (1->32) + ReLU, conv 7x3 (32->1) + sigmoid       = notes
+ *   -> onset: conv 5x5 stride (1,3) (8->32) + ReLU on the stack, concat [notes, it],
+ *             conv 3x3 (33->1) + sigmoid                                           = onsets
+ * All convolutions use TF "SAME" padding; weights are HWIO [kh][kw][cin][cout]. */
+#ifndef SCRIBE_ACOUSTIC_H
+#define SCRIBE_ACOUSTIC_H
+
+#include "weights.h"
+
+/* Configuration indices in sc_weights.config for kind SCRIBE_MODEL_ACOUSTIC (2). */
+enum {
+    SC_AC_CFG_SAMPLE_RATE = 0,      /* 22050 */
+    SC_AC_CFG_HOP = 1,              /* 256 */
+    SC_AC_CFG_WINDOW = 2,           /* 43844 samples per window */
+    SC_AC_CFG_FRAMES = 3,           /* 172 frames per window */
+    SC_AC_CFG_OVERLAP_FRAMES = 4,   /* 30 frames of overlap between windows */
+    SC_AC_CFG_CQT_BINS = 5,         /* 309 bins kept */
+    SC_AC_CFG_BINS_PER_OCTAVE = 6,  /* 36 */
+    SC_AC_CFG_OCTAVES = 7,          /* 9 */
+    SC_AC_CFG_CQT_TAPS = 8,         /* 256 */
+    SC_AC_CFG_CONTOUR_BINS = 9,     /* 264 */
+    SC_AC_CFG_NOTE_BINS = 10,       /* 88 */
+    SC_AC_CFG_HARMONICS = 11,       /* 8 */
+    SC_AC_CFG_LOG_EPS = 12,         /* float 1e-10 */
+    SC_AC_CFG_DB_SCALE = 13,        /* float 10/ln(10) */
+    SC_AC_CFG_BN_SCALE = 14,        /* float */
+    SC_AC_CFG_BN_OFFSET = 15,       /* float */
+    SC_AC_CFG_HARMONIC_SHIFT0 = 16  /* 16..23: bin shift of each harmonic channel */
+};
+
+#define SC_AC_MAX_HARMONICS 8
+
+typedef struct sc_conv_layer {
+    int kh, kw, cin, cout, stride_w;
+    const float *w; /* [kh*kw*cin][cout] (HWIO flattened) */
+    const float *b; /* [cout] */
+} sc_conv_layer;
+
+typedef struct sc_acoustic_model {
+    int sample_rate, hop, window, frames, overlap_frames;
+    int cqt_bins, bins_per_octave, octaves, taps;
+    int contour_bins, note_bins, harmonics;
+    int shifts[SC_AC_MAX_HARMONICS];
+    float log_eps, db_scale, bn_scale, bn_offset;
+    float *cqt_kernels;      /* [taps][2*bins_per_octave]: real then imaginary (owned) */
+    float *cqt_lowpass;      /* [taps] (owned copy) */
+    float *cqt_scale;        /* [cqt_bins] (owned copy) */
+    float *owned;            /* f32 copies of every tensor (one block) */
+    sc_conv_layer contour1, contour2, note1, note2, onset1, onset2;
+    long long n_params;
+} sc_acoustic_model;
+
+/* Per-window work buffers (allocated once per session). */
+typedef struct sc_acoustic_work {
+    float *sig;       /* padded signal scratch */
+    float *sig2;      /* downsampled signal */
+    float *cqt_out;   /* [frames][2*bins_per_octave] */
+    float *spec;      /* [frames][cqt_bins] */
+    float *stack;     /* [frames][contour_bins][harmonics] */
+    float *c1;        /* [frames][contour_bins][8] */
+    float *n1;        /* [frames][note_bins][32] */
+    float *o1;        /* [frames][note_bins][33] */
+    float *col;       /* im2col scratch */
+    size_t col_cap;   /* floats */
+    double flops_cqt, flops_conv; /* counted FLOPs (for benchmarks) */
+    double sec_cqt, sec_conv;     /* wall time in the CQT (with log/normalisation) and the CNN */
+} sc_acoustic_work;
+
+scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, scribe_error *err);
+void sc_acoustic_model_free(sc_acoustic_model *m);
+
+scribe_status sc_acoustic_work_init(const sc_acoustic_model *m, sc_acoustic_work *wk, scribe_error *err);
+void sc_acoustic_work_free(sc_acoustic_work *wk);
+
+/* Runs one window of m->window samples; writes m->frames rows of each output
+ * (contours [frames][contour_bins], notes and onsets [frames][note_bins]). Allocates nothing. */
+void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const float *audio, float *contours,
+                         float *notes, float *onsets);
+
+/* Whole-signal posteriorgrams through the session's windowing (tests, benchmarks). The three
+ * arrays ([n_frames][264], [n_frames][88] x2) are malloc'd; free them with free(). When `stats`
+ * is non-NULL it receives {FLOPs in the CQT, FLOPs in the convolutions, seconds in the CQT front
+ * end, seconds in the CNN}. */
+scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float *x, size_t n, float **contours,
+                                         float **notes, float **onsets, int *n_frames, double *stats,
+                                         scribe_error *err);
+
+#endif

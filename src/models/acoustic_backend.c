@@ -1,0 +1,225 @@
+/* The acoustic (Basic Pitch) model family behind src/api/backend.h.
+ *
+ * Windowing exactly as basic-pitch-ts inference.ts: the 22050 Hz signal is preceded by 3840 zeros
+ * (half of the 30-frame overlap), cut into windows of 43844 samples every 36164 samples (the last
+ * ones zero-padded; a window starts at every hop below the padded length), each window's 172
+ * output frames are trimmed by 15 at both ends and concatenated, and the whole is cut to
+ * floor(n * 86 / 22050) frames. A window runs as soon as its samples are complete.
+ *
+ * Notes: the package's note creation is global over the file (inferred onsets are rescaled by
+ * the file's maxima; the melodia trick repeatedly takes the file's strongest remaining cell), so
+ * no note can be final before the end of the stream. The session keeps the posteriorgrams
+ * (440 floats per frame, about 150 KB per second of audio) and creates all notes in
+ * session_finish, which makes whole-file and streamed results identical to the package's. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/backend.h"
+#include "../api/session_internal.h"
+#include "../music/acoustic_notes.h"
+#include "acoustic.h"
+
+typedef struct ac_session {
+    const sc_acoustic_model *m;
+    scribe_session_params p;
+    sc_acoustic_work wk;
+    int lead;              /* zeros before the audio (overlap/2 frames * hop) */
+    int trim;              /* frames trimmed at each end of a window */
+    int step;              /* window hop in samples */
+    float *pending;        /* [window] samples of the padded signal from `base` */
+    int pend_len;
+    long long base;        /* padded-signal index of pending[0] */
+    long long n_audio;     /* samples fed */
+    float *wc, *wn, *wo;   /* one window's outputs */
+    float *all_c, *all_n, *all_o;
+    size_t n_frames, cap_frames;
+    int finished;
+} ac_session;
+
+static scribe_status model_init(const sc_weights *w, void **out, scribe_error *err) {
+    sc_acoustic_model *m = calloc(1, sizeof *m);
+    if (!m) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the acoustic model");
+    scribe_status st = sc_acoustic_model_init(w, m, err);
+    if (st) {
+        free(m);
+        return st;
+    }
+    *out = m;
+    return SCRIBE_OK;
+}
+
+static void model_free(void *model) {
+    sc_acoustic_model_free(model);
+    free(model);
+}
+
+static uint32_t sample_rate(const void *model) { return (uint32_t)((const sc_acoustic_model *)model)->sample_rate; }
+
+static void describe(const void *model, char *buf, size_t cap) {
+    const sc_acoustic_model *m = model;
+    snprintf(buf, cap, "acoustic (Basic Pitch CNN): %d Hz, window %d samples / %d frames, CQT %d bins, %lld parameters",
+             m->sample_rate, m->window, m->frames, m->cqt_bins, m->n_params);
+}
+
+static void session_free(void *session) {
+    ac_session *s = session;
+    if (!s) return;
+    sc_acoustic_work_free(&s->wk);
+    free(s->pending);
+    free(s->wc);
+    free(s->wn);
+    free(s->wo);
+    free(s->all_c);
+    free(s->all_n);
+    free(s->all_o);
+    free(s);
+}
+
+static scribe_status session_init(const void *model, const scribe_session_params *p, void **out, scribe_error *err) {
+    const sc_acoustic_model *m = model;
+    if (p->min_note_frames < 0 || p->energy_tolerance < 1)
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "min_note_frames %d / energy_tolerance %d out of range",
+                       p->min_note_frames, p->energy_tolerance);
+    ac_session *s = calloc(1, sizeof *s);
+    if (!s) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for an acoustic session");
+    s->m = m;
+    s->p = *p;
+    s->lead = m->overlap_frames * m->hop / 2;
+    s->trim = m->overlap_frames / 2;
+    s->step = m->window - m->overlap_frames * m->hop;
+    scribe_status st = sc_acoustic_work_init(m, &s->wk, err);
+    if (!st) {
+        s->pending = calloc((size_t)m->window, sizeof(float));
+        s->wc = sc_malloc_array((size_t)m->frames * m->contour_bins, sizeof(float));
+        s->wn = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
+        s->wo = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
+        if (!s->pending || !s->wc || !s->wn || !s->wo)
+            st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for acoustic session buffers");
+    }
+    if (st) {
+        session_free(s);
+        return st;
+    }
+    s->pend_len = s->lead; /* the leading zeros */
+    *out = s;
+    return sc_ok(err);
+}
+
+/* Runs the window in `pending` (zero-padded past pend_len) and appends its trimmed frames. */
+static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *err) {
+    const sc_acoustic_model *m = s->m;
+    if (io && io->cancel && *io->cancel) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
+    if (s->pend_len < m->window) memset(s->pending + s->pend_len, 0, (size_t)(m->window - s->pend_len) * sizeof(float));
+    sc_acoustic_forward(m, &s->wk, s->pending, s->wc, s->wn, s->wo);
+    const int keep = m->frames - 2 * s->trim;
+    size_t need = s->n_frames + (size_t)keep;
+    if (need > s->cap_frames) {
+        size_t cap = s->cap_frames ? s->cap_frames : 1024;
+        while (cap < need) cap *= 2;
+        float *c = sc_realloc_array(s->all_c, cap * m->contour_bins, sizeof(float));
+        if (c) s->all_c = c;
+        float *nn = sc_realloc_array(s->all_n, cap * m->note_bins, sizeof(float));
+        if (nn) s->all_n = nn;
+        float *o = sc_realloc_array(s->all_o, cap * m->note_bins, sizeof(float));
+        if (o) s->all_o = o;
+        if (!c || !nn || !o) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory keeping %zu frames", cap);
+        s->cap_frames = cap;
+    }
+    memcpy(s->all_c + s->n_frames * m->contour_bins, s->wc + (size_t)s->trim * m->contour_bins,
+           (size_t)keep * m->contour_bins * sizeof(float));
+    memcpy(s->all_n + s->n_frames * m->note_bins, s->wn + (size_t)s->trim * m->note_bins,
+           (size_t)keep * m->note_bins * sizeof(float));
+    memcpy(s->all_o + s->n_frames * m->note_bins, s->wo + (size_t)s->trim * m->note_bins,
+           (size_t)keep * m->note_bins * sizeof(float));
+    s->n_frames += keep;
+    /* advance by one window step */
+    s->base += s->step;
+    int left = s->pend_len - s->step;
+    if (left > 0) memmove(s->pending, s->pending + s->step, (size_t)left * sizeof(float));
+    s->pend_len = left > 0 ? left : 0;
+    if (io && io->progress) {
+        double done = (double)(s->base - s->lead) / m->sample_rate;
+        if (done < 0) done = 0;
+        if (io->progress(io->progress_user, done)) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
+    }
+    return SCRIBE_OK;
+}
+
+static scribe_status session_feed(void *session, const float *x, size_t n, sc_session_io *io, scribe_error *err) {
+    ac_session *s = session;
+    if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
+    const int W = s->m->window;
+    while (n > 0) {
+        size_t k = (size_t)(W - s->pend_len);
+        if (k > n) k = n;
+        memcpy(s->pending + s->pend_len, x, k * sizeof(float));
+        s->pend_len += (int)k;
+        s->n_audio += (long long)k;
+        x += k;
+        n -= k;
+        if (s->pend_len == W) {
+            scribe_status st = run_window(s, io, err);
+            if (st) return st;
+        }
+    }
+    return sc_ok(err);
+}
+
+/* Runs the remaining windows; leaves the trimmed posteriorgrams in s->all_*. */
+static scribe_status flush_windows(ac_session *s, sc_session_io *io, scribe_error *err) {
+    const long long total = s->lead + s->n_audio;
+    while (s->base < total) {
+        scribe_status st = run_window(s, io, err);
+        if (st) return st;
+    }
+    s->finished = 1;
+    size_t n_orig = (size_t)floor((double)s->n_audio * (floor((double)s->m->sample_rate / s->m->hop) / s->m->sample_rate));
+    if (n_orig < s->n_frames) s->n_frames = n_orig;
+    return SCRIBE_OK;
+}
+
+static scribe_status session_finish(void *session, sc_session_io *io, scribe_error *err) {
+    ac_session *s = session;
+    if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
+    scribe_status st = flush_windows(s, io, err);
+    if (st) return st;
+    return sc_acoustic_notes(s->all_n, s->all_o, s->all_c, (int)s->n_frames, &s->p, io->done, err);
+}
+
+const sc_backend sc_backend_acoustic = {
+    "acoustic", SCRIBE_MODEL_ACOUSTIC, model_init, model_free, sample_rate, describe,
+    session_init, session_feed, session_finish, session_free,
+};
+
+/* ---------------------------------------------------------------- tests and benchmarks */
+
+scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float *x, size_t n, float **contours,
+                                         float **notes, float **onsets, int *n_frames, double *stats,
+                                         scribe_error *err) {
+    if (!model || model->backend != &sc_backend_acoustic)
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_acoustic_posteriorgrams: not an acoustic model");
+    scribe_session_params p = scribe_session_default_params();
+    void *impl = NULL;
+    scribe_status st = session_init(model->impl, &p, &impl, err);
+    if (st) return st;
+    ac_session *s = impl;
+    st = session_feed(s, x, n, NULL, err);
+    if (!st) st = flush_windows(s, NULL, err);
+    if (!st) {
+        *contours = s->all_c;
+        *notes = s->all_n;
+        *onsets = s->all_o;
+        *n_frames = (int)s->n_frames;
+        if (stats) {
+            stats[0] = s->wk.flops_cqt;
+            stats[1] = s->wk.flops_conv;
+            stats[2] = s->wk.sec_cqt;
+            stats[3] = s->wk.sec_conv;
+        }
+        s->all_c = s->all_n = s->all_o = NULL;
+    }
+    session_free(s);
+    return st;
+}

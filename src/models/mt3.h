@@ -1,0 +1,24 @@
+/* The MT3 model family: T5 network + event codec + log-mel front end, and its sc_backend
+ * (src/models/mt3_backend.c). Also used directly by the WASM bindings for parity tests and benchmarks. */
+#ifndef SCRIBE_MT3_H
+#define SCRIBE_MT3_H
+
+#include "t5.h"
+#include "../music/mt3_codec.h"
+
+typedef struct sc_mt3_model {
+    sc_t5_model t5;
+    sc_mt3_codec codec;
+    int sample_rate, fft, hop, mel_bins;
+    float fmin, fmax;
+    sc_weights own_weights; /* set by sc_mt3_model_from_buffer */
+    int owns_weights;
+} sc_mt3_model;
+
+/* Builds the model from parsed weights (checks every tensor against the config). */
+scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_error *err);
+/* Parses `buf` (must outlive the model) and builds the model. */
+scribe_status sc_mt3_model_from_buffer(const void *buf, size_t len, sc_mt3_model **out, scribe_error *err);
+void sc_mt3_model_free(sc_mt3_model *m);
+
+#endif

@@ -1,0 +1,578 @@
+/* T5.1.1 encoder-decoder for MT3 (see t5.h). */
+#include "t5.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
+#define PANEL 64   /* columns dequantised at a time for large M */
+#define SKINNY 16  /* rows up to which the strip kernel is used */
+
+/* ------------------------------------------------------------------ config and binding */
+
+scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_error *err) {
+    const int32_t *k = w->config;
+    c->d_model = k[SC_T5_CFG_D_MODEL];
+    c->heads = k[SC_T5_CFG_HEADS];
+    c->head_dim = k[SC_T5_CFG_HEAD_DIM];
+    c->mlp_dim = k[SC_T5_CFG_MLP_DIM];
+    c->enc_layers = k[SC_T5_CFG_ENC_LAYERS];
+    c->dec_layers = k[SC_T5_CFG_DEC_LAYERS];
+    c->vocab = k[SC_T5_CFG_VOCAB];
+    c->input_features = k[SC_T5_CFG_INPUT_FEATURES];
+    c->segment_frames = k[SC_T5_CFG_SEGMENT_FRAMES];
+    c->max_decode = k[SC_T5_CFG_MAX_DECODE];
+    struct { const char *name; int v, lo, hi; } chk[] = {
+        {"d_model", c->d_model, 2, 8192},         {"heads", c->heads, 1, 256},
+        {"head_dim", c->head_dim, 1, 1024},       {"mlp_dim", c->mlp_dim, 1, 65536},
+        {"encoder layers", c->enc_layers, 1, 128}, {"decoder layers", c->dec_layers, 1, 128},
+        {"vocabulary size", c->vocab, 4, 1 << 20}, {"input features", c->input_features, 1, 8192},
+        {"segment frames", c->segment_frames, 1, 8192}, {"max decode length", c->max_decode, 1, 1024},
+    };
+    for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
+        if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)
+            return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config %s = %d outside %d..%d", chk[i].name, chk[i].v,
+                           chk[i].lo, chk[i].hi);
+    return SCRIBE_OK;
+}
+
+#define DENSE_DTYPES ((1u << SC_DTYPE_F32) | (1u << SC_DTYPE_F16) | (1u << SC_DTYPE_Q8))
+
+static scribe_status bind_dense(sc_t5_model *m, const sc_weights *w, sc_t5_dense *d, const char *name, int in,
+                                int out, scribe_error *err) {
+    uint32_t shape[2] = {(uint32_t)in, (uint32_t)out};
+    const sc_tensor *t = sc_weights_get(w, name, DENSE_DTYPES, 2, shape, err);
+    if (!t) return SCRIBE_ERR_BAD_WEIGHTS;
+    d->in = in;
+    d->out = out;
+    m->n_params += (uint64_t)in * out;
+    if (t->dtype == SC_DTYPE_Q8) {
+        d->dtype = SC_DTYPE_Q8;
+        d->q = t->data;
+        d->scales = t->q8_scales;
+        m->weight_dtype = SC_DTYPE_Q8;
+        return SCRIBE_OK;
+    }
+    d->dtype = SC_DTYPE_F32;
+    if (t->dtype == SC_DTYPE_F32) {
+        d->w = t->data;
+        return SCRIBE_OK;
+    }
+    /* f16: widened once at load */
+    float *f = sc_aligned_alloc((size_t)in * out * sizeof(float));
+    if (!f) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory widening '%s'", name);
+    sc_tensor_to_f32(t, f);
+    m->owned[m->n_owned++] = f;
+    d->w = f;
+    if (m->weight_dtype != SC_DTYPE_Q8) m->weight_dtype = SC_DTYPE_F16;
+    return SCRIBE_OK;
+}
+
+static scribe_status bind_norm(sc_t5_model *m, const sc_weights *w, const float **p, const char *name, int d,
+                               scribe_error *err) {
+    uint32_t shape[1] = {(uint32_t)d};
+    const sc_tensor *t = sc_weights_get(w, name, 1u << SC_DTYPE_F32, 1, shape, err);
+    if (!t) return SCRIBE_ERR_BAD_WEIGHTS;
+    *p = t->data;
+    m->n_params += (uint64_t)d;
+    return SCRIBE_OK;
+}
+
+static scribe_status bind_attn(sc_t5_model *m, const sc_weights *w, sc_t5_attn *a, const char *pre,
+                               scribe_error *err) {
+    const sc_t5_config *c = &m->cfg;
+    int hd = c->heads * c->head_dim;
+    char n[80];
+    scribe_status st;
+    snprintf(n, sizeof n, "%s.q", pre);
+    if ((st = bind_dense(m, w, &a->q, n, c->d_model, hd, err))) return st;
+    snprintf(n, sizeof n, "%s.k", pre);
+    if ((st = bind_dense(m, w, &a->k, n, c->d_model, hd, err))) return st;
+    snprintf(n, sizeof n, "%s.v", pre);
+    if ((st = bind_dense(m, w, &a->v, n, c->d_model, hd, err))) return st;
+    snprintf(n, sizeof n, "%s.o", pre);
+    return bind_dense(m, w, &a->o, n, hd, c->d_model, err);
+}
+
+static scribe_status bind_mlp(sc_t5_model *m, const sc_weights *w, sc_t5_mlp *p, const char *pre,
+                              scribe_error *err) {
+    const sc_t5_config *c = &m->cfg;
+    char n[80];
+    scribe_status st;
+    snprintf(n, sizeof n, "%s.wi0", pre);
+    if ((st = bind_dense(m, w, &p->wi0, n, c->d_model, c->mlp_dim, err))) return st;
+    snprintf(n, sizeof n, "%s.wi1", pre);
+    if ((st = bind_dense(m, w, &p->wi1, n, c->d_model, c->mlp_dim, err))) return st;
+    snprintf(n, sizeof n, "%s.wo", pre);
+    return bind_dense(m, w, &p->wo, n, c->mlp_dim, c->d_model, err);
+}
+
+scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error *err) {
+    memset(m, 0, sizeof *m);
+    scribe_status st = sc_t5_config_read(w, &m->cfg, err);
+    if (st) return st;
+    const sc_t5_config *c = &m->cfg;
+    int n_dense = 2 + 1 + 7 * c->enc_layers + 11 * c->dec_layers;
+    m->owned = calloc((size_t)n_dense, sizeof *m->owned);
+    m->enc = calloc((size_t)c->enc_layers, sizeof *m->enc);
+    m->dec = calloc((size_t)c->dec_layers, sizeof *m->dec);
+    m->pos_len = SC_MAX(c->segment_frames, c->max_decode + 1);
+    m->pos = sc_malloc_array((size_t)m->pos_len * c->d_model, sizeof(float));
+    if (!m->owned || !m->enc || !m->dec || !m->pos) {
+        sc_t5_model_free(m);
+        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the T5 model");
+    }
+    m->weight_dtype = SC_DTYPE_F32;
+    char n[80];
+    if ((st = bind_dense(m, w, &m->input_proj, "enc.input_proj", c->input_features, c->d_model, err))) goto fail;
+    for (int l = 0; l < c->enc_layers; l++) {
+        sc_t5_enc_layer *L = &m->enc[l];
+        snprintf(n, sizeof n, "enc.%d.attn_norm", l);
+        if ((st = bind_norm(m, w, &L->attn_norm, n, c->d_model, err))) goto fail;
+        snprintf(n, sizeof n, "enc.%d.attn", l);
+        if ((st = bind_attn(m, w, &L->attn, n, err))) goto fail;
+        snprintf(n, sizeof n, "enc.%d.mlp_norm", l);
+        if ((st = bind_norm(m, w, &L->mlp_norm, n, c->d_model, err))) goto fail;
+        snprintf(n, sizeof n, "enc.%d.mlp", l);
+        if ((st = bind_mlp(m, w, &L->mlp, n, err))) goto fail;
+    }
+    if ((st = bind_norm(m, w, &m->enc_norm, "enc.norm", c->d_model, err))) goto fail;
+    if ((st = bind_dense(m, w, &m->embed, "dec.embed", c->vocab, c->d_model, err))) goto fail;
+    for (int l = 0; l < c->dec_layers; l++) {
+        sc_t5_dec_layer *L = &m->dec[l];
+        snprintf(n, sizeof n, "dec.%d.self_norm", l);
+        if ((st = bind_norm(m, w, &L->self_norm, n, c->d_model, err))) goto fail;
+        snprintf(n, sizeof n, "dec.%d.self", l);
+        if ((st = bind_attn(m, w, &L->self, n, err))) goto fail;
+        snprintf(n, sizeof n, "dec.%d.cross_norm", l);
+        if ((st = bind_norm(m, w, &L->cross_norm, n, c->d_model, err))) goto fail;
+        snprintf(n, sizeof n, "dec.%d.cross", l);
+        if ((st = bind_attn(m, w, &L->cross, n, err))) goto fail;
+        snprintf(n, sizeof n, "dec.%d.mlp_norm", l);
+        if ((st = bind_norm(m, w, &L->mlp_norm, n, c->d_model, err))) goto fail;
+        snprintf(n, sizeof n, "dec.%d.mlp", l);
+        if ((st = bind_mlp(m, w, &L->mlp, n, err))) goto fail;
+    }
+    if ((st = bind_norm(m, w, &m->dec_norm, "dec.norm", c->d_model, err))) goto fail;
+    if ((st = bind_dense(m, w, &m->logits, "dec.logits", c->d_model, c->vocab, err))) goto fail;
+
+    /* layers.sinusoidal(min_scale 1, max_scale 1e4): sin in [0, D/2), cos in [D/2, 2*(D/2)) */
+    int half = c->d_model / 2;
+    double scale_factor = half > 1 ? -log(10000.0) / (half - 1) : 0.0;
+    for (int p = 0; p < m->pos_len; p++) {
+        float *row = m->pos + (size_t)p * c->d_model;
+        memset(row, 0, (size_t)c->d_model * sizeof *row);
+        for (int i = 0; i < half; i++) {
+            double div = exp(i * scale_factor);
+            row[i] = (float)sin(p * div);
+            row[half + i] = (float)cos(p * div);
+        }
+    }
+    return sc_ok(err);
+fail:
+    sc_t5_model_free(m);
+    return st;
+}
+
+void sc_t5_model_free(sc_t5_model *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n_owned; i++) sc_aligned_free(m->owned[i]);
+    free(m->owned);
+    free(m->enc);
+    free(m->dec);
+    free(m->pos);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------------ state */
+
+scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, int max_tokens, scribe_error *err) {
+    memset(s, 0, sizeof *s);
+    const sc_t5_config *c = &m->cfg;
+    if (slots < 1 || slots > 64) return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "batch of %d segments outside 1..64", slots);
+    if (max_tokens < 1 || max_tokens > c->max_decode)
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "max decode tokens %d outside 1..%d", max_tokens, c->max_decode);
+    s->m = m;
+    s->slots = slots;
+    s->max_tokens = max_tokens;
+    size_t T = (size_t)c->segment_frames, D = (size_t)c->d_model, HD = (size_t)c->heads * c->head_dim,
+           M = (size_t)c->mlp_dim, B = (size_t)slots, L = (size_t)c->dec_layers;
+    size_t kmax = SC_MAX(SC_MAX((size_t)c->input_features, D), SC_MAX(HD, M));
+    struct { float **p; size_t n; } bufs[] = {
+        {&s->ex, T * D}, {&s->eh, T * SC_MAX((size_t)c->input_features, D)}, {&s->eq, T * HD}, {&s->ek, T * HD},
+        {&s->ev, T * HD}, {&s->eatt, T * HD}, {&s->escore, T * T}, {&s->em0, T * M}, {&s->em1, T * M},
+        {&s->enc_out, B * T * D}, {&s->xk, L * B * T * HD}, {&s->xv, L * B * T * HD},
+        {&s->ck, L * B * (size_t)max_tokens * HD}, {&s->cv, L * B * (size_t)max_tokens * HD},
+        {&s->dx, B * D}, {&s->dh, B * D}, {&s->dq, B * HD}, {&s->dk, B * HD}, {&s->dv, B * HD},
+        {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
+        {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL},
+    };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        *bufs[i].p = sc_aligned_alloc(bufs[i].n * sizeof(float));
+        if (!*bufs[i].p) {
+            sc_t5_state_free(s);
+            return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for T5 activations (%zu floats)", bufs[i].n);
+        }
+    }
+    s->cur = calloc(B, sizeof *s->cur);
+    s->active = calloc(B, sizeof *s->active);
+    if (!s->cur || !s->active) {
+        sc_t5_state_free(s);
+        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for T5 state");
+    }
+    return sc_ok(err);
+}
+
+void sc_t5_state_free(sc_t5_state *s) {
+    if (!s) return;
+    float **all[] = {&s->ex, &s->eh, &s->eq, &s->ek, &s->ev, &s->eatt, &s->escore, &s->em0, &s->em1,
+                     &s->enc_out, &s->xk, &s->xv, &s->ck, &s->cv, &s->dx, &s->dh, &s->dq, &s->dk, &s->dv,
+                     &s->datt, &s->dm0, &s->dm1, &s->dlogits, &s->dscore, &s->panel};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        sc_aligned_free(*all[i]);
+        *all[i] = NULL;
+    }
+    free(s->cur);
+    free(s->active);
+    s->cur = NULL;
+    s->active = NULL;
+}
+
+/* ------------------------------------------------------------------ small kernels */
+
+static float dot(const float *a, const float *b, int n) {
+    int i = 0;
+#ifdef __wasm_simd128__
+    v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(a + i + 8), wasm_v128_load(b + i + 8)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(a + i + 12), wasm_v128_load(b + i + 12)));
+    }
+    v128_t s = wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3));
+    float r = wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 2) +
+              wasm_f32x4_extract_lane(s, 3);
+#else
+    float acc[8] = {0};
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
+    float r = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+#endif
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+static void axpy(float *y, float a, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void rms_norm(const float *x, const float *scale, float *y, int rows, int d, int ld) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ld;
+        float *yr = y + (size_t)r * ld;
+        float ms = dot(xr, xr, d) / (float)d;
+        float inv = 1.0f / sqrtf(ms + 1e-6f);
+        for (int i = 0; i < d; i++) yr[i] = xr[i] * inv * scale[i];
+    }
+}
+
+static void softmax(float *x, int n) {
+    float mx = x[0];
+    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    float sum = 0;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++) x[i] *= inv;
+}
+
+/* gelu(a) * b with jax.nn.gelu's tanh approximation, into a */
+static void gated_gelu(float *a, const float *b, size_t n) {
+    const float k = 0.7978845608028654f; /* sqrt(2/pi) */
+    for (size_t i = 0; i < n; i++) {
+        float x = a[i];
+        float cdf = 0.5f * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+        a[i] = x * cdf * b[i];
+    }
+}
+
+/* Strip kernel for few rows: C[M x 16] (+)= A[M x K] W[K x 16] (W with row stride ldw), column scales optional. */
+static void strip16(int M, int K, const float *A, int lda, const float *W, int ldw, float *C, int ldc, int acc,
+                    const float *scale) {
+    int m = 0;
+#ifdef __wasm_simd128__
+    for (; m + 2 <= M; m += 2) {
+        const float *a0 = A + (size_t)m * lda, *a1 = a0 + lda;
+        v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c02 = c00, c03 = c00;
+        v128_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        const float *w = W;
+        for (int k = 0; k < K; k++, w += ldw) {
+            v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4), w2 = wasm_v128_load(w + 8),
+                   w3 = wasm_v128_load(w + 12);
+            v128_t x0 = wasm_f32x4_splat(a0[k]), x1 = wasm_f32x4_splat(a1[k]);
+            c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, w0));
+            c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, w1));
+            c02 = wasm_f32x4_add(c02, wasm_f32x4_mul(x0, w2));
+            c03 = wasm_f32x4_add(c03, wasm_f32x4_mul(x0, w3));
+            c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, w0));
+            c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, w1));
+            c12 = wasm_f32x4_add(c12, wasm_f32x4_mul(x1, w2));
+            c13 = wasm_f32x4_add(c13, wasm_f32x4_mul(x1, w3));
+        }
+        v128_t r[2][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}};
+        for (int i = 0; i < 2; i++) {
+            float *cr = C + (size_t)(m + i) * ldc;
+            for (int j = 0; j < 4; j++) {
+                v128_t v = r[i][j];
+                if (scale) v = wasm_f32x4_mul(v, wasm_v128_load(scale + 4 * j));
+                if (acc) v = wasm_f32x4_add(v, wasm_v128_load(cr + 4 * j));
+                wasm_v128_store(cr + 4 * j, v);
+            }
+        }
+    }
+#endif
+    for (; m < M; m++) {
+        const float *a = A + (size_t)m * lda;
+        float s[16] = {0};
+        const float *w = W;
+        for (int k = 0; k < K; k++, w += ldw) {
+            float x = a[k];
+            for (int j = 0; j < 16; j++) s[j] += x * w[j];
+        }
+        float *cr = C + (size_t)m * ldc;
+        for (int j = 0; j < 16; j++) {
+            float v = scale ? s[j] * scale[j] : s[j];
+            cr[j] = acc ? cr[j] + v : v;
+        }
+    }
+}
+
+/* int8 [K x n] columns (row stride ld) -> f32 [K x n] (stride n), optionally scaled */
+static void dequant(const int8_t *q, int ld, int K, int n, const float *scale, float *out) {
+    for (int k = 0; k < K; k++) {
+        const int8_t *qr = q + (size_t)k * ld;
+        float *o = out + (size_t)k * n;
+        int j = 0;
+#ifdef __wasm_simd128__
+        for (; j + 16 <= n; j += 16) {
+            v128_t b = wasm_v128_load(qr + j);
+            v128_t lo = wasm_i16x8_extend_low_i8x16(b), hi = wasm_i16x8_extend_high_i8x16(b);
+            v128_t f0 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo));
+            v128_t f1 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo));
+            v128_t f2 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi));
+            v128_t f3 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi));
+            if (scale) {
+                f0 = wasm_f32x4_mul(f0, wasm_v128_load(scale + j));
+                f1 = wasm_f32x4_mul(f1, wasm_v128_load(scale + j + 4));
+                f2 = wasm_f32x4_mul(f2, wasm_v128_load(scale + j + 8));
+                f3 = wasm_f32x4_mul(f3, wasm_v128_load(scale + j + 12));
+            }
+            wasm_v128_store(o + j, f0);
+            wasm_v128_store(o + j + 4, f1);
+            wasm_v128_store(o + j + 8, f2);
+            wasm_v128_store(o + j + 12, f3);
+        }
+#endif
+        for (; j < n; j++) o[j] = scale ? (float)qr[j] * scale[j] : (float)qr[j];
+    }
+}
+
+void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, float *y, int ldy, int accumulate,
+                       float *panel) {
+    const int K = d->in, N = d->out;
+    if (M <= SKINNY) {
+        int n0 = 0;
+        for (; n0 + 16 <= N; n0 += 16) {
+            if (d->dtype == SC_DTYPE_F32) {
+                strip16(M, K, x, ldx, d->w + n0, N, y + n0, ldy, accumulate, NULL);
+            } else {
+                dequant(d->q + n0, N, K, 16, NULL, panel);
+                strip16(M, K, x, ldx, panel, 16, y + n0, ldy, accumulate, d->scales + n0);
+            }
+        }
+        if (n0 < N) { /* ragged tail: scalar */
+            for (int m = 0; m < M; m++)
+                for (int n = n0; n < N; n++) {
+                    float s = 0;
+                    for (int k = 0; k < K; k++) {
+                        float wv = d->dtype == SC_DTYPE_F32 ? d->w[(size_t)k * N + n]
+                                                             : (float)d->q[(size_t)k * N + n] * d->scales[n];
+                        s += x[(size_t)m * ldx + k] * wv;
+                    }
+                    y[(size_t)m * ldy + n] = accumulate ? y[(size_t)m * ldy + n] + s : s;
+                }
+        }
+        return;
+    }
+    if (d->dtype == SC_DTYPE_F32) {
+        sc_matmul(M, N, K, x, ldx, d->w, N, y, ldy, accumulate);
+        return;
+    }
+    for (int n0 = 0; n0 < N; n0 += PANEL) {
+        int nb = SC_MIN(PANEL, N - n0);
+        dequant(d->q + n0, N, K, nb, d->scales + n0, panel);
+        sc_matmul(M, nb, K, x, ldx, panel, nb, y + n0, ldy, accumulate);
+    }
+}
+
+/* ------------------------------------------------------------------ encoder */
+
+void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
+    const sc_t5_model *m = s->m;
+    const sc_t5_config *c = &m->cfg;
+    const int T = c->segment_frames, D = c->d_model, H = c->heads, Dh = c->head_dim, HD = H * Dh, Mm = c->mlp_dim;
+    float *x = s->ex, *h = s->eh;
+    sc_t5_dense_apply(&m->input_proj, T, features, c->input_features, x, D, 0, s->panel);
+    for (int t = 0; t < T; t++) {
+        float *xr = x + (size_t)t * D;
+        const float *pr = m->pos + (size_t)t * D;
+        for (int i = 0; i < D; i++) xr[i] += pr[i];
+    }
+    for (int l = 0; l < c->enc_layers; l++) {
+        const sc_t5_enc_layer *L = &m->enc[l];
+        rms_norm(x, L->attn_norm, h, T, D, D);
+        sc_t5_dense_apply(&L->attn.q, T, h, D, s->eq, HD, 0, s->panel);
+        sc_t5_dense_apply(&L->attn.k, T, h, D, s->ek, HD, 0, s->panel);
+        sc_t5_dense_apply(&L->attn.v, T, h, D, s->ev, HD, 0, s->panel);
+        for (int hh = 0; hh < H; hh++) {
+            sc_matmul_bt(T, T, Dh, s->eq + hh * Dh, HD, s->ek + hh * Dh, HD, s->escore, T, 0);
+            for (int t = 0; t < T; t++) softmax(s->escore + (size_t)t * T, T);
+            sc_matmul(T, Dh, T, s->escore, T, s->ev + hh * Dh, HD, s->eatt + hh * Dh, HD, 0);
+        }
+        sc_t5_dense_apply(&L->attn.o, T, s->eatt, HD, x, D, 1, s->panel);
+        rms_norm(x, L->mlp_norm, h, T, D, D);
+        sc_t5_dense_apply(&L->mlp.wi0, T, h, D, s->em0, Mm, 0, s->panel);
+        sc_t5_dense_apply(&L->mlp.wi1, T, h, D, s->em1, Mm, 0, s->panel);
+        gated_gelu(s->em0, s->em1, (size_t)T * Mm);
+        sc_t5_dense_apply(&L->mlp.wo, T, s->em0, Mm, x, D, 1, s->panel);
+    }
+    float *out = s->enc_out + (size_t)slot * T * D;
+    rms_norm(x, m->enc_norm, out, T, D, D);
+    /* cross-attention keys and values of every decoder layer */
+    for (int l = 0; l < c->dec_layers; l++) {
+        size_t off = ((size_t)l * s->slots + slot) * T * HD;
+        sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->xk + off, HD, 0, s->panel);
+        sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->xv + off, HD, 0, s->panel);
+    }
+}
+
+/* ------------------------------------------------------------------ decoder */
+
+static void embed_row(const sc_t5_dense *e, int tok, float *out) {
+    const int D = e->out;
+    if (e->dtype == SC_DTYPE_F32) {
+        memcpy(out, e->w + (size_t)tok * D, (size_t)D * sizeof *out);
+    } else {
+        const int8_t *q = e->q + (size_t)tok * D;
+        for (int i = 0; i < D; i++) out[i] = (float)q[i] * e->scales[i];
+    }
+}
+
+/* One attention for one query row over `n` keys/values rows (stride HD); output into att. */
+static void attend(const float *q, const float *K, const float *V, int n, int H, int Dh, float *score, float *att) {
+    const int HD = H * Dh;
+    for (int hh = 0; hh < H; hh++) {
+        const float *qh = q + hh * Dh;
+        for (int j = 0; j < n; j++) score[j] = dot(qh, K + (size_t)j * HD + hh * Dh, Dh);
+        softmax(score, n);
+        float *o = att + hh * Dh;
+        memset(o, 0, (size_t)Dh * sizeof *o);
+        for (int j = 0; j < n; j++) axpy(o, score[j], V + (size_t)j * HD + hh * Dh, Dh);
+    }
+}
+
+void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t *tokens, int *lengths,
+                  float *logits) {
+    const sc_t5_model *m = s->m;
+    const sc_t5_config *c = &m->cfg;
+    const int D = c->d_model, H = c->heads, Dh = c->head_dim, HD = H * Dh, Mm = c->mlp_dim, V = c->vocab,
+              T = c->segment_frames;
+    if (n > s->slots) n = s->slots;
+    if (max_tokens > s->max_tokens) max_tokens = s->max_tokens;
+    int n_act = n;
+    for (int i = 0; i < n; i++) {
+        s->active[i] = i;
+        s->cur[i] = 0; /* PAD starts decoding */
+        lengths[i] = 0;
+    }
+    for (int step = 0; step < max_tokens && n_act > 0; step++) {
+        const float *pos = m->pos + (size_t)step * D;
+        for (int r = 0; r < n_act; r++) {
+            float *xr = s->dx + (size_t)r * D;
+            embed_row(&m->embed, s->cur[r], xr);
+            for (int i = 0; i < D; i++) xr[i] += pos[i];
+        }
+        for (int l = 0; l < c->dec_layers; l++) {
+            const sc_t5_dec_layer *L = &m->dec[l];
+            /* self-attention with the cache */
+            rms_norm(s->dx, L->self_norm, s->dh, n_act, D, D);
+            sc_t5_dense_apply(&L->self.q, n_act, s->dh, D, s->dq, HD, 0, s->panel);
+            sc_t5_dense_apply(&L->self.k, n_act, s->dh, D, s->dk, HD, 0, s->panel);
+            sc_t5_dense_apply(&L->self.v, n_act, s->dh, D, s->dv, HD, 0, s->panel);
+            for (int r = 0; r < n_act; r++) {
+                size_t base = ((size_t)l * s->slots + s->active[r]) * s->max_tokens * HD;
+                float *Kc = s->ck + base, *Vc = s->cv + base;
+                memcpy(Kc + (size_t)step * HD, s->dk + (size_t)r * HD, (size_t)HD * sizeof(float));
+                memcpy(Vc + (size_t)step * HD, s->dv + (size_t)r * HD, (size_t)HD * sizeof(float));
+                attend(s->dq + (size_t)r * HD, Kc, Vc, step + 1, H, Dh, s->dscore, s->datt + (size_t)r * HD);
+            }
+            sc_t5_dense_apply(&L->self.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
+            /* cross-attention */
+            rms_norm(s->dx, L->cross_norm, s->dh, n_act, D, D);
+            sc_t5_dense_apply(&L->cross.q, n_act, s->dh, D, s->dq, HD, 0, s->panel);
+            for (int r = 0; r < n_act; r++) {
+                size_t off = ((size_t)l * s->slots + s->active[r]) * T * HD;
+                attend(s->dq + (size_t)r * HD, s->xk + off, s->xv + off, T, H, Dh, s->dscore,
+                       s->datt + (size_t)r * HD);
+            }
+            sc_t5_dense_apply(&L->cross.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
+            /* MLP */
+            rms_norm(s->dx, L->mlp_norm, s->dh, n_act, D, D);
+            sc_t5_dense_apply(&L->mlp.wi0, n_act, s->dh, D, s->dm0, Mm, 0, s->panel);
+            sc_t5_dense_apply(&L->mlp.wi1, n_act, s->dh, D, s->dm1, Mm, 0, s->panel);
+            gated_gelu(s->dm0, s->dm1, (size_t)n_act * Mm);
+            sc_t5_dense_apply(&L->mlp.wo, n_act, s->dm0, Mm, s->dx, D, 1, s->panel);
+        }
+        rms_norm(s->dx, m->dec_norm, s->dh, n_act, D, D);
+        sc_t5_dense_apply(&m->logits, n_act, s->dh, D, s->dlogits, V, 0, s->panel);
+        int w = 0;
+        for (int r = 0; r < n_act; r++) {
+            int slot = s->active[r];
+            const float *lg = s->dlogits + (size_t)r * V;
+            if (logits) memcpy(logits + ((size_t)slot * max_tokens + step) * V, lg, (size_t)V * sizeof(float));
+            int best = 0;
+            for (int v = 1; v < V; v++)
+                if (lg[v] > lg[best]) best = v;
+            tokens[(size_t)slot * max_tokens + step] = best;
+            lengths[slot] = step + 1;
+            if (best == 1 && !ignore_eos) continue; /* EOS: this row is done */
+            /* keep the row (compacting the active list; caches are indexed by slot) */
+            s->active[w] = slot;
+            s->cur[w] = best;
+            w++;
+        }
+        n_act = w;
+    }
+}
+
+double sc_t5_encoder_flops(const sc_t5_config *c) {
+    double T = c->segment_frames, D = c->d_model, HD = (double)c->heads * c->head_dim, M = c->mlp_dim;
+    double per_layer = T * (4 * D * HD + 3 * D * M) + 2 * T * T * HD;
+    return 2 * (T * c->input_features * D + c->enc_layers * per_layer + c->dec_layers * T * 2 * D * HD);
+}
+
+double sc_t5_decoder_flops_per_token(const sc_t5_config *c, int t) {
+    double D = c->d_model, HD = (double)c->heads * c->head_dim, M = c->mlp_dim;
+    double per_layer = 6 * D * HD + 3 * D * M + 2 * (t + 1) * HD + 2 * c->segment_frames * HD;
+    return 2 * (c->dec_layers * per_layer + D * c->vocab);
+}

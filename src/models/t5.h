@@ -1,0 +1,142 @@
+/* T5.1.1 encoder-decoder as magenta/mt3 uses it (network.py, layers.py, gin/model.gin):
+ * continuous inputs projected to d_model, fixed sinusoidal positions (sin in the first half,
+ * cos in the second, timescales 1..10000) added in encoder and decoder, pre-norm RMSNorm
+ * (eps 1e-6, scale only), no biases, gated-GELU MLP (tanh approximation; gelu(wi_0) * wi_1),
+ * attention without the 1/sqrt(head_dim) scale, final norms, untied logits. Greedy decoding
+ * from PAD (0) with a self-attention KV cache and cross-attention K/V computed once per segment.
+ *
+ * Weights file (kind SCRIBE_MODEL_MT3): config indices below; tensors (dense kernels are
+ * [in, out] so that y = x W; any of f32, q8, f16 for dense kernels and the embedding, f32 for norms):
+ *   enc.input_proj [F, D]                       dec.embed [V, D]
+ *   enc.L.attn_norm [D]                         dec.L.self_norm [D]
+ *   enc.L.attn.{q,k,v} [D, H*Dh]  .o [H*Dh, D]  dec.L.self.{q,k,v} [D, H*Dh]  .o [H*Dh, D]
+ *   enc.L.mlp_norm [D]                          dec.L.cross_norm [D]
+ *   enc.L.mlp.{wi0,wi1} [D, M]  .wo [M, D]      dec.L.cross.{q,k,v} [D, H*Dh]  .o [H*Dh, D]
+ *   enc.norm [D]                                dec.L.mlp_norm [D]; dec.L.mlp.{wi0,wi1,wo}
+ *                                               dec.norm [D]; dec.logits [D, V]
+ * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
+ *
+ * All activations and caches live in an sc_t5_state allocated once; encode/decode allocate nothing. */
+#ifndef SCRIBE_T5_H
+#define SCRIBE_T5_H
+
+#include "weights.h"
+
+/* Configuration indices in sc_weights.config (i32 unless noted "float bits"). */
+enum {
+    SC_T5_CFG_D_MODEL = 0,        /* 512 */
+    SC_T5_CFG_HEADS = 1,          /* 6 */
+    SC_T5_CFG_HEAD_DIM = 2,       /* 64 */
+    SC_T5_CFG_MLP_DIM = 3,        /* 1024 */
+    SC_T5_CFG_ENC_LAYERS = 4,     /* 8 */
+    SC_T5_CFG_DEC_LAYERS = 5,     /* 8 */
+    SC_T5_CFG_VOCAB = 6,          /* 1536 embedding rows / logits */
+    SC_T5_CFG_INPUT_FEATURES = 7, /* 512 log-mel bins */
+    SC_T5_CFG_SEGMENT_FRAMES = 8, /* 256 */
+    SC_T5_CFG_MAX_DECODE = 9,     /* 1024 */
+    /* event codec (mt3_codec.h) */
+    SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
+    SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
+    SC_T5_CFG_VELOCITY_BINS = 18,    /* 1 (mt3) or 127 (ismir2021) */
+    SC_T5_CFG_USE_TIES = 19,         /* 1 */
+    SC_T5_CFG_USE_PROGRAMS = 20,     /* 1 */
+    SC_T5_CFG_USE_DRUMS = 21,        /* 1 */
+    /* log-mel front end */
+    SC_T5_CFG_SAMPLE_RATE = 32,   /* 16000 */
+    SC_T5_CFG_FFT_SIZE = 33,      /* 2048 */
+    SC_T5_CFG_HOP = 34,           /* 128 */
+    SC_T5_CFG_MEL_BINS = 35,      /* 512 */
+    SC_T5_CFG_FMIN = 36,          /* float bits: 20.0 */
+    SC_T5_CFG_FMAX = 37           /* float bits: 7600.0 (ddsp compute_logmel hi_hz, as MT3 uses it) */
+};
+
+typedef struct sc_t5_config {
+    int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
+        max_decode;
+} sc_t5_config;
+
+/* A dense kernel [in, out]: f32 (w) or q8 (q + per-output-column scales). f16 is widened at load. */
+typedef struct sc_t5_dense {
+    int in, out;
+    uint32_t dtype;          /* SC_DTYPE_F32 or SC_DTYPE_Q8 */
+    const float *w;
+    const int8_t *q;
+    const float *scales;
+} sc_t5_dense;
+
+typedef struct sc_t5_attn { sc_t5_dense q, k, v, o; } sc_t5_attn;
+typedef struct sc_t5_mlp { sc_t5_dense wi0, wi1, wo; } sc_t5_mlp;
+
+typedef struct sc_t5_enc_layer {
+    const float *attn_norm, *mlp_norm;
+    sc_t5_attn attn;
+    sc_t5_mlp mlp;
+} sc_t5_enc_layer;
+
+typedef struct sc_t5_dec_layer {
+    const float *self_norm, *cross_norm, *mlp_norm;
+    sc_t5_attn self, cross;
+    sc_t5_mlp mlp;
+} sc_t5_dec_layer;
+
+typedef struct sc_t5_model {
+    sc_t5_config cfg;
+    sc_t5_dense input_proj, logits;
+    sc_t5_dense embed;       /* [V, D], rows looked up */
+    const float *enc_norm, *dec_norm;
+    sc_t5_enc_layer *enc;
+    sc_t5_dec_layer *dec;
+    float *pos;              /* sinusoid table [pos_len, D] */
+    int pos_len;
+    float **owned;           /* f16 tensors widened to f32 */
+    int n_owned;
+    uint64_t n_params;
+    uint32_t weight_dtype;   /* dtype of the big kernels (for describe) */
+} sc_t5_model;
+
+/* Reads the config and binds every tensor, checking names, shapes and dtypes (messages name the tensor). */
+scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error *err);
+void sc_t5_model_free(sc_t5_model *m);
+scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *cfg, scribe_error *err);
+
+/* Run state for `slots` segments decoded together and up to `max_tokens` tokens each. */
+typedef struct sc_t5_state {
+    const sc_t5_model *m;
+    int slots, max_tokens;
+    /* encoder scratch (one segment at a time) */
+    float *ex, *eh, *eq, *ek, *ev, *eatt, *escore, *em0, *em1;
+    float *enc_out;          /* [slots][T][D] */
+    float *xk, *xv;          /* cross K/V [dec_layers][slots][T][H*Dh] */
+    float *ck, *cv;          /* self K/V cache [dec_layers][slots][max_tokens][H*Dh] */
+    /* decoder scratch [slots][...] */
+    float *dx, *dh, *dq, *dk, *dv, *datt, *dm0, *dm1, *dlogits, *dscore;
+    float *panel;            /* dequantisation scratch [K_max][64] */
+    int32_t *cur;            /* current input token per active row */
+    int *active;             /* slot of each active row */
+} sc_t5_state;
+
+scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, int max_tokens, scribe_error *err);
+void sc_t5_state_free(sc_t5_state *s);
+
+/* Encodes one segment (features [segment_frames][input_features]) into `slot`:
+ * encoder output and the cross-attention K/V of every decoder layer. */
+void sc_t5_encode(sc_t5_state *s, int slot, const float *features);
+static inline const float *sc_t5_encoder_output(const sc_t5_state *s, int slot) {
+    return s->enc_out + (size_t)slot * s->m->cfg.segment_frames * s->m->cfg.d_model;
+}
+
+/* Greedy decoding of slots 0..n-1 together (each must have been encoded), starting from PAD.
+ * tokens: [n][max_tokens] output ids (EOS included when produced); lengths[i]: tokens written.
+ * ignore_eos: decode exactly max_tokens per slot. logits (optional): [n][max_tokens][vocab] raw logits. */
+void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t *tokens, int *lengths,
+                  float *logits);
+
+/* Multiply-add counts, for benchmarks: encoder (incl. cross K/V) per segment, decoder per token at step t. */
+double sc_t5_encoder_flops(const sc_t5_config *c);
+double sc_t5_decoder_flops_per_token(const sc_t5_config *c, int t);
+
+/* y[M x out] (+)= x[M x in] W (the dense op used everywhere; q8 via a dequantisation panel). */
+void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, float *y, int ldy, int accumulate,
+                       float *panel);
+
+#endif

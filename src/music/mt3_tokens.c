@@ -1,0 +1,293 @@
+/* MT3 tokens <-> notes (see mt3_tokens.h). */
+#include "mt3_tokens.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NKEYS (128 * 128)
+
+scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, scribe_error *err) {
+    if (!d || !codec) return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_mt3_decoder_init: NULL argument");
+    memset(d, 0, sizeof *d);
+    d->codec = *codec;
+    d->active = calloc(NKEYS, 1);
+    d->tied = calloc(NKEYS, 1);
+    d->onset = calloc(NKEYS, sizeof *d->onset);
+    d->onset_velocity = calloc(NKEYS, sizeof *d->onset_velocity);
+    if (!d->active || !d->tied || !d->onset || !d->onset_velocity) {
+        sc_mt3_decoder_free(d);
+        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 token decoder");
+    }
+    sc_mt3_decoder_reset(d);
+    return sc_ok(err);
+}
+
+void sc_mt3_decoder_reset(sc_mt3_decoder *d) {
+    d->current_time = 0.0;
+    d->current_velocity = SC_MT3_DEFAULT_VELOCITY;
+    d->current_program = 0;
+    d->is_tie_section = 0;
+    d->n_active = 0;
+    d->invalid_events = 0;
+    d->dropped_events = 0;
+    memset(d->active, 0, NKEYS);
+    memset(d->tied, 0, NKEYS);
+}
+
+void sc_mt3_decoder_free(sc_mt3_decoder *d) {
+    if (!d) return;
+    free(d->active);
+    free(d->tied);
+    free(d->onset);
+    free(d->onset_velocity);
+    d->active = d->tied = NULL;
+    d->onset = NULL;
+    d->onset_velocity = NULL;
+}
+
+double sc_mt3_segment_start_time(const sc_mt3_codec *c, double t) {
+    return t - fmod(t, 1.0 / c->steps_per_second);
+}
+
+static scribe_status add_note(scribe_notes *out, double start, double end, int pitch, int velocity, int program,
+                              int is_drum, scribe_error *err) {
+    if (end < start + SC_MT3_MIN_NOTE_DURATION) end = start + SC_MT3_MIN_NOTE_DURATION;
+    scribe_note n = {0};
+    n.onset_s = start;
+    n.offset_s = end;
+    n.pitch = pitch;
+    n.velocity = velocity;
+    n.program = program;
+    n.is_drum = is_drum;
+    return scribe_notes_push(out, &n, NULL, 0, err);
+}
+
+static scribe_status end_active(sc_mt3_decoder *d, int key, double end, scribe_notes *out, scribe_error *err) {
+    d->active[key] = 0;
+    d->n_active--;
+    return add_note(out, d->onset[key], end, key % 128, d->onset_velocity[key], key / 128, 0, err);
+}
+
+/* decode_note_event: returns 1 when the event is invalid, -1 on allocation failure. */
+static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_notes *out, scribe_error *err) {
+    if (time < d->current_time) return 1;
+    d->current_time = time;
+    switch (ev.type) {
+    case SC_MT3_EV_PITCH: {
+        int key = d->current_program * 128 + ev.value;
+        if (d->is_tie_section) {
+            if (!d->active[key] || d->tied[key]) return 1;
+            d->tied[key] = 1;
+        } else if (d->current_velocity == 0) {
+            if (!d->active[key]) return 1;
+            if (end_active(d, key, time, out, err)) return -1;
+        } else {
+            if (d->active[key] && end_active(d, key, time, out, err)) return -1;
+            d->active[key] = 1;
+            d->n_active++;
+            d->onset[key] = time;
+            d->onset_velocity[key] = d->current_velocity;
+        }
+        return 0;
+    }
+    case SC_MT3_EV_DRUM:
+        if (d->current_velocity == 0) return 1;
+        if (add_note(out, time, time + SC_MT3_MIN_NOTE_DURATION, ev.value, d->current_velocity, 0, 1, err)) return -1;
+        return 0;
+    case SC_MT3_EV_VELOCITY:
+        d->current_velocity = sc_mt3_bin_to_velocity(ev.value, d->codec.num_velocity_bins);
+        return 0;
+    case SC_MT3_EV_PROGRAM:
+        d->current_program = ev.value;
+        return 0;
+    case SC_MT3_EV_TIE:
+        if (!d->is_tie_section) return 1;
+        for (int key = 0; key < NKEYS && d->n_active > 0; key++) {
+            if (d->active[key] && !d->tied[key] && end_active(d, key, d->current_time, out, err)) return -1;
+        }
+        d->is_tie_section = 0;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+scribe_status sc_mt3_decoder_segment(sc_mt3_decoder *d, const int32_t *tokens, size_t n, double start_time,
+                                     double max_time, scribe_notes *out, scribe_error *err) {
+    if (!d || !out || (n && !tokens))
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_mt3_decoder_segment: NULL argument");
+    if (d->codec.use_ties) {  /* begin_tied_pitches_section */
+        memset(d->tied, 0, NKEYS);
+        d->is_tie_section = 1;
+    }
+    /* trim_eos: only the tokens before the first EOS count */
+    size_t len = 0;
+    while (len < n && tokens[len] != SC_MT3_EOS) len++;
+    long long cur_steps = 0;
+    double cur_time = start_time;
+    const double sps = (double)d->codec.steps_per_second;
+    for (size_t i = 0; i < len; i++) {
+        sc_mt3_event ev = sc_mt3_codec_decode(&d->codec, tokens[i]);
+        if (ev.type == SC_MT3_EV_INVALID || ev.type == SC_MT3_EV_EOS) {
+            d->invalid_events++;
+            continue;
+        }
+        if (ev.type == SC_MT3_EV_SHIFT) {
+            cur_steps += ev.value;
+            cur_time = start_time + (double)cur_steps / sps;
+            if (max_time >= 0 && cur_time > max_time) {
+                d->dropped_events += len - i;
+                break;
+            }
+        } else {
+            cur_steps = 0;
+            int r = decode_event(d, cur_time, ev, out, err);
+            if (r < 0) return err ? err->code : SCRIBE_ERR_OUT_OF_MEMORY;
+            if (r > 0) d->invalid_events++;
+        }
+    }
+    return sc_ok(err);
+}
+
+scribe_status sc_mt3_decoder_flush(sc_mt3_decoder *d, scribe_notes *out, scribe_error *err) {
+    if (!d || !out) return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_mt3_decoder_flush: NULL argument");
+    for (int key = 0; key < NKEYS; key++)
+        if (d->active[key] && d->onset[key] + SC_MT3_MIN_NOTE_DURATION > d->current_time)
+            d->current_time = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;
+    for (int key = 0; key < NKEYS && d->n_active > 0; key++) {
+        if (d->active[key]) {
+            scribe_status st = end_active(d, key, d->current_time, out, err);
+            if (st) return st;
+        }
+    }
+    return sc_ok(err);
+}
+
+/* ------------------------------------------------------------------ notes -> tokens */
+
+typedef struct enc_event {
+    double time;
+    size_t order;  /* stable-sort tiebreak */
+    int pitch, velocity, program, is_drum;
+} enc_event;
+
+static int cmp_note_key(const void *pa, const void *pb) {
+    const scribe_note *a = *(const scribe_note *const *)pa, *b = *(const scribe_note *const *)pb;
+    if (a->is_drum != b->is_drum) return a->is_drum - b->is_drum;
+    if (a->program != b->program) return a->program - b->program;
+    if (a->pitch != b->pitch) return a->pitch - b->pitch;
+    return a < b ? -1 : a > b;  /* stable */
+}
+
+static int cmp_event(const void *pa, const void *pb) {
+    const enc_event *a = pa, *b = pb;
+    if (a->time < b->time) return -1;
+    if (a->time > b->time) return 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static scribe_status push_tok(int32_t **tokens, size_t *n, size_t *cap, int tok, scribe_error *err) {
+    if (tok < 0) return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note value outside the MT3 vocabulary");
+    scribe_status st = sc_grow((void **)tokens, cap, *n + 1, sizeof **tokens, err);
+    if (st) return st;
+    (*tokens)[(*n)++] = tok;
+    return SCRIBE_OK;
+}
+
+/* Appends a state token (velocity/program) unless it repeats the current state. */
+static scribe_status push_state(int32_t **tokens, size_t *n, size_t *cap, int tok, int *state, scribe_error *err) {
+    if (tok == *state) return SCRIBE_OK;
+    *state = tok;
+    return push_tok(tokens, n, cap, tok, err);
+}
+
+scribe_status sc_mt3_notes_to_segment_tokens(const sc_mt3_codec *c, const scribe_notes *notes, double start_time,
+                                             double next_start_time, int32_t **tokens, size_t *n, size_t *cap,
+                                             scribe_error *err) {
+    if (!c || !notes || !tokens || !n || !cap)
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_mt3_notes_to_segment_tokens: NULL argument");
+    *n = 0;
+    const double sps = (double)c->steps_per_second;
+    const long long s0 = llrint(start_time * sps);
+    const long long s1 = next_start_time >= 0 ? llrint(next_start_time * sps) : -1;
+    size_t nn = notes->count;
+    const scribe_note **sorted = sc_malloc_array(nn, sizeof *sorted);
+    enc_event *ev = sc_malloc_array(2 * nn, sizeof *ev);
+    unsigned char *active_bin = calloc(NKEYS, 1); /* velocity bin + 1 of active (program, pitch), 0 = never seen */
+    if (!sorted || !ev || !active_bin) {
+        free(sorted);
+        free(ev);
+        free(active_bin);
+        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory encoding %zu notes", nn);
+    }
+    for (size_t i = 0; i < nn; i++) sorted[i] = &notes->notes[i];
+    qsort(sorted, nn, sizeof *sorted, cmp_note_key);
+    size_t ne = 0;
+    /* offsets (pitched notes) first, then onsets, as note_sequence_to_onsets_and_offsets_and_programs */
+    for (size_t i = 0; i < nn; i++) {
+        const scribe_note *nt = sorted[i];
+        if (nt->is_drum && c->use_drums) continue;
+        enc_event e = {nt->offset_s, ne, nt->pitch, 0, c->use_programs ? nt->program : 0, 0};
+        ev[ne++] = e;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        const scribe_note *nt = sorted[i];
+        int drum = nt->is_drum && c->use_drums;
+        enc_event e = {nt->onset_s, ne, nt->pitch, nt->velocity < 1 ? 1 : nt->velocity,
+                       c->use_programs && !drum ? nt->program : 0, drum};
+        ev[ne++] = e;
+    }
+    qsort(ev, ne, sizeof *ev, cmp_event);
+
+    scribe_status st = SCRIBE_OK;
+    size_t i = 0;
+    /* encoding state before the segment: events at steps before s0 */
+    for (; i < ne && llrint(ev[i].time * sps) < s0; i++) {
+        if (ev[i].is_drum) continue;
+        int key = ev[i].program * 128 + ev[i].pitch;
+        if (key < 0 || key >= NKEYS) continue;
+        active_bin[key] = (unsigned char)(1 + sc_mt3_velocity_to_bin(ev[i].velocity, c->num_velocity_bins));
+    }
+    int cur_vel = -1, cur_prog = -1;
+    if (c->use_ties) {
+        for (int prog = 0; prog < 128 && !st; prog++)
+            for (int pitch = 0; pitch < 128 && !st; pitch++) {
+                if (active_bin[prog * 128 + pitch] > 1) {
+                    st = push_state(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_PROGRAM, prog), &cur_prog, err);
+                    if (!st) st = push_tok(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_PITCH, pitch), err);
+                }
+            }
+        if (!st) st = push_tok(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_TIE, 0), err);
+    }
+    long long last_step = s0;
+    for (; i < ne && !st; i++) {
+        long long step = llrint(ev[i].time * sps);
+        if (s1 >= 0 && step >= s1) break;
+        if (step > last_step) {
+            long long total = step - s0;
+            while (total > 0 && !st) {
+                long long k = total < c->max_shift_steps ? total : c->max_shift_steps;
+                st = push_tok(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_SHIFT, (int)k), err);
+                total -= k;
+            }
+            last_step = step;
+        }
+        if (st) break;
+        const enc_event *e = &ev[i];
+        int bin = sc_mt3_velocity_to_bin(e->velocity, c->num_velocity_bins);
+        if (e->is_drum) {
+            st = push_state(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_VELOCITY, bin), &cur_vel, err);
+            if (!st) st = push_tok(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_DRUM, e->pitch), err);
+            continue;
+        }
+        if (c->use_programs)
+            st = push_state(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_PROGRAM, e->program), &cur_prog, err);
+        if (!st) st = push_state(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_VELOCITY, bin), &cur_vel, err);
+        if (!st) st = push_tok(tokens, n, cap, sc_mt3_codec_encode(c, SC_MT3_EV_PITCH, e->pitch), err);
+    }
+    free(sorted);
+    free(ev);
+    free(active_bin);
+    return st ? st : sc_ok(err);
+}

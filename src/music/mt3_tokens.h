@@ -1,0 +1,63 @@
+/* MT3 tokens <-> notes, as magenta/mt3 decodes predictions (note_sequences.decode_note_event,
+ * NoteDecodingState, run_length_encoding.decode_events, metrics_utils.decode_and_combine_predictions)
+ * and encodes training targets (note_sequence_to_onsets_and_offsets_and_programs, encode_and_index_events,
+ * tie sections, run-length encoded shifts, redundant state changes removed).
+ *
+ * Decoding, per segment (in time order):
+ *   - shift tokens give the absolute time inside the segment (start + steps / steps_per_second);
+ *   - with ties, a tie section at the segment start lists the notes that continue; the tie token
+ *     ends every other active note at the segment start;
+ *   - state (active notes, program, velocity) carries across segments;
+ *   - tokens whose time is past the next segment's start are dropped;
+ *   - notes last at least 10 ms; drums are onsets with a 10 ms note;
+ *   - tokens that make no sense (note-off without note-on, time going backwards, PAD/UNK/extra ids,
+ *     a tie outside the tie section, ...) are counted as invalid and skipped, never fatal.
+ * Finished notes are appended to the caller's list as soon as they end (they can no longer change). */
+#ifndef SCRIBE_MT3_TOKENS_H
+#define SCRIBE_MT3_TOKENS_H
+
+#include "mt3_codec.h"
+
+#define SC_MT3_MIN_NOTE_DURATION 0.01
+#define SC_MT3_DEFAULT_VELOCITY 100
+
+typedef struct sc_mt3_decoder {
+    sc_mt3_codec codec;
+    double current_time;
+    int current_velocity;
+    int current_program;
+    int is_tie_section;
+    /* (program, pitch) tables, index program * 128 + pitch */
+    unsigned char *active;
+    unsigned char *tied;
+    double *onset;
+    int *onset_velocity;
+    int n_active;
+    uint64_t invalid_events; /* tokens that could not be decoded (MT3's est_invalid_events) */
+    uint64_t dropped_events; /* tokens past the next segment start (MT3's est_dropped_events) */
+} sc_mt3_decoder;
+
+scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, scribe_error *err);
+void sc_mt3_decoder_reset(sc_mt3_decoder *d);
+void sc_mt3_decoder_free(sc_mt3_decoder *d);
+
+/* MT3's segment start time: the first frame's time rounded down to a codec step
+ * (t - fmod(t, 1 / steps_per_second), as its postprocess does). */
+double sc_mt3_segment_start_time(const sc_mt3_codec *c, double first_frame_time);
+
+/* Decodes one segment's model tokens (stops at the first EOS). `max_time` < 0: no next segment.
+ * Notes that end are appended to `out`. Fails only when memory runs out. */
+scribe_status sc_mt3_decoder_segment(sc_mt3_decoder *d, const int32_t *tokens, size_t n, double start_time,
+                                     double max_time, scribe_notes *out, scribe_error *err);
+/* Ends every active note (flush_note_decoding_state) and appends them to `out`. */
+scribe_status sc_mt3_decoder_flush(sc_mt3_decoder *d, scribe_notes *out, scribe_error *err);
+
+/* Training targets of one segment: the events with times in [start_time, next_start_time)
+ * (`next_start_time` < 0: every later event), where the times are the segments' MT3 start times
+ * (sc_mt3_segment_start_time). Notes on the 10 ms grid round-trip exactly through
+ * sc_mt3_decoder_segment. Tokens (not EOS-terminated) are written to *tokens (grown with sc_grow). */
+scribe_status sc_mt3_notes_to_segment_tokens(const sc_mt3_codec *c, const scribe_notes *notes, double start_time,
+                                             double next_start_time, int32_t **tokens, size_t *n, size_t *cap,
+                                             scribe_error *err);
+
+#endif

@@ -1,0 +1,348 @@
+// End-to-end tests of the web app in Debian's Chromium, driven by playwright-core (which never
+// downloads a browser here: executablePath is /usr/bin/chromium).
+//   node --test tests/e2e/            (make test-e2e; needs `make web` first)
+// Starts tools/serve.mjs on a free port, transcribes a dev clip through the file input,
+// checks notes against the clip's ground truth, downloads MIDI and CSV, works offline through
+// the service worker, and records from a fake microphone. Screenshots go to
+// tests/e2e/screenshots/; measured figures are printed (not asserted).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import midiFile from 'midi-file';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = path.join(ROOT, 'dist');
+const DATA = path.resolve(ROOT, process.env.SCRIBE_DATA ?? '../shared/data/dev');
+const CLIP = 'guitarset-00_BN1-129-Eb_comp';
+const WAV = path.join(DATA, `${CLIP}.wav`);
+const CSV = path.join(DATA, `${CLIP}.notes.csv`);
+const SHOTS = path.join(ROOT, 'tests/e2e/screenshots');
+const CHROMIUM = process.env.SCRIBE_CHROMIUM ?? '/usr/bin/chromium';
+// Onset F1 (50 ms) of the acoustic model on this clip in the browser must reach this floor
+// (measured 0.733: P 0.696, R 0.774).
+const ONSET_F1_FLOOR = Number(process.env.SCRIBE_E2E_F1_FLOOR ?? 0.65);
+const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-default-apps', '--disable-extensions', '--mute-audio', '--autoplay-policy=no-user-gesture-required'];
+
+let server, origin;
+const tmpDirs = [];
+const figures = {};
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'tools/serve.mjs'), '--root', DIST, '--port', '0', '--quiet'],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) resolve({ proc: p, origin: m[1] });
+    });
+    p.on('exit', (code) => reject(new Error(`serve.mjs exited with ${code}: ${out}`)));
+  });
+}
+
+function get(urlPath, headers = {}) {
+  const u = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: urlPath, method: 'GET', headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function launch(extraArgs = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scribe-e2e-'));
+  tmpDirs.push(dir);
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, headless: true, args: [...CHROME_ARGS, ...extraArgs],
+    acceptDownloads: true, viewport: { width: 1280, height: 860 }, permissions: ['microphone'],
+  });
+  const requests = [];
+  context.on('request', (r) => requests.push(r.url()));
+  return { context, requests };
+}
+
+async function openApp(context) {
+  const page = context.pages()[0] ?? await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${origin}/`);
+  await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
+  return { page, errors };
+}
+
+async function status(page) { return (await page.getByTestId('status').textContent()).trim(); }
+
+async function waitStatus(page, pred, timeout) {
+  const t0 = Date.now();
+  let s;
+  while (Date.now() - t0 < timeout) {
+    s = await status(page);
+    if (pred(s)) return s;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for status; last status: ${JSON.stringify(s)}`);
+}
+
+async function noteCount(page) { return Number(await page.getByTestId('note-count').textContent()); }
+
+async function chooseAnyInstrument(page) {
+  const sel = page.getByTestId('model-select');
+  const options = await sel.locator('option').allTextContents();
+  const label = options.find((o) => /any instrument/i.test(o));
+  assert.ok(label, `the model list offers "any instrument" (offers ${JSON.stringify(options)})`);
+  await sel.selectOption({ label });
+}
+
+async function transcribe(page) {
+  const t0 = Date.now();
+  await page.getByTestId('file-input').setInputFiles(WAV);
+  const s = await waitStatus(page, (x) => x === 'done' || x.startsWith('error'), 120000);
+  assert.equal(s, 'done', `transcription finished (status ${JSON.stringify(s)})`);
+  return Date.now() - t0;
+}
+
+async function download(page, testId) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }), page.getByTestId(testId).click()]);
+  const file = path.join(tmpDirs[0], `dl-${testId}-${dl.suggestedFilename()}`);
+  await dl.saveAs(file);
+  return { name: dl.suggestedFilename(), bytes: fs.readFileSync(file) };
+}
+
+function readCsvNotes(text) {
+  const lines = text.trim().split(/\r?\n/);
+  assert.match(lines[0], /^onset_s,offset_s,pitch,velocity,program,is_drum$/);
+  return lines.slice(1).map((l) => {
+    const [onset, offset, pitch, velocity, program, isDrum] = l.split(',').map(Number);
+    return { onset, offset, pitch, velocity, program, isDrum: isDrum === 1 };
+  });
+}
+
+/** mir_eval-style onset-only matching: maximum bipartite matching of notes with the same
+ * pitch (within 50 cents) and onsets within 50 ms; drums excluded. */
+function onsetF1(ref, est, tol = 0.05) {
+  ref = ref.filter((n) => !n.isDrum);
+  est = est.filter((n) => !n.isDrum);
+  const cents = (a, b) => Math.abs(a - b) * 100;
+  const adj = ref.map((r) => est.map((e, j) => (Math.abs(r.onset - e.onset) <= tol + 1e-9 && cents(r.pitch, e.pitch) <= 50 ? j : -1)).filter((j) => j >= 0));
+  const matchOfEst = new Array(est.length).fill(-1);
+  const tryAssign = (i, seen) => {
+    for (const j of adj[i]) {
+      if (seen[j]) continue;
+      seen[j] = true;
+      if (matchOfEst[j] < 0 || tryAssign(matchOfEst[j], seen)) { matchOfEst[j] = i; return true; }
+    }
+    return false;
+  };
+  let matched = 0;
+  for (let i = 0; i < ref.length; i++) if (tryAssign(i, new Array(est.length).fill(false))) matched++;
+  const p = est.length ? matched / est.length : 0;
+  const r = ref.length ? matched / ref.length : 0;
+  return { precision: p, recall: r, f1: p + r ? (2 * p * r) / (p + r) : 0, matched };
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.waitForTimeout(150); // let the roll repaint
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'dist/index.html exists (run make web)');
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} exists (Debian package chromium)`);
+  ({ proc: server, origin } = await startServer());
+});
+
+after(async () => {
+  server?.kill();
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+  console.log(`# e2e figures: ${JSON.stringify(figures)}`);
+});
+
+test('server: MIME types, CSP, isolation headers, caching, no path traversal', async () => {
+  const index = await get('/');
+  assert.equal(index.status, 200);
+  assert.match(index.headers['content-type'], /^text\/html/);
+  const csp = index.headers['content-security-policy'];
+  for (const d of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "style-src 'self'",
+    "img-src 'self' blob: data:", "media-src 'self' blob:", "connect-src 'self'"]) assert.ok(csp.includes(d), `CSP has ${d}`);
+  assert.ok(!/unsafe-inline|'unsafe-eval'/.test(csp), 'CSP allows no inline or eval scripts');
+  assert.equal(index.headers['cross-origin-opener-policy'], 'same-origin');
+  assert.equal(index.headers['cross-origin-embedder-policy'], 'require-corp');
+  assert.equal(index.headers['cache-control'], 'no-cache');
+  const html = index.body.toString();
+  assert.ok(html.includes('http-equiv="Content-Security-Policy"'), 'index.html repeats the CSP in a meta tag');
+  assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html), 'no inline scripts');
+  assert.ok(!/<style|\sstyle=/.test(html), 'no inline styles');
+
+  const wasm = await get('/scribe.wasm');
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers['content-type'], 'application/wasm');
+  assert.equal(wasm.body.subarray(0, 4).toString('latin1'), '\0asm');
+  assert.match((await get('/manifest.webmanifest')).headers['content-type'], /^application\/manifest\+json/);
+  assert.match((await get('/app.js')).headers['content-type'], /^text\/javascript/);
+  assert.match((await get('/weights/models.json')).headers['content-type'], /^application\/json/);
+  const sw = await get('/sw.js');
+  assert.equal(sw.headers['cache-control'], 'no-cache');
+  assert.ok(!sw.body.toString().includes('__SCRIBE_BUILD__'), 'sw.js is stamped with a build');
+  const etag = (await get('/app.css')).headers.etag;
+  assert.equal((await get('/app.css', { 'If-None-Match': etag })).status, 304);
+
+  for (const bad of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/engine/..%5c..%5cpackage.json',
+    '/%2e%2e%2f%2e%2e%2fetc/passwd', '/%00index.html']) {
+    const r = await get(bad);
+    assert.ok(r.status === 403 || r.status === 400, `${bad} refused (got ${r.status})`);
+    assert.ok(!r.body.toString().includes('"name": "scribe"'));
+  }
+  assert.equal((await get('/no-such-file.js')).status, 404);
+});
+
+test('browser: transcribe a file, check notes, download MIDI and CSV, work offline', async (t) => {
+  const { context, requests } = await launch();
+  try {
+    const { page, errors } = await openApp(context);
+    assert.equal(await status(page), 'ready', `engine loaded (${errors.join(' | ')})`);
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'page is cross-origin isolated');
+    await shot(page, '01-empty');
+    await chooseAnyInstrument(page);
+    // Service worker installed and controlling before the network goes away.
+    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+
+    const wallMs = await transcribe(page);
+    const count = await noteCount(page);
+    assert.ok(count > 0, `note count ${count} > 0`);
+    const st = await page.evaluate(() => window.scribeStats);
+    figures.fileWallMs = wallMs;
+    figures.firstNoteMs = Math.round(st.firstNoteMs);
+    figures.transcribeMs = Math.round(st.transcribeMs);
+    figures.audioSeconds = Math.round(st.audioSeconds * 10) / 10;
+    figures.longestTaskMs = Math.round(st.longestTaskMs);
+    await shot(page, '02-transcribed');
+
+    // Notes (JSON download) against the ground truth.
+    const json = await download(page, 'export-json');
+    assert.equal(json.name, `${CLIP}.json`);
+    const est = JSON.parse(json.bytes.toString()).notes;
+    assert.equal(est.length, count);
+    const ref = readCsvNotes(fs.readFileSync(CSV, 'utf8'));
+    const m = onsetF1(ref, est);
+    figures.onsetF1 = Math.round(m.f1 * 1000) / 1000;
+    figures.onsetP = Math.round(m.precision * 1000) / 1000;
+    figures.onsetR = Math.round(m.recall * 1000) / 1000;
+    assert.ok(m.f1 >= ONSET_F1_FLOOR, `onset F1 ${m.f1.toFixed(3)} >= ${ONSET_F1_FLOOR} (P ${m.precision.toFixed(3)} R ${m.recall.toFixed(3)})`);
+
+    // MIDI download, named after the input, parsed with midi-file.
+    const midi = await download(page, 'export-midi');
+    assert.equal(midi.name, `${CLIP}.mid`);
+    const parsed = midiFile.parseMidi(midi.bytes);
+    const ons = parsed.tracks.flat().filter((e) => e.type === 'noteOn' && e.velocity > 0);
+    assert.equal(ons.length, count, 'one note-on per note');
+    const pitches = new Set(est.map((n) => n.pitch));
+    assert.ok(ons.every((e) => pitches.has(e.noteNumber)), 'MIDI pitches are the transcribed pitches');
+
+    const csv = await download(page, 'export-csv');
+    assert.equal(csv.name, `${CLIP}.csv`);
+    assert.equal(readCsvNotes(csv.bytes.toString()).length, count);
+
+    // Select a note by clicking it and delete it with the keyboard.
+    const box = await page.locator('#roll').boundingBox();
+    await page.locator('#roll').focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.locator('#note-details').isVisible(), true, 'selecting a note shows its details');
+    await shot(page, '03-note-selected');
+    await page.keyboard.press('Delete');
+    assert.equal(await noteCount(page), count - 1, 'Delete removes the selected note');
+    assert.ok(box.width > 300);
+
+    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    assert.deepEqual(foreign, [], 'no request leaves the app origin');
+    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'no page errors');
+
+    // Offline: reload without network, the service worker serves app, engine and weights.
+    await t.test('offline after first load', async () => {
+      await context.setOffline(true);
+      const before = requests.length;
+      await page.reload();
+      await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
+      assert.equal(await status(page), 'ready');
+      assert.equal(await page.evaluate(() => !!navigator.serviceWorker.controller), true, 'page controlled by the service worker');
+      await transcribe(page);
+      assert.equal(await noteCount(page), count, 'same notes offline');
+      await shot(page, '04-offline');
+      assert.ok(requests.length > before);
+      await context.setOffline(false);
+    });
+  } finally {
+    await context.close();
+  }
+});
+
+// Remove once acoustic sessions hand out notes before finish (today the acoustic backend creates
+// every note in session_finish, to match the package's whole-file note creation exactly).
+const LIVE_NOTES_TODO = process.env.SCRIBE_E2E_LIVE_STRICT ? false
+  : 'the acoustic engine creates notes only when the take ends (streaming note creation pending)';
+
+test('browser: fake microphone, record a take, notes on the roll, export', async (t) => {
+  const { context, requests } = await launch([
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${WAV}`,
+  ]);
+  try {
+    const { page, errors } = await openApp(context);
+    assert.equal(await status(page), 'ready', `engine loaded (${errors.join(' | ')})`);
+    await chooseAnyInstrument(page);
+    await page.getByTestId('record').click();
+    await waitStatus(page, (s) => s === 'recording' || s.startsWith('error'), 15000);
+    assert.equal(await status(page), 'recording');
+    const t0 = Date.now();
+    let live = 0;
+    while (Date.now() - t0 < 12000) {
+      live = await noteCount(page);
+      if (live > 0 && figures.micFirstNoteMs == null) figures.micFirstNoteMs = Date.now() - t0;
+      if (live > 0 && Date.now() - t0 > 6000) break;
+      await page.waitForTimeout(100);
+    }
+    assert.equal(await status(page), 'recording', 'still recording');
+    await shot(page, '05-recording');
+    const st = await page.evaluate(() => window.scribeStats);
+    figures.micCapture = st.captureMode;
+    figures.micLongestTaskMs = Math.round(st.longestTaskMs);
+    const lat = st.latenciesMs.slice().sort((a, b) => a - b);
+    if (lat.length) {
+      figures.micLatencyMedianMs = Math.round(lat[lat.length >> 1]);
+      figures.micLatencyMaxMs = Math.round(lat[lat.length - 1]);
+    }
+    await t.test('notes appear during recording', { todo: LIVE_NOTES_TODO }, () => {
+      assert.ok(live > 0, 'notes appear on the roll while recording');
+      assert.ok(lat.length > 0, 'latency measured');
+    });
+    await page.getByTestId('stop').click();
+    await waitStatus(page, (s) => s === 'done' || s.startsWith('error'), 60000);
+    assert.equal(await status(page), 'done');
+    const total = await noteCount(page);
+    figures.micTakeNotes = total;
+    assert.ok(total > 0 && total >= live, `the take has notes (${total})`);
+    await shot(page, '06-recorded');
+    const midi = await download(page, 'export-midi');
+    const ons = midiFile.parseMidi(midi.bytes).tracks.flat().filter((e) => e.type === 'noteOn' && e.velocity > 0);
+    assert.equal(ons.length, total, 'the take exports as MIDI');
+    const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(errors, [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,211 @@
+/* MT3 codec and tokens <-> notes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "music/mt3_codec.h"
+#include "music/mt3_tokens.h"
+
+static uint32_t rng_next(uint32_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+TEST(mt3_codec_sizes_and_ranges) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    CHECK(c.num_classes == 1001 + 128 + 2 + 1 + 128 + 128);
+    CHECK(c.vocab_size == 1536);
+    /* order shift, pitch, velocity, tie, program, drum; model id = codec id + 3 */
+    CHECK(sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, 0) == 3);
+    CHECK(sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, 0) == 3 + 1001);
+    CHECK(sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1) == 3 + 1001 + 128 + 1);
+    CHECK(sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0) == 3 + 1001 + 128 + 2);
+    CHECK(sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 127) == 3 + 1388 - 1);
+    CHECK(sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 2) == -1);
+    for (int tok = 3; tok < 3 + c.num_classes; tok++) {
+        sc_mt3_event e = sc_mt3_codec_decode(&c, tok);
+        CHECK(e.type >= 0 && e.type < SC_MT3_EV_COUNT);
+        CHECK(sc_mt3_codec_encode(&c, e.type, e.value) == tok);
+    }
+    CHECK(sc_mt3_codec_decode(&c, 0).type == SC_MT3_EV_INVALID);
+    CHECK(sc_mt3_codec_decode(&c, 1).type == SC_MT3_EV_EOS);
+    CHECK(sc_mt3_codec_decode(&c, 2).type == SC_MT3_EV_INVALID);
+    CHECK(sc_mt3_codec_decode(&c, 3 + c.num_classes).type == SC_MT3_EV_INVALID);
+    CHECK(sc_mt3_codec_decode(&c, -7).type == SC_MT3_EV_INVALID);
+    CHECK_OK(sc_mt3_codec_init_ismir2021(&c, NULL));
+    CHECK(c.num_classes == 1001 + 128 + 128 + 1 + 128 + 128);
+    CHECK(c.vocab_size == 1664);
+    /* velocity bins: ceil(bins * v / 127), int(127 * bin / bins) */
+    CHECK(sc_mt3_velocity_to_bin(0, 1) == 0 && sc_mt3_velocity_to_bin(1, 1) == 1 && sc_mt3_velocity_to_bin(127, 1) == 1);
+    CHECK(sc_mt3_bin_to_velocity(1, 1) == 127 && sc_mt3_bin_to_velocity(0, 1) == 0);
+    for (int v = 1; v <= 127; v++) CHECK(sc_mt3_bin_to_velocity(sc_mt3_velocity_to_bin(v, 127), 127) == v);
+    CHECK(sc_mt3_velocity_to_bin(64, 4) == 3); /* ceil(256/127) = 3 */
+    CHECK(sc_mt3_codec_init(&c, 100, 1000, 1, 1, 1, 1, 1000, NULL) == SCRIBE_ERR_BAD_WEIGHTS);
+}
+
+/* Random notes on the 10 ms grid, no overlaps per (program, pitch). */
+static void make_notes(scribe_notes *ns, uint32_t seed, int count, double dur, int mt3) {
+    uint32_t s = seed;
+    for (int i = 0; i < count; i++) {
+        scribe_note n = {0};
+        n.is_drum = mt3 && rng_next(&s) % 6 == 0;
+        n.pitch = 30 + (int)(rng_next(&s) % 60);
+        n.program = mt3 && !n.is_drum ? (int)(rng_next(&s) % 5) * 9 : 0;
+        n.velocity = mt3 ? 127 : 1 + (int)(rng_next(&s) % 127);
+        int on = (int)(rng_next(&s) % (uint32_t)(dur * 100));
+        int len = n.is_drum ? 1 : 1 + (int)(rng_next(&s) % 400); /* up to 4 s: crosses segments */
+        n.onset_s = on / 100.0;
+        n.offset_s = (on + len) / 100.0;
+        int clash = 0;
+        for (size_t j = 0; j < ns->count; j++) {
+            const scribe_note *o = &ns->notes[j];
+            if (o->pitch == n.pitch && o->program == n.program && o->is_drum == n.is_drum &&
+                n.onset_s < o->offset_s + 0.005 && o->onset_s < n.offset_s + 0.005)
+                clash = 1;
+        }
+        if (!clash) scribe_notes_push(ns, &n, NULL, 0, NULL);
+    }
+}
+
+static void round_trip(const sc_mt3_codec *c, const scribe_notes *ref, double seg_s, int n_seg) {
+    sc_mt3_decoder d;
+    CHECK_OK(sc_mt3_decoder_init(&d, c, NULL));
+    scribe_notes out;
+    scribe_notes_init(&out);
+    int32_t *tok = NULL;
+    size_t nt = 0, cap = 0, max_len = 0;
+    for (int k = 0; k < n_seg; k++) {
+        double st = sc_mt3_segment_start_time(c, k * seg_s);
+        double next = k + 1 < n_seg ? sc_mt3_segment_start_time(c, (k + 1) * seg_s) : -1;
+        CHECK_OK(sc_mt3_notes_to_segment_tokens(c, ref, st, next, &tok, &nt, &cap, NULL));
+        if (nt > max_len) max_len = nt;
+        CHECK_OK(sc_mt3_decoder_segment(&d, tok, nt, st, next, &out, NULL));
+    }
+    CHECK_OK(sc_mt3_decoder_flush(&d, &out, NULL));
+    CHECK(d.invalid_events == 0);
+    CHECK(d.dropped_events == 0);
+    CHECK(max_len > 0);
+    scribe_notes r;
+    scribe_notes_init(&r);
+    scribe_notes_append(&r, ref, NULL);
+    scribe_notes_sort(&r);
+    scribe_notes_sort(&out);
+    CHECK_MSG(out.count == r.count, "%zu notes decoded, %zu expected", out.count, r.count);
+    int bad = 0;
+    for (size_t i = 0; i < r.count && i < out.count; i++) {
+        const scribe_note *a = &r.notes[i], *b = &out.notes[i];
+        if (fabs(a->onset_s - b->onset_s) > 1e-6 || fabs(a->offset_s - b->offset_s) > 1e-6 || a->pitch != b->pitch ||
+            a->velocity != b->velocity || a->program != b->program || a->is_drum != b->is_drum) {
+            if (bad++ < 5)
+                fprintf(stderr, "  note %zu: want %.3f-%.3f p%d v%d prog%d d%d got %.3f-%.3f p%d v%d prog%d d%d\n", i,
+                        a->onset_s, a->offset_s, a->pitch, a->velocity, a->program, a->is_drum, b->onset_s,
+                        b->offset_s, b->pitch, b->velocity, b->program, b->is_drum);
+        }
+    }
+    CHECK(bad == 0);
+    free(tok);
+    scribe_notes_free(&r);
+    scribe_notes_free(&out);
+    sc_mt3_decoder_free(&d);
+}
+
+TEST(mt3_notes_tokens_notes_identity_multi_segment_with_ties) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    const double seg = 256 * 128 / 16000.0; /* 2.048 s */
+    for (uint32_t seed = 1; seed <= 5; seed++) {
+        scribe_notes ns;
+        scribe_notes_init(&ns);
+        make_notes(&ns, seed * 7919u, 120, 14.0, 1);
+        CHECK(ns.count > 50);
+        round_trip(&c, &ns, seg, 10);
+        scribe_notes_free(&ns);
+    }
+}
+
+TEST(mt3_notes_tokens_notes_identity_ismir2021) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_ismir2021(&c, NULL));
+    scribe_notes ns;
+    scribe_notes_init(&ns);
+    make_notes(&ns, 4242u, 80, 1.9, 0); /* one segment: no ties in this vocabulary */
+    round_trip(&c, &ns, 2.048, 1);
+    scribe_notes_free(&ns);
+}
+
+TEST(mt3_tokens_tie_section_semantics) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    sc_mt3_decoder d;
+    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    scribe_notes out;
+    scribe_notes_init(&out);
+    int P = sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
+    int p60 = sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, 60), p64 = sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, 64);
+    int s10 = sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, 10);
+    int32_t seg0[] = {T, s10, P, V1, p60, p64, 1, p60};
+    CHECK_OK(sc_mt3_decoder_segment(&d, seg0, 8, 0.0, 2.04, &out, NULL));
+    CHECK(out.count == 0 && d.n_active == 2);
+    int32_t seg1[] = {P, p64, T, 1};  /* 64 continues, 60 ends at 2.04 */
+    CHECK_OK(sc_mt3_decoder_segment(&d, seg1, 4, 2.04, 4.08, &out, NULL));
+    CHECK(out.count == 1 && out.notes[0].pitch == 60);
+    CHECK_NEAR(out.notes[0].onset_s, 0.1, 1e-9);
+    CHECK_NEAR(out.notes[0].offset_s, 2.04, 1e-9);
+    CHECK(out.notes[0].velocity == 127);
+    CHECK_OK(sc_mt3_decoder_flush(&d, &out, NULL));
+    CHECK(out.count == 2 && out.notes[1].pitch == 64);
+    CHECK_NEAR(out.notes[1].offset_s, 2.04, 1e-9);
+    CHECK(d.invalid_events == 0);
+    scribe_notes_free(&out);
+    sc_mt3_decoder_free(&d);
+}
+
+TEST(mt3_tokens_hostile_sequences_are_counted) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    sc_mt3_decoder d;
+    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    scribe_notes out;
+    scribe_notes_init(&out);
+    int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
+    int p60 = sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, 60), dr = sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 36);
+    int s50 = sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, 50), s20 = sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, 20);
+    int s300 = sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, 300);
+    int32_t seg[] = {
+        T, V0, p60,          /* note-off without note-on: 1 invalid */
+        T,                   /* tie outside the tie section: 1 */
+        0, 2, 1400, 99999, -5, /* PAD, UNK, extra id, out of range: 5 */
+        s50, V1, p60,        /* onset at 0.5 */
+        s20, p60,            /* time goes backwards (0.2 < 0.5): 1 */
+        V0, dr,              /* drum with velocity 0: 1 (time 0.2 again, also backwards -> counted once) */
+        s300, V1, p60,       /* past max_time 2.04: dropped (3 tokens) */
+    };
+    size_t n = sizeof seg / sizeof seg[0];
+    CHECK_OK(sc_mt3_decoder_segment(&d, seg, n, 0.0, 2.04, &out, NULL));
+    CHECK_MSG(d.invalid_events == 10, "invalid %llu", (unsigned long long)d.invalid_events);
+    CHECK(d.dropped_events == 3);
+    /* endless output without EOS: random ids, 5000 tokens, many segments */
+    uint32_t s = 99;
+    int32_t *junk = malloc(5000 * sizeof *junk);
+    for (int k = 0; k < 20; k++) {
+        for (int i = 0; i < 5000; i++) junk[i] = (int32_t)(rng_next(&s) % 1600) - 10;
+        CHECK_OK(sc_mt3_decoder_segment(&d, junk, 5000, 2.04 * (k + 1), 2.04 * (k + 2), &out, NULL));
+    }
+    CHECK_OK(sc_mt3_decoder_flush(&d, &out, NULL));
+    CHECK_MSG(d.invalid_events > 10 && d.dropped_events > 1000, "invalid %llu dropped %llu", (unsigned long long)d.invalid_events, (unsigned long long)d.dropped_events);
+    CHECK(d.n_active == 0);
+    CHECK(out.count > 0);
+    for (size_t i = 0; i < out.count; i++) {
+        CHECK(out.notes[i].offset_s >= out.notes[i].onset_s + 0.01 - 1e-9);
+        CHECK(out.notes[i].pitch >= 0 && out.notes[i].pitch < 128);
+    }
+    free(junk);
+    scribe_notes_free(&out);
+    sc_mt3_decoder_free(&d);
+}

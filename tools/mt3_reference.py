@@ -1,0 +1,218 @@
+"""PyTorch reference of scribe's MT3 network: T5.1.1 encoder-decoder exactly as magenta/mt3 builds it
+(network.py, layers.py, gin/model.gin) and as src/models/t5.c runs it.
+
+    from mt3_reference import MT3Model, mt3_config
+    model = MT3Model(mt3_config())           # MT3's published size, ~45.9 M parameters
+    logits = model(features, decoder_input_tokens)   # teacher forcing (training)
+    tokens, step_logits = model.greedy(features, max_tokens=1024)
+
+Architecture: continuous inputs projected to d_model; fixed sinusoidal positions (sin first half,
+cos second half, timescales 1..1e4) added in encoder and decoder; pre-norm RMSNorm (eps 1e-6,
+scale only); no biases; gated-GELU MLP (tanh approximation: gelu(wi0 x) * wi1 x); attention
+without 1/sqrt(head_dim) (folded into the query init); dropout after attention/MLP/embeddings
+(training only); final norms; untied logits. Decoder input starts with PAD (0).
+Use /usr/bin/python3 (torch 1.13).
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PAD, EOS = 0, 1
+
+
+def mt3_config(**over):
+    """MT3's published configuration (gin/model.gin + gin/mt3.gin + spectrograms.py)."""
+    cfg = dict(
+        d_model=512, heads=6, head_dim=64, mlp_dim=1024, enc_layers=8, dec_layers=8, vocab=1536,
+        input_features=512, segment_frames=256, max_decode=1024, dropout=0.1,
+        # event codec (vocabularies.py, mt3 vocabulary)
+        steps_per_second=100, max_shift_steps=1000, velocity_bins=1, use_ties=1, use_programs=1, use_drums=1,
+        # log-mel front end (spectrograms.py)
+        sample_rate=16000, fft_size=2048, hop=128, mel_bins=512, fmin=20.0, fmax=7600.0,
+    )
+    cfg.update(over)
+    return cfg
+
+
+def small_config(**over):
+    """A small model of the same architecture (tests, quick training)."""
+    base = dict(d_model=128, heads=4, head_dim=32, mlp_dim=256, enc_layers=2, dec_layers=2)
+    base.update(over)
+    return mt3_config(**base)
+
+
+def sinusoid_table(length, features):
+    """layers.sinusoidal(): float64 math, stored as float32."""
+    half = features // 2
+    pe = torch.zeros(length, features, dtype=torch.float64)
+    pos = torch.arange(length, dtype=torch.float64)[:, None]
+    scale = -math.log(10000.0) / (half - 1) if half > 1 else 0.0
+    div = torch.exp(torch.arange(half, dtype=torch.float64) * scale)
+    pe[:, :half] = torch.sin(pos * div)
+    pe[:, half:2 * half] = torch.cos(pos * div)
+    return pe.float()
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.scale = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.scale
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, self.h, self.dh = cfg["d_model"], cfg["heads"], cfg["head_dim"]
+        hd = self.h * self.dh
+        self.q = nn.Linear(d, hd, bias=False)
+        self.k = nn.Linear(d, hd, bias=False)
+        self.v = nn.Linear(d, hd, bias=False)
+        self.o = nn.Linear(hd, d, bias=False)
+
+    def forward(self, xq, xkv, mask=None):
+        b, lq, _ = xq.shape
+        lk = xkv.shape[1]
+        q = self.q(xq).view(b, lq, self.h, self.dh).transpose(1, 2)
+        k = self.k(xkv).view(b, lk, self.h, self.dh).transpose(1, 2)
+        v = self.v(xkv).view(b, lk, self.h, self.dh).transpose(1, 2)
+        s = q @ k.transpose(-1, -2)  # no 1/sqrt(dh): T5
+        if mask is not None:
+            s = s.masked_fill(~mask, -1e10)
+        a = torch.softmax(s, dim=-1)
+        return self.o((a @ v).transpose(1, 2).reshape(b, lq, self.h * self.dh))
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d, m = cfg["d_model"], cfg["mlp_dim"]
+        self.wi0 = nn.Linear(d, m, bias=False)
+        self.wi1 = nn.Linear(d, m, bias=False)
+        self.wo = nn.Linear(m, d, bias=False)
+        self.drop = nn.Dropout(cfg.get("dropout", 0.0))
+
+    def forward(self, x):
+        return self.wo(self.drop(gelu_tanh(self.wi0(x)) * self.wi1(x)))
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.attn_norm = RMSNorm(cfg["d_model"])
+        self.attn = Attention(cfg)
+        self.mlp_norm = RMSNorm(cfg["d_model"])
+        self.mlp = MLP(cfg)
+        self.drop = nn.Dropout(cfg.get("dropout", 0.0))
+
+    def forward(self, x):
+        h = self.attn_norm(x)
+        x = x + self.drop(self.attn(h, h))
+        return x + self.drop(self.mlp(self.mlp_norm(x)))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.self_norm = RMSNorm(cfg["d_model"])
+        self.self_attn = Attention(cfg)
+        self.cross_norm = RMSNorm(cfg["d_model"])
+        self.cross = Attention(cfg)
+        self.mlp_norm = RMSNorm(cfg["d_model"])
+        self.mlp = MLP(cfg)
+        self.drop = nn.Dropout(cfg.get("dropout", 0.0))
+
+    def forward(self, y, enc, causal):
+        h = self.self_norm(y)
+        y = y + self.drop(self.self_attn(h, h, causal))
+        y = y + self.drop(self.cross(self.cross_norm(y), enc))
+        return y + self.drop(self.mlp(self.mlp_norm(y)))
+
+
+class MT3Model(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = dict(cfg)
+        d = cfg["d_model"]
+        self.input_proj = nn.Linear(cfg["input_features"], d, bias=False)
+        self.enc_layers = nn.ModuleList([EncoderLayer(cfg) for _ in range(cfg["enc_layers"])])
+        self.enc_norm = RMSNorm(d)
+        self.embed = nn.Embedding(cfg["vocab"], d)
+        self.dec_layers = nn.ModuleList([DecoderLayer(cfg) for _ in range(cfg["dec_layers"])])
+        self.dec_norm = RMSNorm(d)
+        self.logits = nn.Linear(d, cfg["vocab"], bias=False)
+        self.drop = nn.Dropout(cfg.get("dropout", 0.0))
+        n_pos = max(cfg["segment_frames"], cfg["max_decode"] + 1)
+        self.register_buffer("pos", sinusoid_table(n_pos, d), persistent=False)
+        self.reset_parameters()
+
+    def reset_parameters(self, logits_scale=1.0):
+        """T5/MT3 initialisation: variance scaling 1/fan_in (normal), queries / sqrt(head_dim),
+        embedding N(0, 1), norms 1."""
+        dh = self.cfg["head_dim"]
+        for name, p in self.named_parameters():
+            if name.endswith("scale"):
+                nn.init.ones_(p)
+            elif name == "embed.weight":
+                nn.init.normal_(p, std=1.0)
+            else:
+                std = 1.0 / math.sqrt(p.shape[1])
+                if name.endswith(".q.weight"):
+                    std /= math.sqrt(dh)
+                if name == "logits.weight":
+                    std *= logits_scale
+                nn.init.normal_(p, std=std)
+
+    def n_params(self):
+        return sum(p.numel() for p in self.parameters())
+
+    def encode(self, features):
+        """features [B, T, F] -> [B, T, D]"""
+        t = features.shape[1]
+        x = self.drop(self.input_proj(features) + self.pos[:t])
+        for layer in self.enc_layers:
+            x = layer(x)
+        return self.drop(self.enc_norm(x))
+
+    def decode(self, enc, tokens):
+        """Teacher forcing: decoder input tokens [B, L] (PAD first) -> logits [B, L, V]."""
+        length = tokens.shape[1]
+        y = self.drop(self.embed(tokens) + self.pos[:length])
+        causal = torch.ones(length, length, dtype=torch.bool, device=tokens.device).tril()
+        for layer in self.dec_layers:
+            y = layer(y, enc, causal)
+        return self.logits(self.drop(self.dec_norm(y)))
+
+    def forward(self, features, decoder_input_tokens):
+        return self.decode(self.encode(features), decoder_input_tokens)
+
+    @torch.no_grad()
+    def greedy(self, features, max_tokens, ignore_eos=False):
+        """Greedy decoding from PAD. Returns (tokens [B, n] with EOS kept, per-step logits [B, n, V]).
+        Rows that produced EOS keep emitting EOS (unless ignore_eos)."""
+        enc = self.encode(features)
+        b = features.shape[0]
+        inp = torch.zeros(b, 1, dtype=torch.long, device=features.device)
+        out, step_logits = [], []
+        done = torch.zeros(b, dtype=torch.bool, device=features.device)
+        for _ in range(max_tokens):
+            lg = self.decode(enc, inp)[:, -1]
+            nxt = lg.argmax(-1)
+            if not ignore_eos:
+                nxt = torch.where(done, torch.full_like(nxt, EOS), nxt)
+                done = done | (nxt == EOS)
+            out.append(nxt)
+            step_logits.append(lg)
+            inp = torch.cat([inp, nxt[:, None]], 1)
+            if not ignore_eos and bool(done.all()):
+                break
+        return torch.stack(out, 1), torch.stack(step_logits, 1)

@@ -1,0 +1,630 @@
+// scribe page: wires the controls, the engine worker, the microphone, the piano roll,
+// playback and downloads. The engine itself runs in worker.js; this thread only decodes
+// through the browser (decodeAudioData runs off the main thread), downmixes a few seconds at
+// a time and hands them over.
+
+import { PianoRoll } from './pianoroll.js';
+import { Synth } from './synth.js';
+import { exportMidi, exportCsv, exportJson } from './export.js';
+import { pitchName, noteInfo, formatTime, drumName } from './instruments.js';
+
+const $ = (id) => document.getElementById(id);
+const CHUNK_SECONDS = 4;       // audio handed to the worker per message
+const IN_FLIGHT = 2;           // chunks queued in the worker at most
+const SETTINGS_KEY = 'scribe.settings.v1';
+const DEFAULTS = { modelId: null, onsetSensitivity: 0.5, frameSensitivity: 0.7, minNoteMs: 130 };
+
+/** Measurements anyone can read (the end-to-end tests print them). */
+const stats = window.scribeStats = {
+  longestTaskMs: 0, longTasks: 0, firstNoteMs: null, transcribeMs: null, audioSeconds: null,
+  latenciesMs: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
+};
+
+const state = {
+  models: [], modelInfo: new Map(), engine: null, ready: false,
+  job: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
+  exports: new Map(), nextReq: 1,
+};
+
+// ------------------------------------------------------------------ settings
+
+function loadSettings() {
+  try { return { ...DEFAULTS, ...JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') }; } catch { return { ...DEFAULTS }; }
+}
+let settings = loadSettings();
+function saveSettings() {
+  try { localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings)); } catch { /* private mode */ }
+}
+
+function bindSettings() {
+  const pairs = [['onset-sens', 'onsetSensitivity', (v) => v.toFixed(2)], ['frame-sens', 'frameSensitivity', (v) => v.toFixed(2)],
+    ['min-note', 'minNoteMs', (v) => `${Math.round(v)} ms`]];
+  for (const [id, key, fmt] of pairs) {
+    const input = $(id), out = $(`${id}-out`);
+    input.value = settings[key];
+    out.textContent = fmt(Number(input.value));
+    input.addEventListener('input', () => { out.textContent = fmt(Number(input.value)); });
+    input.addEventListener('change', () => { settings[key] = Number(input.value); saveSettings(); });
+  }
+  $('model-select').addEventListener('change', (e) => {
+    settings.modelId = e.target.value;
+    saveSettings();
+    describeModel();
+    worker.postMessage({ type: 'load-model', id: settings.modelId });
+  });
+}
+
+function describeModel() {
+  const m = state.models.find((x) => x.id === settings.modelId);
+  const info = state.modelInfo.get(settings.modelId);
+  $('model-help').textContent = m ? (m.description ?? '') + (info?.description ? ` — ${info.description}` : '') : '';
+  const acoustic = (info?.kind ?? m?.kind) !== 'mt3';
+  for (const id of ['onset-sens', 'frame-sens', 'min-note']) $(id).disabled = !acoustic;
+}
+
+// ------------------------------------------------------------------ status
+
+function setStatus(text) {
+  const el = $('status');
+  el.textContent = text;
+  el.className = text.startsWith('error') ? 'error' : text === 'done' ? 'done' : '';
+}
+
+function updateCount() {
+  $('note-count').textContent = String(roll.notes.length);
+  const has = roll.notes.length > 0;
+  for (const id of ['export-midi', 'export-csv', 'export-json']) $(id).disabled = !has || state.running?.mode === 'live';
+  $('play').disabled = !(has || state.originalUrl) || !!state.running;
+  scheduleLegend();
+}
+
+let legendPending = false;
+function scheduleLegend() {
+  if (legendPending) return;
+  legendPending = true;
+  requestAnimationFrame(() => {
+    legendPending = false;
+    const ul = $('legend');
+    const items = roll.legend();
+    // Models without instrument output (program 0 throughout) get one neutral entry.
+    const kind = state.modelInfo.get(state.notesModel)?.kind;
+    if (kind === 'acoustic' && items.length === 1 && items[0].key === 'family:0') {
+      items[0] = { ...items[0], name: 'All notes — this model does not tell instruments apart' };
+    }
+    ul.replaceChildren(...items.map((it) => {
+      const li = document.createElement('li');
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.style.background = it.color;
+      li.append(sw, `${it.name} (${it.count})`);
+      return li;
+    }));
+  });
+}
+
+// ------------------------------------------------------------------ piano roll
+
+const roll = new PianoRoll($('roll'), {
+  onSelect: showDetails,
+  onChange: () => { updateCount(); if (player.playing) restartPlayback(); },
+  onSeek: (t) => seek(t),
+});
+
+function showDetails(n) {
+  const box = $('note-details');
+  if (!n) { box.hidden = true; return; }
+  box.hidden = false;
+  $('nd-pitch').textContent = n.isDrum ? `${drumName(n.pitch)} (${n.pitch})` : `${pitchName(n.pitch)} (MIDI ${n.pitch})`;
+  $('nd-onset').textContent = `${formatTime(n.onset, 3)}`;
+  $('nd-length').textContent = `${Math.round((n.offset - n.onset) * 1000)} ms`;
+  $('nd-velocity').textContent = String(n.velocity);
+  $('nd-instrument').textContent = n.isDrum ? 'Drums' : `${noteInfo(n).name} (program ${n.program + 1})`;
+  const bends = n.bends ?? [];
+  const maxBend = bends.reduce((m, b) => (Math.abs(b.semitones) > Math.abs(m) ? b.semitones : m), 0);
+  $('nd-bend').textContent = bends.length ? `${maxBend > 0 ? '+' : ''}${maxBend.toFixed(2)} semitones at most` : 'none';
+}
+
+function addNotes(list) {
+  if (!list?.length) return;
+  for (const n of list) n.id = state.nextId++;
+  roll.addNotes(list);
+  updateCount();
+}
+
+function resetNotes() {
+  roll.setNotes([]);
+  roll.select(null);
+  updateCount();
+}
+
+// ------------------------------------------------------------------ worker
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+worker.onerror = (e) => setStatus(`error: the engine worker failed to start (${e.message ?? 'unknown error'})`);
+worker.onmessage = (e) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'ready': onReady(m); break;
+    case 'fatal': setStatus(`error: the engine could not load: ${m.message}`); break;
+    case 'model':
+      state.modelInfo.set(m.id, m);
+      describeModel();
+      break;
+    case 'need': onNeed(m); break;
+    case 'progress': onProgress(m); break;
+    case 'done': onDone(m); break;
+    case 'cancelled': break;
+    case 'exported': state.exports.get(m.reqId)?.resolve(m.data); state.exports.delete(m.reqId); break;
+    case 'error':
+      if (m.reqId && state.exports.has(m.reqId)) { state.exports.get(m.reqId).reject(new Error(m.message)); state.exports.delete(m.reqId); }
+      else if (m.job == null || m.job === state.running?.job) { finishRunning(); setStatus(`error: ${m.message}`); }
+      else if (m.job == null) setStatus(`error: ${m.message}`);
+      break;
+    default: break;
+  }
+};
+worker.postMessage({ type: 'init' });
+
+function onReady(m) {
+  state.models = m.models;
+  state.engine = m.engine;
+  state.ready = true;
+  const sel = $('model-select');
+  sel.replaceChildren(...m.models.map((x) => new Option(x.label, x.id)));
+  if (!m.models.some((x) => x.id === settings.modelId)) settings.modelId = m.models[0]?.id ?? null;
+  sel.value = settings.modelId ?? '';
+  describeModel();
+  if (settings.modelId) worker.postMessage({ type: 'load-model', id: settings.modelId });
+  if (m.engine.missing.length) $('engine-info').textContent = `Engine incomplete: ${m.engine.missing.join('; ')}`;
+  setStatus('ready');
+}
+
+// ------------------------------------------------------------------ file transcription
+
+async function decodeFile(file) {
+  const bytes = await file.arrayBuffer();
+  const rate = wavRate(bytes) ?? 44100;
+  const ctx = new OfflineAudioContext(1, 1, Math.min(96000, Math.max(8000, rate)));
+  return await ctx.decodeAudioData(bytes);
+}
+
+/** The sample rate in a WAV header, so the browser decodes without resampling. */
+function wavRate(buf) {
+  if (buf.byteLength < 28) return null;
+  const v = new DataView(buf);
+  if (v.getUint32(0, false) !== 0x52494646 || v.getUint32(8, false) !== 0x57415645) return null;
+  for (let off = 12; off + 8 <= buf.byteLength && off < 4096;) {
+    const id = v.getUint32(off, false), len = v.getUint32(off + 4, true);
+    if (id === 0x666d7420 && off + 16 <= buf.byteLength) return v.getUint32(off + 12, true) || null;
+    off += 8 + len + (len & 1);
+  }
+  return null;
+}
+
+async function transcribeFile(file) {
+  if (!state.ready) { setStatus('error: the engine is still loading, try again in a moment'); return; }
+  if (!settings.modelId) { setStatus('error: no model is available'); return; }
+  cancelRunning();
+  stopPlayback();
+  resetNotes();
+  const t0 = performance.now();
+  state.source = file.name;
+  state.notesModel = settings.modelId;
+  $('source-name').textContent = file.name;
+  $('source-name').title = file.name;
+  setStatus('decoding');
+  let audio;
+  try {
+    audio = await decodeFile(file);
+  } catch (e) {
+    setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
+    return;
+  }
+  if (audio.length === 0) { setStatus(`error: “${file.name}” contains no audio`); return; }
+  setOriginal(URL.createObjectURL(file));
+  state.duration = audio.duration;
+  roll.setDuration(audio.duration);
+  const job = ++state.job;
+  state.running = { job, mode: 'file', audio, pos: 0, inflight: 1, ended: false, t0, started: performance.now(),
+    total: audio.duration, gotFirst: false };
+  stats.firstNoteMs = null; stats.transcribeMs = null; stats.audioSeconds = audio.duration;
+  performance.mark('scribe:file-start');
+  showProgress(true);
+  setBusy(true);
+  setStatus('transcribing');
+  worker.postMessage({ type: 'start', job, mode: 'file', modelId: settings.modelId, sampleRate: audio.sampleRate,
+    settings: { ...settings }, totalSeconds: audio.duration });
+}
+
+function onNeed(m) {
+  const r = state.running;
+  if (!r || r.job !== m.job || r.mode !== 'file' || r.ended) return;
+  r.inflight = Math.max(0, r.inflight - 1);
+  const a = r.audio;
+  const step = Math.round(CHUNK_SECONDS * a.sampleRate);
+  while (r.inflight < IN_FLIGHT && r.pos < a.length) {
+    const n = Math.min(step, a.length - r.pos);
+    const out = new Float32Array(n);
+    const chs = a.numberOfChannels;
+    for (let c = 0; c < chs; c++) {
+      const d = a.getChannelData(c).subarray(r.pos, r.pos + n);
+      if (chs === 1) out.set(d);
+      else for (let i = 0; i < n; i++) out[i] += d[i];
+    }
+    if (chs > 1) for (let i = 0; i < n; i++) out[i] /= chs;
+    r.pos += n;
+    r.inflight++;
+    worker.postMessage({ type: 'chunk', job: r.job, samples: out }, [out.buffer]);
+  }
+  if (r.pos >= a.length && r.inflight === 0 && !r.ended) {
+    r.ended = true;
+    r.audio = null; // the worker has every sample now
+    worker.postMessage({ type: 'end', job: r.job });
+    $('progress-text').textContent = 'finishing…';
+  }
+}
+
+function onProgress(m) {
+  const r = state.running;
+  if (!r || r.job !== m.job) return;
+  if (m.notes?.length && !r.gotFirst) {
+    r.gotFirst = true;
+    stats.firstNoteMs = performance.now() - r.t0;
+    performance.mark('scribe:first-note');
+  }
+  if (r.mode === 'live') return onLiveProgress(r, m);
+  addNotes(m.notes);
+  const done = Math.min(r.total, m.secondsDone || m.secondsFed || 0);
+  $('progress').value = r.total ? done / r.total : 0;
+  const elapsed = (performance.now() - r.started) / 1000;
+  const left = done > 0.5 ? (elapsed / done) * (r.total - done) : null;
+  $('progress-text').textContent = `${formatTime(done, 0)} of ${formatTime(r.total, 0)}` +
+    (left != null ? ` · about ${formatTime(left, 0)} left` : '');
+}
+
+function onDone(m) {
+  const r = state.running;
+  if (!r || r.job !== m.job) return;
+  if (r.mode === 'live') return onLiveDone(r, m);
+  if (m.notes?.length && !r.gotFirst) { stats.firstNoteMs = performance.now() - r.t0; performance.mark('scribe:first-note'); }
+  addNotes(m.notes);
+  stats.transcribeMs = performance.now() - r.t0;
+  const speed = r.total / (stats.transcribeMs / 1000);
+  $('stats').textContent = `${roll.notes.length} notes from ${formatTime(r.total, 1)} of audio in ${(stats.transcribeMs / 1000).toFixed(1)} s ` +
+    `(${speed.toFixed(1)}× real time); first notes after ${((stats.firstNoteMs ?? stats.transcribeMs) / 1000).toFixed(2)} s.`;
+  finishRunning();
+  setStatus('done');
+}
+
+function finishRunning() {
+  const r = state.running;
+  state.running = null;
+  if (r?.mode === 'live') teardownMic(r);
+  showProgress(false);
+  $('live-line').hidden = true;
+  setBusy(false);
+  roll.endLive();
+  updateCount();
+}
+
+function cancelRunning() {
+  const r = state.running;
+  if (!r) return;
+  worker.postMessage({ type: 'cancel', job: r.job });
+  finishRunning();
+}
+
+function showProgress(on) {
+  $('progress-line').hidden = !on;
+  if (on) { $('progress').value = 0; $('progress-text').textContent = 'starting…'; }
+}
+
+function setBusy(busy) {
+  $('record').disabled = busy;
+  $('stop').disabled = !(busy && state.running?.mode === 'live');
+  $('record').classList.toggle('active', busy && state.running?.mode === 'live');
+  $('model-select').disabled = busy;
+}
+
+// ------------------------------------------------------------------ microphone
+
+async function startRecording() {
+  if (!state.ready || !settings.modelId) { setStatus('error: the engine is still loading, try again in a moment'); return; }
+  cancelRunning();
+  stopPlayback();
+  setStatus('starting microphone');
+  let stream, ctx;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
+    });
+    ctx = new AudioContext({ latencyHint: 'interactive' });
+    await ctx.audioWorklet.addModule(new URL('./worklet.js', import.meta.url));
+  } catch (e) {
+    stream?.getTracks().forEach((t) => t.stop());
+    ctx?.close();
+    setStatus(`error: no microphone: ${e.message}`);
+    return;
+  }
+  resetNotes();
+  state.notesModel = settings.modelId;
+  state.source = `recording ${new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', 'h')}`;
+  $('source-name').textContent = state.source;
+  setOriginal(null);
+  const src = ctx.createMediaStreamSource(stream);
+  let ring = null;
+  if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function') {
+    const capacity = 1 << 18; // about 5 s at 48 kHz
+    ring = { sab: new SharedArrayBuffer(16 + capacity * 4), capacity };
+  }
+  stats.captureMode = ring ? 'shared ring buffer' : 'message port';
+  const node = new AudioWorkletNode(ctx, 'scribe-capture', {
+    numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1], processorOptions: ring ? { ring } : {},
+  });
+  const mute = ctx.createGain();
+  mute.gain.value = 0;
+  src.connect(node).connect(mute).connect(ctx.destination);
+  let port = null;
+  if (!ring) {
+    const ch = new MessageChannel();
+    node.port.postMessage({ port: ch.port1 }, [ch.port1]);
+    port = ch.port2;
+  }
+  const job = ++state.job;
+  state.running = { job, mode: 'live', ctx, stream, node, src, t0: performance.now(), started: performance.now(), gotFirst: false, fed: 0 };
+  stats.latenciesMs = [];
+  stats.firstNoteMs = null;
+  worker.postMessage({ type: 'start', job, mode: 'live', modelId: settings.modelId, sampleRate: ctx.sampleRate,
+    settings: { ...settings }, ring, port }, port ? [port] : []);
+  $('live-line').hidden = false;
+  $('latency').textContent = '–';
+  $('live-transport').textContent = ring ? '' : '(compatibility capture)';
+  setBusy(true);
+  $('stop').focus();
+  roll.follow(0);
+  setStatus('recording');
+  const tick = () => {
+    if (state.running !== null && state.running.job === job) {
+      const t = (performance.now() - state.running.started) / 1000;
+      $('live-time').textContent = formatTime(t, 0);
+      requestAnimationFrame(tick);
+    }
+  };
+  requestAnimationFrame(tick);
+}
+
+function onLiveProgress(r, m) {
+  r.fed = m.secondsFed;
+  const now = performance.timeOrigin + performance.now();
+  for (const n of m.notes ?? []) if (n.capturedAt) stats.latenciesMs.push(now - n.capturedAt);
+  addNotes(m.notes);
+  roll.follow(m.secondsFed);
+  if (stats.latenciesMs.length) {
+    const recent = stats.latenciesMs.slice(-20).sort((a, b) => a - b);
+    const med = recent[recent.length >> 1];
+    $('latency').textContent = `${(med / 1000).toFixed(2)} s`;
+    $('latency').title = `median of the last ${recent.length} notes, from the audio block holding the note's start to the note on screen`;
+  }
+}
+
+function stopRecording() {
+  const r = state.running;
+  if (!r || r.mode !== 'live') return;
+  r.node.port.postMessage({ stop: true });
+  r.stream.getTracks().forEach((t) => t.stop());
+  worker.postMessage({ type: 'stop', job: r.job });
+  $('stop').disabled = true;
+  setStatus('finishing');
+}
+
+function onLiveDone(r, m) {
+  addNotes(m.notes);
+  const dur = m.secondsDone || r.fed || 0;
+  state.duration = dur;
+  roll.setDuration(dur);
+  if (m.wav) setOriginal(URL.createObjectURL(new Blob([m.wav], { type: 'audio/wav' })));
+  const lat = stats.latenciesMs.slice().sort((a, b) => a - b);
+  $('stats').textContent = `${roll.notes.length} notes from a ${formatTime(dur, 1)} take` +
+    (lat.length ? `; sound to note: median ${(lat[lat.length >> 1] / 1000).toFixed(2)} s, worst ${(lat[lat.length - 1] / 1000).toFixed(2)} s (${stats.captureMode}).` : '.');
+  finishRunning();
+  roll.fit();
+  setStatus('done');
+}
+
+function teardownMic(r) {
+  try { r.node.port.postMessage({ stop: true }); } catch { /* closed */ }
+  r.stream?.getTracks().forEach((t) => t.stop());
+  try { r.src.disconnect(); r.node.disconnect(); } catch { /* already */ }
+  r.ctx?.close();
+}
+
+// ------------------------------------------------------------------ playback
+
+const audioEl = $('original-audio');
+const player = { ctx: null, synth: null, playing: false, from: 0, at: 0, useAudioClock: false, raf: 0, pos: 0 };
+
+function setOriginal(url) {
+  stopPlayback();
+  if (state.originalUrl) URL.revokeObjectURL(state.originalUrl);
+  state.originalUrl = url;
+  if (url) audioEl.src = url; else audioEl.removeAttribute('src');
+  player.pos = 0;
+  roll.setPlayhead(null);
+  const orig = [$('mode-original'), $('mode-mix')];
+  for (const el of orig) el.disabled = !url;
+  if (!url && !$('mode-notes').checked) $('mode-notes').checked = true;
+}
+
+function ensureAudio() {
+  if (player.ctx) return;
+  const ctx = new AudioContext({ latencyHint: 'playback' });
+  player.ctx = ctx;
+  player.notesGain = ctx.createGain();
+  player.notesGain.connect(ctx.destination);
+  player.synth = new Synth(ctx, player.notesGain);
+  player.origGain = ctx.createGain();
+  ctx.createMediaElementSource(audioEl).connect(player.origGain).connect(ctx.destination);
+}
+
+const playMode = () => document.querySelector('input[name=play-mode]:checked')?.value ?? 'notes';
+
+async function startPlayback(from = player.pos) {
+  ensureAudio();
+  const ctx = player.ctx;
+  await ctx.resume();
+  const mode = playMode();
+  const useOrig = mode !== 'notes' && !!state.originalUrl;
+  player.notesGain.gain.value = mode === 'original' ? 0 : mode === 'mix' ? 0.7 : 1;
+  player.origGain.gain.value = useOrig ? (mode === 'mix' ? 0.8 : 1) : 0;
+  player.useAudioClock = useOrig;
+  player.playing = true;
+  $('play').textContent = '❚❚ Pause';
+  if (useOrig) {
+    audioEl.currentTime = from;
+    try { await audioEl.play(); } catch (e) { setStatus(`error: cannot play the original: ${e.message}`); stopPlayback(); return; }
+    from = audioEl.currentTime;
+  }
+  player.from = from;
+  player.at = ctx.currentTime + (useOrig ? 0 : 0.05);
+  if (mode !== 'original') player.synth.start(roll.notes, from, player.at);
+  const end = Math.max(state.duration, ...roll.notes.slice(-30).map((n) => n.offset));
+  const frame = () => {
+    if (!player.playing) return;
+    const t = currentTime();
+    player.pos = t;
+    roll.setPlayhead(t);
+    $('time-display').textContent = formatTime(t, 1);
+    if (t > end + 0.3 || (useOrig && audioEl.ended && mode === 'original')) { stopPlayback(); player.pos = 0; return; }
+    player.raf = requestAnimationFrame(frame);
+  };
+  player.raf = requestAnimationFrame(frame);
+}
+
+function currentTime() {
+  if (player.useAudioClock && !audioEl.paused) return audioEl.currentTime;
+  return player.from + Math.max(0, player.ctx.currentTime - player.at);
+}
+
+function stopPlayback() {
+  if (!player.playing) return;
+  player.pos = currentTime();
+  player.playing = false;
+  cancelAnimationFrame(player.raf);
+  player.synth?.stop();
+  audioEl.pause();
+  $('play').textContent = '▶ Play';
+}
+
+function restartPlayback() {
+  const t = currentTime();
+  stopPlayback();
+  startPlayback(t);
+}
+
+function seek(t) {
+  player.pos = t;
+  roll.setPlayhead(t);
+  $('time-display').textContent = formatTime(t, 1);
+  if (player.playing) { stopPlayback(); startPlayback(t); }
+}
+
+// ------------------------------------------------------------------ export
+
+function engineExport(format) {
+  const reqId = state.nextReq++;
+  return new Promise((resolve, reject) => {
+    state.exports.set(reqId, { resolve, reject });
+    worker.postMessage({ type: 'export', reqId, format, notes: roll.notes.map(stripNote) });
+  });
+}
+const stripNote = (n) => ({ onset: n.onset, offset: n.offset, pitch: n.pitch, velocity: n.velocity, program: n.program,
+  isDrum: n.isDrum, bends: n.bends ?? [] });
+
+async function onExport(format) {
+  try {
+    if (format === 'json') exportJson(roll.notes.map(stripNote), state.source, { model: settings.modelId });
+    else if (format === 'midi') exportMidi(await engineExport('midi'), state.source);
+    else exportCsv(await engineExport('csv'), state.source);
+  } catch (e) {
+    setStatus(`error: export failed: ${e.message}`);
+  }
+}
+
+// ------------------------------------------------------------------ service worker
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  let reloading = false;
+  navigator.serviceWorker.register('sw.js').then((reg) => {
+    const offer = (w) => {
+      if (!w || !navigator.serviceWorker.controller) return;
+      $('update-banner').hidden = false;
+      $('update-reload').onclick = () => {
+        reloading = true;
+        w.postMessage({ type: 'skip-waiting' });
+      };
+    };
+    if (reg.waiting) offer(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const w = reg.installing;
+      w?.addEventListener('statechange', () => { if (w.state === 'installed') offer(w); });
+    });
+  }).catch((e) => console.warn('service worker not registered:', e.message));
+  navigator.serviceWorker.addEventListener('controllerchange', () => { if (reloading) location.reload(); });
+}
+
+// ------------------------------------------------------------------ wiring
+
+function bindUi() {
+  bindSettings();
+  const input = $('file-input');
+  input.addEventListener('change', () => {
+    const f = input.files?.[0];
+    if (f) transcribeFile(f);
+    input.value = '';
+  });
+  const zone = $('drop-zone');
+  document.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) zone.classList.remove('over'); });
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    const f = e.dataTransfer?.files?.[0];
+    if (f) transcribeFile(f);
+  });
+  $('cancel').addEventListener('click', () => { cancelRunning(); setStatus('cancelled'); });
+  $('record').addEventListener('click', startRecording);
+  $('stop').addEventListener('click', stopRecording);
+  $('play').addEventListener('click', () => (player.playing ? stopPlayback() : startPlayback()));
+  for (const r of document.querySelectorAll('input[name=play-mode]')) {
+    r.addEventListener('change', () => { if (player.playing) restartPlayback(); });
+  }
+  $('zoom-in').addEventListener('click', () => roll.zoom(1.5));
+  $('zoom-out').addEventListener('click', () => roll.zoom(1 / 1.5));
+  $('zoom-fit').addEventListener('click', () => roll.fit());
+  $('export-midi').addEventListener('click', () => onExport('midi'));
+  $('export-csv').addEventListener('click', () => onExport('csv'));
+  $('export-json').addEventListener('click', () => onExport('json'));
+  $('nd-delete').addEventListener('click', () => { roll.deleteSelected(); $('roll').focus(); });
+  document.addEventListener('keydown', (e) => {
+    const tag = e.target?.tagName;
+    if (e.key === ' ' && !['INPUT', 'SELECT', 'BUTTON', 'TEXTAREA', 'SUMMARY'].includes(tag) && !$('play').disabled) {
+      e.preventDefault();
+      if (player.playing) stopPlayback(); else startPlayback();
+    }
+  });
+  setOriginal(null);
+  updateCount();
+}
+
+if (typeof PerformanceObserver === 'function' && PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      stats.longTasks++;
+      stats.longestTaskMs = Math.max(stats.longestTaskMs, e.duration);
+    }
+  }).observe({ type: 'longtask', buffered: true });
+}
+
+bindUi();
+registerServiceWorker();
