@@ -105,6 +105,7 @@ dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
 
 bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
+	$(NODE) tests/bench/frontend.mjs
 
 clean:
 	rm -rf dist
