@@ -107,6 +107,7 @@ dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
 
 bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
+	$(NODE) tests/bench/frontend.mjs
 
 # Browser figures: time to first note (3-minute file), longest main-thread task, peak memory (1-hour file).
 bench-web: web
