@@ -282,3 +282,9 @@ scribe_status scribe_resample(const float *in, size_t n, uint32_t in_rate, uint3
     *out_n = a + b;
     return sc_ok(err);
 }
+
+size_t scribe_resampler_pending(const scribe_resampler *r) {
+    if (!r || r->identity || r->flushed) return 0;
+    int64_t n = outputs_before(r, r->in_total) - r->out_total;
+    return n > 0 ? (size_t)n : 0;
+}
