@@ -260,7 +260,6 @@ TEST(mt3_t5_q8_weights_and_bf16_caches_track_f32) {
     }
     double rel = sqrt(num / den);
     CHECK_MSG(rel > 1e-5 && rel < 0.05, "q8 encoder rms relative error %g", rel);
-    printf("  q8 encoder rms relative error %.2e\n", rel);
     int32_t t32[5 * 12], t8[5 * 12];
     int l32[5], l8[5];
     float *lg32 = malloc(5 * 12 * V * sizeof(float)), *lg8 = malloc(5 * 12 * V * sizeof(float));
