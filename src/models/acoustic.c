@@ -177,12 +177,14 @@ static int same_pad_before(int in, int k, int s) {
     return total > 0 ? total / 2 : 0;
 }
 
-/* out channels [ch0, ch0 + cout) of `out` = act(conv(in)). Returns FLOPs. */
-static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0, int activation) {
+/* Rows [t0, t1) of out channels [ch0, ch0 + cout) of `out` = act(conv(in)); the input rows read
+ * must have been computed (rows outside [0, T) are the zero padding). Returns FLOPs. */
+static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0, int activation, int t0, int t1) {
     const int T = in->T, Wout = same_out(in->W, l->stride_w);
+    double flops = 0;
     const int ph = same_pad_before(T, l->kh, 1), pw = same_pad_before(in->W, l->kw, l->stride_w);
     const int K = l->kw * l->cin, lda = l->stride_w * l->cin;
-    for (int t = 0; t < T; t++) {
+    for (int t = t0; t < t1; t++) {
         float *o = act_at(out, t, 0) + ch0;
         for (int w = 0; w < Wout; w++)
             for (int c = 0; c < l->cout; c++) o[(size_t)w * out->C + c] = l->b[c];
@@ -191,6 +193,7 @@ static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0
             if (ti < 0 || ti >= T) continue;
             const float *a = act_at(in, ti, -pw);
             const float *wt = l->w + (size_t)dt * K * l->cout;
+            flops += 2.0 * Wout * K * l->cout;
             if (l->cout == 1)
                 sc_matmul_bt(1, Wout, K, wt, K, a, lda, o, Wout, 1);
             else
@@ -210,8 +213,7 @@ static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0
                 }
         }
     }
-    /* rows at the time edges skip zero taps; count the nominal work like the reference graph */
-    return 2.0 * T * Wout * (double)l->kh * K * l->cout;
+    return flops;
 }
 
 static double now_s(void) {
@@ -266,25 +268,33 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
     act nmap = {wk->col + act_floats(T, F, 1) + 16, T, N, 1};
     act n1 = {wk->n1, T, N, 32};
     act o1 = {wk->o1, T, N, 33};
+    /* Only frames [trim, T - trim) are kept; each layer computes the rows its consumers read
+     * (half its kernel height more per layer, going back from the outputs). */
+    const int trim = m->overlap_frames / 2;
+    const int r_on2 = m->onset2.kh / 2, r_n2 = m->note2.kh / 2, r_n1 = m->note1.kh / 2, r_c2 = m->contour2.kh / 2;
+    const int e_on2 = trim, e_mid = e_on2 - r_on2, e_n1 = e_mid - r_n2, e_c2 = SC_MIN(e_n1 - r_n1, trim),
+              e_c1 = e_c2 - r_c2;
+#define ROWS(e) SC_MAX((e), 0), SC_MIN(T - (e), T)
     double fl = 0;
-    fl += conv_same(&m->contour1, &stack, &c1, 0, ACT_RELU);
-    fl += conv_same(&m->contour2, &c1, &cmap, 0, ACT_SIGMOID);
-    fl += conv_same(&m->note1, &cmap, &n1, 0, ACT_RELU);
-    fl += conv_same(&m->note2, &n1, &nmap, 0, ACT_SIGMOID);
-    fl += conv_same(&m->onset1, &stack, &o1, 1, ACT_RELU);
-    for (int t = 0; t < T; t++) {
+    fl += conv_same(&m->contour1, &stack, &c1, 0, ACT_RELU, ROWS(e_c1));
+    fl += conv_same(&m->contour2, &c1, &cmap, 0, ACT_SIGMOID, ROWS(e_c2));
+    fl += conv_same(&m->note1, &cmap, &n1, 0, ACT_RELU, ROWS(e_n1));
+    fl += conv_same(&m->note2, &n1, &nmap, 0, ACT_SIGMOID, ROWS(e_mid));
+    fl += conv_same(&m->onset1, &stack, &o1, 1, ACT_RELU, ROWS(e_mid));
+    for (int t = SC_MAX(e_mid, 0); t < SC_MIN(T - e_mid, T); t++) {
         const float *nr = act_at(&nmap, t, 0);
         float *orow = act_at(&o1, t, 0);
         for (int f = 0; f < N; f++) orow[(size_t)f * 33] = nr[f];
     }
     act omap = {nmap.d + act_floats(T, N, 1) + 16, T, N, 1};
-    fl += conv_same(&m->onset2, &o1, &omap, 0, ACT_SIGMOID);
+    fl += conv_same(&m->onset2, &o1, &omap, 0, ACT_SIGMOID, ROWS(e_on2));
+#undef ROWS
     wk->flops_conv += fl;
     const double t2 = now_s();
     wk->sec_cqt += t1 - t0;
     wk->sec_conv += t2 - t1;
 
-    for (int t = 0; t < T; t++) {
+    for (int t = trim; t < T - trim; t++) {
         memcpy(contours + (size_t)t * F, act_at(&cmap, t, 0), (size_t)F * sizeof(float));
         memcpy(notes + (size_t)t * N, act_at(&nmap, t, 0), (size_t)N * sizeof(float));
         memcpy(onsets + (size_t)t * N, act_at(&omap, t, 0), (size_t)N * sizeof(float));

@@ -86,8 +86,9 @@ void sc_acoustic_model_free(sc_acoustic_model *m);
 scribe_status sc_acoustic_work_init(const sc_acoustic_model *m, sc_acoustic_work *wk, scribe_error *err);
 void sc_acoustic_work_free(sc_acoustic_work *wk);
 
-/* Runs one window of m->window samples; writes m->frames rows of each output
- * (contours [frames][contour_bins], notes and onsets [frames][note_bins]). Allocates nothing. */
+/* Runs one window of m->window samples; writes rows [overlap_frames / 2, frames - overlap_frames / 2)
+ * of each output (contours [frames][contour_bins], notes and onsets [frames][note_bins]): the
+ * frames the package keeps. Layers compute only the rows those depend on. Allocates nothing. */
 void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const float *audio, float *contours,
                          float *notes, float *onsets);
 
