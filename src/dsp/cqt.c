@@ -10,6 +10,15 @@
 
 #include "../kernels/kernels.h"
 
+void sc_cqt_lowpass_poly(const float *lowpass, int taps, float *poly) {
+    const int P = SC_CQT_PHASES, K2 = taps + 2 * (P - 1);
+    for (int k = 0; k < K2; k++)
+        for (int q = 0; q < P; q++) {
+            int i = k - 2 * q;
+            poly[k * P + q] = i >= 0 && i < taps ? lowpass[i] : 0.0f;
+        }
+}
+
 int sc_cqt_frames(const sc_cqt *c, int n) { return n / c->hop + 1; }
 
 size_t sc_cqt_scratch_floats(const sc_cqt *c, int n) { return (size_t)n + (size_t)c->taps + 16; }
@@ -59,7 +68,12 @@ double sc_cqt_run(const sc_cqt *c, const float *x, int n, float *sig, float *sig
         memcpy(sig + zp, cur, (size_t)len * sizeof(float));
         memset(sig + zp + len, 0, (size_t)zp * sizeof(float));
         int len2 = (len + 2 * zp - taps) / 2 + 1;
-        sc_matmul_bt(1, len2, taps, c->lowpass, taps, sig, 2, sig2, len2, 0);
+        /* y[P r + q] = sum_k sig[2 P r + k] poly[k][q]: rows of A read in place every 2P samples */
+        const int P = SC_CQT_PHASES, groups = len2 / P;
+        sc_matmul(groups, P, taps + 2 * (P - 1), sig, 2 * P, c->lowpass_poly, P, sig2, P, 0);
+        if (groups * P < len2)
+            sc_matmul_bt(1, len2 - groups * P, taps, c->lowpass, taps, sig + 2 * groups * P, 2, sig2 + groups * P,
+                         len2, 0);
         flops += 2.0 * len2 * taps;
         cur = sig2;
         len = len2;

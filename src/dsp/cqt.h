@@ -14,8 +14,14 @@ typedef struct sc_cqt {
     int hop;             /* hop at the full rate (256) */
     const float *kernels; /* [taps][2*bins_per_octave]: real then imaginary */
     const float *lowpass; /* [taps] */
+    const float *lowpass_poly; /* [taps + 2 * (SC_CQT_PHASES - 1)][SC_CQT_PHASES], from sc_cqt_lowpass_poly */
     const float *scale;   /* [n_bins] */
 } sc_cqt;
+
+/* The decimator computes SC_CQT_PHASES consecutive outputs per matrix row (one sc_matmul). */
+#define SC_CQT_PHASES 8
+/* Fills poly[(taps + 2 * (PHASES - 1)) * PHASES]: poly[k][q] = lowpass[k - 2q] (0 outside). */
+void sc_cqt_lowpass_poly(const float *lowpass, int taps, float *poly);
 
 /* Frames produced for `n` samples: floor(n / hop) + 1. */
 int sc_cqt_frames(const sc_cqt *c, int n);

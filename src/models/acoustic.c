@@ -13,6 +13,7 @@
 
 #include "../dsp/cqt.h"
 #include "../kernels/kernels.h"
+#include "../kernels/simd.h"
 
 #define PAD 19 /* >= the widest SAME padding (3x39 kernel: 19) */
 
@@ -89,7 +90,7 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
         if (m->shifts[h] <= -m->cqt_bins || m->shifts[h] >= m->cqt_bins)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "harmonic shift %d of channel %d out of range", m->shifts[h], h);
     }
-    size_t total = 0;
+    size_t total = (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16;
     for (uint32_t i = 0; i < w->n_tensors; i++) total += (w->tensors[i].numel + 16);
     m->owned = sc_aligned_alloc(total * sizeof(float));
     if (!m->owned) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu acoustic weights", total);
@@ -110,6 +111,8 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
         sc_acoustic_model_free(m);
         return s;
     }
+    m->cqt_lowpass_poly = pool;
+    sc_cqt_lowpass_poly(m->cqt_lowpass, m->taps, m->cqt_lowpass_poly);
     return sc_ok(err);
 }
 
@@ -177,6 +180,36 @@ static int same_pad_before(int in, int k, int s) {
     return total > 0 ? total / 2 : 0;
 }
 
+/* One output channel: o[w] += sum over kernel rows of dot(weights row, input span at w). All kernel
+ * rows are summed in the same vector accumulators, reduced once per output. */
+static void conv_row_single(const sc_conv_layer *l, const act *in, int t, int ph, int pw, int Wout, float *o) {
+    const int T = in->T, K = l->kw * l->cin, lda = l->stride_w * l->cin;
+    const float *rows[16], *wts[16];
+    int nr = 0;
+    for (int dt = 0; dt < l->kh && nr < 16; dt++) {
+        int ti = t + dt - ph;
+        if (ti < 0 || ti >= T) continue;
+        rows[nr] = act_at(in, ti, -pw);
+        wts[nr] = l->w + (size_t)dt * K;
+        nr++;
+    }
+    for (int w = 0; w < Wout; w++) {
+        sc_vf a0 = sc_vf_zero(), a1 = sc_vf_zero();
+        float tail = 0.0f;
+        for (int r = 0; r < nr; r++) {
+            const float *x = rows[r] + (size_t)w * lda, *k = wts[r];
+            int j = 0;
+            for (; j + 2 * SC_VW <= K; j += 2 * SC_VW) {
+                a0 = sc_vf_fma(sc_vf_load(x + j), sc_vf_load(k + j), a0);
+                a1 = sc_vf_fma(sc_vf_load(x + j + SC_VW), sc_vf_load(k + j + SC_VW), a1);
+            }
+            for (; j + SC_VW <= K; j += SC_VW) a0 = sc_vf_fma(sc_vf_load(x + j), sc_vf_load(k + j), a0);
+            for (; j < K; j++) tail += x[j] * k[j];
+        }
+        o[w] += sc_vf_hsum(sc_vf_add(a0, a1)) + tail;
+    }
+}
+
 /* Rows [t0, t1) of out channels [ch0, ch0 + cout) of `out` = act(conv(in)); the input rows read
  * must have been computed (rows outside [0, T) are the zero padding). Returns FLOPs. */
 static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0, int activation, int t0, int t1) {
@@ -191,14 +224,12 @@ static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0
         for (int dt = 0; dt < l->kh; dt++) {
             int ti = t + dt - ph;
             if (ti < 0 || ti >= T) continue;
-            const float *a = act_at(in, ti, -pw);
-            const float *wt = l->w + (size_t)dt * K * l->cout;
             flops += 2.0 * Wout * K * l->cout;
-            if (l->cout == 1)
-                sc_matmul_bt(1, Wout, K, wt, K, a, lda, o, Wout, 1);
-            else
-                sc_matmul(Wout, l->cout, K, a, lda, wt, l->cout, o, out->C, 1);
+            if (l->cout > 1)
+                sc_matmul(Wout, l->cout, K, act_at(in, ti, -pw), lda, l->w + (size_t)dt * K * l->cout, l->cout, o,
+                          out->C, 1);
         }
+        if (l->cout == 1) conv_row_single(l, in, t, ph, pw, Wout, o);
         if (activation == ACT_RELU) {
             for (int w = 0; w < Wout; w++)
                 for (int c = 0; c < l->cout; c++) {
@@ -226,7 +257,8 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
                          float *notes, float *onsets) {
     const int T = m->frames, F = m->contour_bins, N = m->note_bins, NB = m->cqt_bins, H = m->harmonics;
     const double t0 = now_s();
-    sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, NB, m->hop, m->cqt_kernels, m->cqt_lowpass, m->cqt_scale};
+    sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, NB,
+                  m->hop, m->cqt_kernels, m->cqt_lowpass, m->cqt_lowpass_poly, m->cqt_scale};
     wk->flops_cqt += sc_cqt_run(&cqt, audio, m->window, wk->sig, wk->sig2, wk->cqt_out, wk->spec);
 
     /* log power in dB, min/max normalised over the window, batch norm */

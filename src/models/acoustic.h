@@ -58,6 +58,7 @@ typedef struct sc_acoustic_model {
     float log_eps, db_scale, bn_scale, bn_offset;
     float *cqt_kernels;      /* [taps][2*bins_per_octave]: real then imaginary (owned) */
     float *cqt_lowpass;      /* [taps] (owned copy) */
+    float *cqt_lowpass_poly; /* polyphase decimation matrix (see cqt.h), in `owned` */
     float *cqt_scale;        /* [cqt_bins] (owned copy) */
     float *owned;            /* f32 copies of every tensor (one block) */
     sc_conv_layer contour1, contour2, note1, note2, onset1, onset2;
