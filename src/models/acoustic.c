@@ -193,20 +193,43 @@ static void conv_row_single(const sc_conv_layer *l, const act *in, int t, int ph
         wts[nr] = l->w + (size_t)dt * K;
         nr++;
     }
-    for (int w = 0; w < Wout; w++) {
-        sc_vf a0 = sc_vf_zero(), a1 = sc_vf_zero();
+    int w = 0;
+    /* four outputs at a time share each weight load */
+    for (; w + 4 <= Wout; w += 4) {
+        sc_vf a0 = sc_vf_zero(), a1 = sc_vf_zero(), a2 = sc_vf_zero(), a3 = sc_vf_zero();
+        float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+        for (int r = 0; r < nr; r++) {
+            const float *x = rows[r] + (size_t)w * lda, *k = wts[r];
+            int j = 0;
+            for (; j + SC_VW <= K; j += SC_VW) {
+                const sc_vf kv = sc_vf_load(k + j);
+                a0 = sc_vf_fma(sc_vf_load(x + j), kv, a0);
+                a1 = sc_vf_fma(sc_vf_load(x + lda + j), kv, a1);
+                a2 = sc_vf_fma(sc_vf_load(x + 2 * lda + j), kv, a2);
+                a3 = sc_vf_fma(sc_vf_load(x + 3 * lda + j), kv, a3);
+            }
+            for (; j < K; j++) {
+                t0 += x[j] * k[j];
+                t1 += x[lda + j] * k[j];
+                t2 += x[2 * lda + j] * k[j];
+                t3 += x[3 * lda + j] * k[j];
+            }
+        }
+        o[w] += sc_vf_hsum(a0) + t0;
+        o[w + 1] += sc_vf_hsum(a1) + t1;
+        o[w + 2] += sc_vf_hsum(a2) + t2;
+        o[w + 3] += sc_vf_hsum(a3) + t3;
+    }
+    for (; w < Wout; w++) {
+        sc_vf a0 = sc_vf_zero();
         float tail = 0.0f;
         for (int r = 0; r < nr; r++) {
             const float *x = rows[r] + (size_t)w * lda, *k = wts[r];
             int j = 0;
-            for (; j + 2 * SC_VW <= K; j += 2 * SC_VW) {
-                a0 = sc_vf_fma(sc_vf_load(x + j), sc_vf_load(k + j), a0);
-                a1 = sc_vf_fma(sc_vf_load(x + j + SC_VW), sc_vf_load(k + j + SC_VW), a1);
-            }
             for (; j + SC_VW <= K; j += SC_VW) a0 = sc_vf_fma(sc_vf_load(x + j), sc_vf_load(k + j), a0);
             for (; j < K; j++) tail += x[j] * k[j];
         }
-        o[w] += sc_vf_hsum(sc_vf_add(a0, a1)) + tail;
+        o[w] += sc_vf_hsum(a0) + tail;
     }
 }
 
