@@ -242,8 +242,13 @@ static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0
     const int K = l->kw * l->cin, lda = l->stride_w * l->cin;
     for (int t = t0; t < t1; t++) {
         float *o = act_at(out, t, 0) + ch0;
-        for (int w = 0; w < Wout; w++)
-            for (int c = 0; c < l->cout; c++) o[(size_t)w * out->C + c] = l->b[c];
+        const int dense = out->C == l->cout && l->cout % SC_VW == 0; /* the row is one contiguous block */
+        if (dense) {
+            for (int w = 0; w < Wout; w++) memcpy(o + (size_t)w * l->cout, l->b, (size_t)l->cout * sizeof(float));
+        } else {
+            for (int w = 0; w < Wout; w++)
+                for (int c = 0; c < l->cout; c++) o[(size_t)w * out->C + c] = l->b[c];
+        }
         for (int dt = 0; dt < l->kh; dt++) {
             int ti = t + dt - ph;
             if (ti < 0 || ti >= T) continue;
@@ -253,7 +258,10 @@ static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0
                           out->C, 1);
         }
         if (l->cout == 1) conv_row_single(l, in, t, ph, pw, Wout, o);
-        if (activation == ACT_RELU) {
+        if (activation == ACT_RELU && dense) {
+            const sc_vf zero = sc_vf_zero();
+            for (int i = 0; i < Wout * l->cout; i += SC_VW) sc_vf_store(o + i, sc_vf_max(sc_vf_load(o + i), zero));
+        } else if (activation == ACT_RELU) {
             for (int w = 0; w < Wout; w++)
                 for (int c = 0; c < l->cout; c++) {
                     float *v = o + (size_t)w * out->C + c;
