@@ -173,7 +173,7 @@ typedef struct scribe_eval_params {
     double offset_ratio;          /* 0.2 */
     double offset_min_tolerance;  /* 0.05 s */
     double velocity_tolerance;    /* 0.1 */
-    double frame_rate;            /* 100 frames/s for frame metrics */
+    double frame_rate;            /* 62.5 frames/s for frame metrics (MT3's frame_fps) */
 } scribe_eval_params;
 
 scribe_eval_params scribe_eval_default_params(void);
@@ -255,7 +255,8 @@ scribe_session_params scribe_session_default_params(void);
 /* The model must outlive the session. */
 scribe_status scribe_session_init(const scribe_model *model, const scribe_session_params *params,
                                   scribe_session **out, scribe_error *err);
-/* Feeds `n` mono samples at params.input_sample_rate. Runs every segment that became complete. */
+/* Feeds `n` mono samples at params.input_sample_rate. Runs every segment that became complete.
+ * Samples are sanitised on the way in: NaN counts as 0, values (and +-Inf) are clamped to +-16. */
 scribe_status scribe_session_feed(scribe_session *s, const float *samples, size_t n, scribe_error *err);
 /* Ends the stream: pads and runs the last partial segment. */
 scribe_status scribe_session_finish(scribe_session *s, scribe_error *err);

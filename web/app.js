@@ -17,12 +17,12 @@ const DEFAULTS = { modelId: null, onsetSensitivity: 0.5, frameSensitivity: 0.7, 
 /** Measurements anyone can read (the end-to-end tests print them). */
 const stats = window.scribeStats = {
   longestTaskMs: 0, longTasks: 0, firstNoteMs: null, transcribeMs: null, audioSeconds: null,
-  latenciesMs: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
+  latenciesMs: [], previewMs: [], longTaskList: [], busy: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
 };
 
 const state = {
   models: [], modelInfo: new Map(), engine: null, ready: false,
-  job: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
+  job: 0, decodeToken: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
   exports: new Map(), nextReq: 1,
 };
 
@@ -57,7 +57,8 @@ function bindSettings() {
 function describeModel() {
   const m = state.models.find((x) => x.id === settings.modelId);
   const info = state.modelInfo.get(settings.modelId);
-  $('model-help').textContent = m ? (m.description ?? '') + (info?.description ? ` — ${info.description}` : '') : '';
+  $('model-help').textContent = m?.description ?? '';
+  $('model-help').title = info?.description ?? '';
   const acoustic = (info?.kind ?? m?.kind) !== 'mt3';
   for (const id of ['onset-sens', 'frame-sens', 'min-note']) $(id).disabled = !acoustic;
 }
@@ -111,14 +112,17 @@ const roll = new PianoRoll($('roll'), {
 });
 
 function showDetails(n) {
-  const box = $('note-details');
-  if (!n) { box.hidden = true; return; }
-  box.hidden = false;
+  $('nd-empty').hidden = !!n;
+  $('nd-list').hidden = !n;
+  $('nd-delete').hidden = !n;
+  if (!n) return;
   $('nd-pitch').textContent = n.isDrum ? `${drumName(n.pitch)} (${n.pitch})` : `${pitchName(n.pitch)} (MIDI ${n.pitch})`;
   $('nd-onset').textContent = `${formatTime(n.onset, 3)}`;
   $('nd-length').textContent = `${Math.round((n.offset - n.onset) * 1000)} ms`;
   $('nd-velocity').textContent = String(n.velocity);
-  $('nd-instrument').textContent = n.isDrum ? 'Drums' : `${noteInfo(n).name} (program ${n.program + 1})`;
+  const agnostic = state.modelInfo.get(state.notesModel)?.kind === 'acoustic';
+  $('nd-instrument').textContent = n.isDrum ? 'Drums' : agnostic ? 'not identified by this model'
+    : `${noteInfo(n).name} (program ${n.program + 1})`;
   const bends = n.bends ?? [];
   const maxBend = bends.reduce((m, b) => (Math.abs(b.semitones) > Math.abs(m) ? b.semitones : m), 0);
   $('nd-bend').textContent = bends.length ? `${maxBend > 0 ? '+' : ''}${maxBend.toFixed(2)} semitones at most` : 'none';
@@ -128,6 +132,15 @@ function addNotes(list) {
   if (!list?.length) return;
   for (const n of list) n.id = state.nextId++;
   roll.addNotes(list);
+  updateCount();
+}
+
+function clearSource() {
+  setOriginal(null);
+  state.duration = 0;
+  roll.setDuration(0);
+  $('stats').textContent = '';
+  $('time-display').textContent = formatTime(0, 1);
   updateCount();
 }
 
@@ -152,6 +165,7 @@ worker.onmessage = (e) => {
       break;
     case 'need': onNeed(m); break;
     case 'progress': onProgress(m); break;
+    case 'preview': onPreview(m); break;
     case 'done': onDone(m); break;
     case 'cancelled': break;
     case 'exported': state.exports.get(m.reqId)?.resolve(m.data); state.exports.delete(m.reqId); break;
@@ -207,19 +221,22 @@ async function transcribeFile(file) {
   cancelRunning();
   stopPlayback();
   resetNotes();
+  clearSource();
   const t0 = performance.now();
   state.source = file.name;
   state.notesModel = settings.modelId;
   $('source-name').textContent = file.name;
   $('source-name').title = file.name;
   setStatus('decoding');
+  const token = ++state.decodeToken;
   let audio;
   try {
     audio = await decodeFile(file);
   } catch (e) {
-    setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
+    if (token === state.decodeToken) setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
     return;
   }
+  if (token !== state.decodeToken) return; // another file was chosen meanwhile
   if (audio.length === 0) { setStatus(`error: “${file.name}” contains no audio`); return; }
   setOriginal(URL.createObjectURL(file));
   state.duration = audio.duration;
@@ -289,6 +306,7 @@ function onDone(m) {
   if (m.notes?.length && !r.gotFirst) { stats.firstNoteMs = performance.now() - r.t0; performance.mark('scribe:first-note'); }
   addNotes(m.notes);
   stats.transcribeMs = performance.now() - r.t0;
+  stats.busy.push(['file', Math.round(r.t0), Math.round(performance.now())]);
   const speed = r.total / (stats.transcribeMs / 1000);
   $('stats').textContent = `${roll.notes.length} notes from ${formatTime(r.total, 1)} of audio in ${(stats.transcribeMs / 1000).toFixed(1)} s ` +
     `(${speed.toFixed(1)}× real time); first notes after ${((stats.firstNoteMs ?? stats.transcribeMs) / 1000).toFixed(2)} s.`;
@@ -332,6 +350,7 @@ async function startRecording() {
   if (!state.ready || !settings.modelId) { setStatus('error: the engine is still loading, try again in a moment'); return; }
   cancelRunning();
   stopPlayback();
+  state.decodeToken++;
   setStatus('starting microphone');
   let stream, ctx;
   try {
@@ -347,6 +366,7 @@ async function startRecording() {
     return;
   }
   resetNotes();
+  clearSource();
   state.notesModel = settings.modelId;
   state.source = `recording ${new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', 'h')}`;
   $('source-name').textContent = state.source;
@@ -373,6 +393,7 @@ async function startRecording() {
   const job = ++state.job;
   state.running = { job, mode: 'live', ctx, stream, node, src, t0: performance.now(), started: performance.now(), gotFirst: false, fed: 0 };
   stats.latenciesMs = [];
+  stats.previewMs = [];
   stats.firstNoteMs = null;
   worker.postMessage({ type: 'start', job, mode: 'live', modelId: settings.modelId, sampleRate: ctx.sampleRate,
     settings: { ...settings }, ring, port }, port ? [port] : []);
@@ -399,12 +420,37 @@ function onLiveProgress(r, m) {
   for (const n of m.notes ?? []) if (n.capturedAt) stats.latenciesMs.push(now - n.capturedAt);
   addNotes(m.notes);
   roll.follow(m.secondsFed);
-  if (stats.latenciesMs.length) {
-    const recent = stats.latenciesMs.slice(-20).sort((a, b) => a - b);
-    const med = recent[recent.length >> 1];
-    $('latency').textContent = `${(med / 1000).toFixed(2)} s`;
-    $('latency').title = `median of the last ${recent.length} notes, from the audio block holding the note's start to the note on screen`;
+  showLatency();
+  const behind = (performance.now() - r.started) / 1000 - m.secondsFed;
+  $('live-transport').textContent = m.droppedSeconds > 0
+    ? `this computer is too slow: ${m.droppedSeconds.toFixed(1)} s of sound skipped`
+    : behind > 1.5 ? `catching up (${behind.toFixed(1)} s behind)` : (stats.captureMode === 'message port' ? '(compatibility capture)' : '');
+}
+
+function onPreview(m) {
+  const r = state.running;
+  if (!r || r.job !== m.job || r.mode !== 'live') return;
+  const now = performance.timeOrigin + performance.now();
+  r.seen ??= new Set();
+  if (stats.previewMs.length < 2000) stats.previewMs.push(Math.round(m.computeMs));
+  for (const n of m.notes) {
+    // Latency counts the first time a note is shown, not its updates in later windows.
+    const key = `${n.pitch}@${Math.round(n.onset * 10)}`;
+    if (!r.seen.has(key) && n.capturedAt) { r.seen.add(key); stats.latenciesMs.push(now - n.capturedAt); }
+    n.id = state.nextId++;
   }
+  if (m.notes.length && !r.gotFirst) { r.gotFirst = true; stats.firstNoteMs = performance.now() - r.t0; }
+  roll.replacePreview(m.from, m.notes);
+  updateCount();
+  showLatency();
+}
+
+function showLatency() {
+  if (!stats.latenciesMs.length) return;
+  const recent = stats.latenciesMs.slice(-20).sort((a, b) => a - b);
+  const med = recent[recent.length >> 1];
+  $('latency').textContent = `${(med / 1000).toFixed(2)} s`;
+  $('latency').title = `median of the last ${recent.length} notes, from the audio block holding the note's start to the note on screen`;
 }
 
 function stopRecording() {
@@ -418,6 +464,8 @@ function stopRecording() {
 }
 
 function onLiveDone(r, m) {
+  stats.busy.push(['live', Math.round(r.t0), Math.round(performance.now())]);
+  roll.clearPreview();
   addNotes(m.notes);
   const dur = m.secondsDone || r.fed || 0;
   state.duration = dur;
@@ -622,6 +670,7 @@ if (typeof PerformanceObserver === 'function' && PerformanceObserver.supportedEn
     for (const e of list.getEntries()) {
       stats.longTasks++;
       stats.longestTaskMs = Math.max(stats.longestTaskMs, e.duration);
+      if (stats.longTaskList.length < 500) stats.longTaskList.push([Math.round(e.startTime), Math.round(e.duration)]);
     }
   }).observe({ type: 'longtask', buffered: true });
 }
