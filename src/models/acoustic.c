@@ -90,7 +90,8 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
         if (m->shifts[h] <= -m->cqt_bins || m->shifts[h] >= m->cqt_bins)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "harmonic shift %d of channel %d out of range", m->shifts[h], h);
     }
-    size_t total = (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16;
+    size_t total = (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16 +
+                   (size_t)m->taps * 2 * m->bins_per_octave + 16;
     for (uint32_t i = 0; i < w->n_tensors; i++) total += (w->tensors[i].numel + 16);
     m->owned = sc_aligned_alloc(total * sizeof(float));
     if (!m->owned) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu acoustic weights", total);
@@ -113,6 +114,12 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
     }
     m->cqt_lowpass_poly = pool;
     sc_cqt_lowpass_poly(m->cqt_lowpass, m->taps, m->cqt_lowpass_poly);
+    pool += (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16;
+    m->cqt_group_store = pool;
+    sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, m->cqt_bins, m->hop, m->cqt_kernels, m->cqt_lowpass,
+                  m->cqt_lowpass_poly, m->cqt_scale, 0, {{0}}};
+    m->cqt = cqt;
+    sc_cqt_make_groups(&m->cqt, m->cqt_group_store);
     return sc_ok(err);
 }
 
@@ -288,9 +295,7 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
                          float *notes, float *onsets) {
     const int T = m->frames, F = m->contour_bins, N = m->note_bins, NB = m->cqt_bins, H = m->harmonics;
     const double t0 = now_s();
-    sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, NB,
-                  m->hop, m->cqt_kernels, m->cqt_lowpass, m->cqt_lowpass_poly, m->cqt_scale};
-    wk->flops_cqt += sc_cqt_run(&cqt, audio, m->window, wk->sig, wk->sig2, wk->cqt_out, wk->spec);
+    wk->flops_cqt += sc_cqt_run(&m->cqt, audio, m->window, wk->sig, wk->sig2, wk->cqt_out, wk->spec);
 
     /* log power in dB, min/max normalised over the window, batch norm */
     float *spec = wk->spec;

@@ -20,6 +20,7 @@
 #define SCRIBE_ACOUSTIC_H
 
 #include "weights.h"
+#include "../dsp/cqt.h"
 
 /* Configuration indices in sc_weights.config for kind SCRIBE_MODEL_ACOUSTIC (2). */
 enum {
@@ -59,6 +60,8 @@ typedef struct sc_acoustic_model {
     float *cqt_kernels;      /* [taps][2*bins_per_octave]: real then imaginary (owned) */
     float *cqt_lowpass;      /* [taps] (owned copy) */
     float *cqt_lowpass_poly; /* polyphase decimation matrix (see cqt.h), in `owned` */
+    float *cqt_group_store;  /* kernels trimmed per bin group (see cqt.h), in `owned` */
+    sc_cqt cqt;              /* the front end over the tensors above */
     float *cqt_scale;        /* [cqt_bins] (owned copy) */
     float *owned;            /* f32 copies of every tensor (one block) */
     sc_conv_layer contour1, contour2, note1, note2, onset1, onset2;
