@@ -65,6 +65,7 @@ typedef struct sc_acoustic_model {
     float *cqt_scale;        /* [cqt_bins] (owned copy) */
     float *owned;            /* f32 copies of every tensor (one block) */
     sc_conv_layer contour1, contour2, note1, note2, onset1, onset2;
+    sc_conv_layer onset2_notes, onset2_rest; /* onset2 split by input channel (1 + 32), weights in `owned` */
     long long n_params;
 } sc_acoustic_model;
 
@@ -77,7 +78,7 @@ typedef struct sc_acoustic_work {
     float *stack;     /* [frames][contour_bins][harmonics] */
     float *c1;        /* [frames][contour_bins][8] */
     float *n1;        /* [frames][note_bins][32] */
-    float *o1;        /* [frames][note_bins][33] */
+    float *o1;        /* [frames][note_bins][32] */
     float *col;       /* im2col scratch */
     size_t col_cap;   /* floats */
     double flops_cqt, flops_conv; /* counted FLOPs (for benchmarks) */
