@@ -21,7 +21,8 @@
  * passes on real music, so it would stream nothing.) tests/node/acoustic_parity.test.mjs
  * measures the difference against the whole-file notes. Without quiet runs (dense music) the
  * notes come at finish either way.
- * The session keeps the posteriorgrams (440 floats per frame, about 150 KB per second). */
+ * Memory: the session keeps the posteriorgrams (440 floats per frame, about 150 KB per second of
+ * audio) until finish; with stream_notes 1 it drops the rows already handed out. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
