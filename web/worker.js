@@ -112,6 +112,8 @@ class Job {
     this.totalSeconds = msg.totalSeconds ?? 0;
     this.info = info;
     this.options = sessionOptions(msg.settings, msg.sampleRate, info);
+    // live input: the acoustic model hands out notes at quiet stretches (see acoustic_backend.c)
+    if (this.mode === 'live' && info.kind === 'acoustic') this.options.streamNotes = 1;
     this.session = new sessionApi.Session(core, info.model, this.options);
     this.started = performance.now();
     this.fed = 0;              // input samples fed

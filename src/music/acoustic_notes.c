@@ -51,13 +51,13 @@ static void row_update(const double *rem, int i, rowmax *rm) {
 }
 
 /* Appends one note (frames -> seconds as noteFramesToTime; bends as addPitchBendsToNoteEvents). */
-static scribe_status emit(int start, int dur, int f, double amp, const float *contours,
+static scribe_status emit(int frame0, int start, int dur, int f, double amp, const float *contours,
                           const scribe_session_params *p, scribe_bend *bends, scribe_notes *out, scribe_error *err) {
     scribe_note note = {0};
     note.pitch = f + MIDI_OFFSET;
-    const double t0 = sc_acoustic_frame_time(start);
+    const double t0 = sc_acoustic_frame_time(frame0 + start);
     note.onset_s = t0;
-    note.offset_s = t0 + (sc_acoustic_frame_time(start + dur) - t0);
+    note.offset_s = t0 + (sc_acoustic_frame_time(frame0 + start + dur) - t0);
     double v = nearbyint(127.0 * amp);
     note.velocity = (int32_t)(v < 1 ? 1 : v > 127 ? 127 : v);
     size_t nb = 0;
@@ -85,7 +85,7 @@ static scribe_status emit(int start, int dur, int f, double amp, const float *co
                     m = c;
                 }
             }
-            bends[nb].time_s = sc_acoustic_frame_time(start + t);
+            bends[nb].time_s = sc_acoustic_frame_time(frame0 + start + t);
             bends[nb].semitones = (float)((m - shift) / 3.0);
             nb++;
         }
@@ -102,8 +102,8 @@ static void freq_limits(const scribe_session_params *p, int *lo, int *hi) {
 }
 
 /* The value getInferredOnsets rescales at row i, column j (frames constrained). */
-static double frame_rise(const float *frames, int i, int j, int lo, int hi) {
-    if (i < 2 || j < lo || j >= hi) return 0;
+static double frame_rise(const float *frames, int frame0, int i, int j, int lo, int hi) {
+    if (frame0 + i < 2 || j < lo || j >= hi) return 0;
     double v = frames[(size_t)i * NB + j];
     double d1 = v - frames[(size_t)(i - 1) * NB + j];
     double d2 = v - frames[(size_t)(i - 2) * NB + j];
@@ -111,26 +111,26 @@ static double frame_rise(const float *frames, int i, int j, int lo, int hi) {
     return d < 0 ? 0 : d;
 }
 
-void sc_acoustic_onset_maxima(const float *frames, const float *onsets, int from, int to,
+void sc_acoustic_onset_maxima(const float *frames, const float *onsets, int frame0, int from, int to,
                               const scribe_session_params *p, double *onset_max, double *diff_max) {
     int lo, hi;
     freq_limits(p, &lo, &hi);
     for (int i = from; i < to; i++)
         for (int j = lo; j < hi; j++) {
             *onset_max = fmax(*onset_max, onsets[(size_t)i * NB + j]);
-            *diff_max = fmax(*diff_max, frame_rise(frames, i, j, lo, hi));
+            *diff_max = fmax(*diff_max, frame_rise(frames, frame0, i, j, lo, hi));
         }
 }
 
 scribe_status sc_acoustic_notes(const float *frames, const float *onsets, const float *contours, int n,
                                 const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
     double om = 0, dm = 0;
-    sc_acoustic_onset_maxima(frames, onsets, 0, n, p, &om, &dm);
-    return sc_acoustic_notes_segment(frames, onsets, contours, n, 0, n, om, dm, p, out, err);
+    sc_acoustic_onset_maxima(frames, onsets, 0, 0, n, p, &om, &dm);
+    return sc_acoustic_notes_segment(frames, onsets, contours, 0, n, 0, n, om, dm, p, out, err);
 }
 
 scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *onsets_in, const float *contours,
-                                        int n_all, int begin, int end, double onset_max, double diff_max,
+                                        int frame0, int n_all, int begin, int end, double onset_max, double diff_max,
                                         const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
     if (begin < 0 || end > n_all || begin > end)
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note segment [%d, %d) outside %d frames", begin, end, n_all);
@@ -167,7 +167,7 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             const int g = lo + i;
             double o = j >= flo && j < fhi ? onsets_in[(size_t)g * NB + j] : 0.0;
             if (p->infer_onsets) {
-                double d = onset_max * frame_rise(frames_in, g, j, flo, fhi) / diff_max;
+                double d = onset_max * frame_rise(frames_in, frame0, g, j, flo, fhi) / diff_max;
                 o = isnan(d) ? d : (o > d ? o : d);
             }
             inf[(size_t)i * NB + j] = o;
@@ -180,7 +180,7 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             const int x = off + i, g = begin + i;
             double v = inf[(size_t)x * NB + j];
             int rel = 1;
-            if (g > 0 && !(v > inf[(size_t)(x - 1) * NB + j])) rel = 0;
+            if (frame0 + g > 0 && !(v > inf[(size_t)(x - 1) * NB + j])) rel = 0;
             if (g + 1 < n_all && !(v > inf[(size_t)(x + 1) * NB + j])) rel = 0;
             if (rel && v > p->onset_threshold) starts[n_starts++] = i * NB + j;
         }
@@ -205,7 +205,7 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             amp += fr[(size_t)j * NB + f];
         }
         amp /= (i - start);
-        st = emit(begin + start, i - start, f, amp, contours, p, bends, out, err);
+        st = emit(frame0, begin + start, i - start, f, amp, contours, p, bends, out, err);
         if (st) goto done;
     }
 
@@ -254,7 +254,7 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             double amp = 0;
             for (int j = b0; j < e0; j++) amp += fr[(size_t)j * NB + f];
             amp /= (e0 - b0);
-            st = emit(begin + b0, e0 - b0, f, amp, contours, p, bends, out, err);
+            st = emit(frame0, begin + b0, e0 - b0, f, amp, contours, p, bends, out, err);
             if (st) goto done;
         }
     }
