@@ -373,7 +373,9 @@ async function startRecording() {
   setOriginal(null);
   const src = ctx.createMediaStreamSource(stream);
   let ring = null;
-  if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function') {
+  // ?capture=port forces the message-port path (what browsers without isolation get).
+  const forcePort = new URLSearchParams(location.search).get('capture') === 'port';
+  if (!forcePort && self.crossOriginIsolated && typeof SharedArrayBuffer === 'function') {
     const capacity = 1 << 18; // about 5 s at 48 kHz
     ring = { sab: new SharedArrayBuffer(16 + capacity * 4), capacity };
   }

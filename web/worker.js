@@ -129,7 +129,7 @@ class Job {
     this.fed += samples.length;
   }
 
-  take_notes() {
+  takeNotes() {
     return plainNotes(this.session.takeNotes());
   }
 
@@ -154,7 +154,7 @@ function onChunk(msg) {
   if (!j || j.id !== msg.job || j.cancelled) return;
   try {
     j.feed(msg.samples);
-    const notes = j.take_notes();
+    const notes = j.takeNotes();
     post({ type: 'progress', job: j.id, secondsDone: j.secondsDone(), secondsFed: j.fed / j.sampleRate,
       notes, elapsedMs: performance.now() - j.started });
     post({ type: 'need', job: j.id });
@@ -168,7 +168,7 @@ function onEnd(msg) {
   if (!j || j.id !== msg.job || j.cancelled) return;
   try {
     j.session.finish();
-    const notes = j.take_notes();
+    const notes = j.takeNotes();
     // Hand long lists over in slices so the page never spends long on one message.
     const SLICE = 2000;
     while (notes.length > SLICE) {
@@ -221,7 +221,7 @@ function startLive(j, msg) {
     j.take.push(pcm);
     try {
       j.feed(samples);
-      const notes = j.take_notes();
+      const notes = j.takeNotes();
       if (notes.length) j.streams = true; // the engine streams: no preview needed
       if (!j.streams && j.info.kind === 'acoustic') preview(j, samples);
       const now = absNow();
@@ -369,7 +369,7 @@ function onStop(msg) {
   if (j.stopLive) j.stopLive();
   try {
     if (j.fed > 0) j.session.finish();
-    const notes = j.fed > 0 ? j.take_notes() : [];
+    const notes = j.fed > 0 ? j.takeNotes() : [];
     const now = absNow();
     for (const n of notes) { n.capturedAt = arrivalOf(j, n.onset * j.sampleRate); n.emittedAt = now; n.afterStop = true; }
     const wav = encodeWav(j.take, j.sampleRate);
