@@ -228,6 +228,10 @@ test('browser: transcribe a file, check notes, download MIDI and CSV, work offli
     await chooseAnyInstrument(page);
     // Service worker installed and controlling before the network goes away.
     await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    assert.deepEqual(installabilityErrors, [], 'installable as an app');
+    await cdp.detach();
 
     const wallMs = await transcribe(page);
     const count = await noteCount(page);
