@@ -172,8 +172,7 @@ worker.onmessage = (e) => {
     case 'error':
       if (m.reqId && state.exports.has(m.reqId)) { state.exports.get(m.reqId).reject(new Error(m.message)); state.exports.delete(m.reqId); }
       else if (m.job == null || m.job === state.running?.job) { finishRunning(); setStatus(`error: ${m.message}`); }
-      else if (m.job == null) setStatus(`error: ${m.message}`);
-      break;
+      break; // errors of cancelled jobs are stale
     default: break;
   }
 };
