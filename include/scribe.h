@@ -99,8 +99,8 @@ size_t scribe_resampler_max_output(const scribe_resampler *r, size_t in_frames);
 /* Consumes all `n` input frames; writes up to `out_cap` frames, count in *out_n. */
 scribe_status scribe_resampler_process(scribe_resampler *r, const float *in, size_t n, float *out,
                                        size_t out_cap, size_t *out_n, scribe_error *err);
-/* Frames scribe_resampler_flush would produce now. */
-size_t scribe_resampler_pending(const scribe_resampler *r);
+/* Exact number of frames scribe_resampler_flush will write now. */
+size_t scribe_resampler_flush_output(const scribe_resampler *r);
 /* Flushes the filter tail (call once at the end of the stream). */
 scribe_status scribe_resampler_flush(scribe_resampler *r, float *out, size_t out_cap, size_t *out_n,
                                      scribe_error *err);
@@ -173,7 +173,7 @@ typedef struct scribe_eval_params {
     double offset_ratio;          /* 0.2 */
     double offset_min_tolerance;  /* 0.05 s */
     double velocity_tolerance;    /* 0.1 */
-    double frame_rate;            /* 100 frames/s for frame metrics */
+    double frame_rate;            /* 62.5 frames/s for frame metrics (MT3's frame_fps) */
 } scribe_eval_params;
 
 scribe_eval_params scribe_eval_default_params(void);
@@ -243,6 +243,11 @@ typedef struct scribe_session_params {
     int32_t melodia_trick;        /* 1 */
     int32_t pitch_bends;          /* 1 */
     int32_t energy_tolerance;     /* 11 frames */
+    int32_t stream_notes;         /* 0 (default): notes at finish, exactly the package's whole-file
+                                     result; 1: while feeding, hand out the notes before each quiet
+                                     stretch (live input). Streamed notes use the inferred-onset
+                                     scaling seen so far and can differ slightly from the
+                                     whole-file result (see src/models/acoustic_backend.c). */
 } scribe_session_params;
 
 scribe_session_params scribe_session_default_params(void);
@@ -250,7 +255,8 @@ scribe_session_params scribe_session_default_params(void);
 /* The model must outlive the session. */
 scribe_status scribe_session_init(const scribe_model *model, const scribe_session_params *params,
                                   scribe_session **out, scribe_error *err);
-/* Feeds `n` mono samples at params.input_sample_rate. Runs every segment that became complete. */
+/* Feeds `n` mono samples at params.input_sample_rate. Runs every segment that became complete.
+ * Samples are sanitised on the way in: NaN counts as 0, values (and +-Inf) are clamped to +-16. */
 scribe_status scribe_session_feed(scribe_session *s, const float *samples, size_t n, scribe_error *err);
 /* Ends the stream: pads and runs the last partial segment. */
 scribe_status scribe_session_finish(scribe_session *s, scribe_error *err);

@@ -6,11 +6,22 @@
  * output frames are trimmed by 15 at both ends and concatenated, and the whole is cut to
  * floor(n * 86 / 22050) frames. A window runs as soon as its samples are complete.
  *
- * Notes: the package's note creation is global over the file (inferred onsets are rescaled by
- * the file's maxima; the melodia trick repeatedly takes the file's strongest remaining cell), so
- * no note can be final before the end of the stream. The session keeps the posteriorgrams
- * (440 floats per frame, about 150 KB per second of audio) and creates all notes in
- * session_finish, which makes whole-file and streamed results identical to the package's. */
+ * Notes: the package's note creation runs over the whole file (the melodia trick repeatedly
+ * takes the file's strongest remaining cell; inferred onsets are rescaled by the file's largest
+ * onset and largest frame rise). By default (stream_notes 0) the session creates all notes at
+ * finish: exactly the package's result however the audio was fed.
+ * With stream_notes 1 (live input) it hands notes out while feeding. Note tracking never crosses a
+ * quiet stretch: every scan stops after energy_tolerance frames below the frame threshold. So
+ * when the posteriorgram holds a run of 2 * (energy_tolerance + 1) frames with every pitch below
+ * the frame threshold, the segment before the run's middle is created on its own (with the rows
+ * around it for frame differences and onset peaks) and handed out. The only global input left is
+ * the rescaling ratio, taken from the maxima seen so far: when the file's maxima come later, weak
+ * inferred onsets in early segments can pass or miss the onset threshold differently. (A check
+ * that the notes agree for every ratio the file can still reach, maxima up to 1, almost never
+ * passes on real music, so it would stream nothing.) tests/node/acoustic_parity.test.mjs
+ * measures the difference against the whole-file notes. Without quiet runs (dense music) the
+ * notes come at finish either way.
+ * The session keeps the posteriorgrams (440 floats per frame, about 150 KB per second). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +47,11 @@ typedef struct ac_session {
     float *all_c, *all_n, *all_o;
     size_t n_frames, cap_frames;
     int finished;
+    int seg_begin;          /* first frame whose notes are not handed out yet */
+    int scanned;            /* frames scanned for quiet runs */
+    int quiet_run;          /* length of the quiet run ending at `scanned` */
+    int max_rows;           /* rows folded into the maxima */
+    double onset_max, diff_max;
 } ac_session;
 
 static scribe_status model_init(const sc_weights *w, void **out, scribe_error *err) {
@@ -147,6 +163,40 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
     return SCRIBE_OK;
 }
 
+/* Frames that certainly survive the final trim to floor(n * 86 / 22050). */
+static int known_frames(const ac_session *s) {
+    double fps = floor((double)s->m->sample_rate / s->m->hop) / s->m->sample_rate;
+    size_t n_orig = (size_t)floor((double)s->n_audio * fps);
+    return (int)(n_orig < s->n_frames ? n_orig : s->n_frames);
+}
+
+/* Hands out the notes before the middle of every complete quiet run (see the top of the file). */
+static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *err) {
+    const int known = known_frames(s), NBI = s->m->note_bins;
+    const int need = s->p.energy_tolerance + 1;
+    const float thr = s->p.frame_threshold;
+    sc_acoustic_onset_maxima(s->all_n, s->all_o, s->max_rows, known, &s->p, &s->onset_max, &s->diff_max);
+    if (known > s->max_rows) s->max_rows = known;
+    for (int r = s->scanned; r < known; r++) {
+        const float *row = s->all_n + (size_t)r * NBI;
+        int quiet = 1;
+        for (int j = 0; j < NBI && quiet; j++) quiet = row[j] < thr;
+        s->quiet_run = quiet ? s->quiet_run + 1 : 0;
+        if (s->quiet_run >= 2 * need) {
+            const int b = r - need + 1; /* rows [b - need, b + need) are quiet */
+            if (b > s->seg_begin && b + 1 <= known) {
+                scribe_status st = sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, known, s->seg_begin, b,
+                                                             s->onset_max, s->diff_max, &s->p, io->done, err);
+                if (st) return st;
+                s->seg_begin = b;
+            }
+            s->quiet_run = 0;
+        }
+    }
+    if (known > s->scanned) s->scanned = known;
+    return SCRIBE_OK;
+}
+
 static scribe_status session_feed(void *session, const float *x, size_t n, sc_session_io *io, scribe_error *err) {
     ac_session *s = session;
     if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
@@ -161,6 +211,7 @@ static scribe_status session_feed(void *session, const float *x, size_t n, sc_se
         n -= k;
         if (s->pend_len == W) {
             scribe_status st = run_window(s, io, err);
+            if (!st && io && io->done && s->p.stream_notes) st = emit_ready(s, io, err);
             if (st) return st;
         }
     }
@@ -185,7 +236,12 @@ static scribe_status session_finish(void *session, sc_session_io *io, scribe_err
     if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
     scribe_status st = flush_windows(s, io, err);
     if (st) return st;
-    return sc_acoustic_notes(s->all_n, s->all_o, s->all_c, (int)s->n_frames, &s->p, io->done, err);
+    const int n = (int)s->n_frames;
+    if (s->max_rows > n) s->max_rows = n; /* cannot happen: only kept rows were folded in */
+    sc_acoustic_onset_maxima(s->all_n, s->all_o, s->max_rows, n, &s->p, &s->onset_max, &s->diff_max);
+    s->max_rows = n;
+    return sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, n, s->seg_begin, n, s->onset_max, s->diff_max,
+                                     &s->p, io->done, err);
 }
 
 const sc_backend sc_backend_acoustic = {

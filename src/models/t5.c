@@ -12,6 +12,8 @@
 #include <wasm_simd128.h>
 #endif
 
+static void transpose_keys(const float *K, int n, int H, int Dh, float *Kt, int ld);
+
 #define PANEL 64   /* columns dequantised at a time for large M */
 #define SKINNY 16  /* rows up to which the strip kernel is used */
 
@@ -306,33 +308,36 @@ static void gated_gelu(float *a, const float *b, size_t n) {
     }
 }
 
-/* Strip kernel for few rows: C[M x 16] (+)= A[M x K] W[K x 16] (W with row stride ldw), column scales optional. */
-static void strip16(int M, int K, const float *A, int lda, const float *W, int ldw, float *C, int ldc, int acc,
-                    const float *scale) {
+/* Few-row kernel on one 8-column panel: C[M x 8] (+)= A[M x K] P[K x 8] (P rows `ldp` apart),
+ * times optional column scales. 4 x 8 register tiles (8 accumulators: V8 on x64 has 16 xmm registers). */
+static void panel8(int M, int K, const float *A, int lda, const float *P, int ldp, float *C, int ldc, int acc,
+                   const float *scale) {
     int m = 0;
 #ifdef __wasm_simd128__
-    for (; m + 2 <= M; m += 2) {
-        const float *a0 = A + (size_t)m * lda, *a1 = a0 + lda;
-        v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c02 = c00, c03 = c00;
-        v128_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        const float *w = W;
-        for (int k = 0; k < K; k++, w += ldw) {
-            v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4), w2 = wasm_v128_load(w + 8),
-                   w3 = wasm_v128_load(w + 12);
-            v128_t x0 = wasm_f32x4_splat(a0[k]), x1 = wasm_f32x4_splat(a1[k]);
-            c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, w0));
-            c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, w1));
-            c02 = wasm_f32x4_add(c02, wasm_f32x4_mul(x0, w2));
-            c03 = wasm_f32x4_add(c03, wasm_f32x4_mul(x0, w3));
-            c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, w0));
-            c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, w1));
-            c12 = wasm_f32x4_add(c12, wasm_f32x4_mul(x1, w2));
-            c13 = wasm_f32x4_add(c13, wasm_f32x4_mul(x1, w3));
+    for (; m + 4 <= M; m += 4) {
+        const float *a0 = A + (size_t)m * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+               c31 = c00;
+        const float *w = P;
+        for (int k = 0; k < K; k++, w += ldp) {
+            v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+            v128_t x = wasm_v128_load32_splat(a0 + k);
+            c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, w0));
+            c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, w1));
+            x = wasm_v128_load32_splat(a1 + k);
+            c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, w0));
+            c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, w1));
+            x = wasm_v128_load32_splat(a2 + k);
+            c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, w0));
+            c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, w1));
+            x = wasm_v128_load32_splat(a3 + k);
+            c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, w0));
+            c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, w1));
         }
-        v128_t r[2][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}};
-        for (int i = 0; i < 2; i++) {
+        v128_t r[4][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+        for (int i = 0; i < 4; i++) {
             float *cr = C + (size_t)(m + i) * ldc;
-            for (int j = 0; j < 4; j++) {
+            for (int j = 0; j < 2; j++) {
                 v128_t v = r[i][j];
                 if (scale) v = wasm_f32x4_mul(v, wasm_v128_load(scale + 4 * j));
                 if (acc) v = wasm_f32x4_add(v, wasm_v128_load(cr + 4 * j));
@@ -340,21 +345,43 @@ static void strip16(int M, int K, const float *A, int lda, const float *W, int l
             }
         }
     }
-#endif
     for (; m < M; m++) {
-        const float *a = A + (size_t)m * lda;
-        float s[16] = {0};
-        const float *w = W;
-        for (int k = 0; k < K; k++, w += ldw) {
-            float x = a[k];
-            for (int j = 0; j < 16; j++) s[j] += x * w[j];
+        const float *a0 = A + (size_t)m * lda;
+        v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
+        const float *w = P;
+        for (int k = 0; k < K; k++, w += ldp) {
+            v128_t x = wasm_v128_load32_splat(a0 + k);
+            c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(w)));
+            c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(w + 4)));
         }
         float *cr = C + (size_t)m * ldc;
-        for (int j = 0; j < 16; j++) {
+        if (scale) {
+            c0 = wasm_f32x4_mul(c0, wasm_v128_load(scale));
+            c1 = wasm_f32x4_mul(c1, wasm_v128_load(scale + 4));
+        }
+        if (acc) {
+            c0 = wasm_f32x4_add(c0, wasm_v128_load(cr));
+            c1 = wasm_f32x4_add(c1, wasm_v128_load(cr + 4));
+        }
+        wasm_v128_store(cr, c0);
+        wasm_v128_store(cr + 4, c1);
+    }
+#else
+    for (; m < M; m++) {
+        const float *a = A + (size_t)m * lda;
+        float s[8] = {0};
+        const float *w = P;
+        for (int k = 0; k < K; k++, w += ldp) {
+            float x = a[k];
+            for (int j = 0; j < 8; j++) s[j] += x * w[j];
+        }
+        float *cr = C + (size_t)m * ldc;
+        for (int j = 0; j < 8; j++) {
             float v = scale ? s[j] * scale[j] : s[j];
             cr[j] = acc ? cr[j] + v : v;
         }
     }
+#endif
 }
 
 /* int8 [K x n] columns (row stride ld) -> f32 [K x n] (stride n), optionally scaled */
@@ -382,9 +409,26 @@ static void dequant(const int8_t *q, int ld, int K, int n, const float *scale, f
             wasm_v128_store(o + j + 8, f2);
             wasm_v128_store(o + j + 12, f3);
         }
+        for (; j + 8 <= n; j += 8) {
+            v128_t b = wasm_v128_load64_zero(qr + j);
+            v128_t lo = wasm_i16x8_extend_low_i8x16(b);
+            v128_t f0 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo));
+            v128_t f1 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo));
+            if (scale) {
+                f0 = wasm_f32x4_mul(f0, wasm_v128_load(scale + j));
+                f1 = wasm_f32x4_mul(f1, wasm_v128_load(scale + j + 4));
+            }
+            wasm_v128_store(o + j, f0);
+            wasm_v128_store(o + j + 4, f1);
+        }
 #endif
         for (; j < n; j++) o[j] = scale ? (float)qr[j] * scale[j] : (float)qr[j];
     }
+}
+
+/* f32 [K x n] columns (row stride ld) -> contiguous [K x n] */
+static void copy_panel(const float *w, int ld, int K, int n, float *out) {
+    for (int k = 0; k < K; k++) memcpy(out + (size_t)k * n, w + (size_t)k * ld, (size_t)n * sizeof(float));
 }
 
 void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, float *y, int ldy, int accumulate,
@@ -392,12 +436,15 @@ void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, flo
     const int K = d->in, N = d->out;
     if (M <= SKINNY) {
         int n0 = 0;
-        for (; n0 + 16 <= N; n0 += 16) {
-            if (d->dtype == SC_DTYPE_F32) {
-                strip16(M, K, x, ldx, d->w + n0, N, y + n0, ldy, accumulate, NULL);
+        for (; n0 + 8 <= N; n0 += 8) {
+            if (d->dtype != SC_DTYPE_F32) {
+                dequant(d->q + n0, N, K, 8, NULL, panel);
+                panel8(M, K, x, ldx, panel, 8, y + n0, ldy, accumulate, d->scales + n0);
+            } else if (M >= 4) { /* contiguous copy: the strided rows alias in L1 when re-read */
+                copy_panel(d->w + n0, N, K, 8, panel);
+                panel8(M, K, x, ldx, panel, 8, y + n0, ldy, accumulate, NULL);
             } else {
-                dequant(d->q + n0, N, K, 16, NULL, panel);
-                strip16(M, K, x, ldx, panel, 16, y + n0, ldy, accumulate, d->scales + n0);
+                panel8(M, K, x, ldx, d->w + n0, N, y + n0, ldy, accumulate, NULL);
             }
         }
         if (n0 < N) { /* ragged tail: scalar */
@@ -461,7 +508,8 @@ void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
     /* cross-attention keys and values of every decoder layer */
     for (int l = 0; l < c->dec_layers; l++) {
         size_t off = ((size_t)l * s->slots + slot) * T * HD;
-        sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->xk + off, HD, 0, s->panel);
+        sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->ek, HD, 0, s->panel);
+        transpose_keys(s->ek, T, c->heads, c->head_dim, s->xk + off, T);
         sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->xv + off, HD, 0, s->panel);
     }
 }
@@ -478,17 +526,83 @@ static void embed_row(const sc_t5_dense *e, int tok, float *out) {
     }
 }
 
-/* One attention for one query row over `n` keys/values rows (stride HD); output into att. */
-static void attend(const float *q, const float *K, const float *V, int n, int H, int Dh, float *score, float *att) {
+/* scores[0..n) = q . Kt[:, j]: keys stored transposed (Dh rows of `ld` floats), vectorised across keys. */
+static void attn_scores(const float *q, const float *Kt, int ld, int n, int Dh, float *score) {
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 16 <= n; j += 16) {
+        v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        const float *k = Kt + j;
+        for (int d = 0; d < Dh; d++, k += ld) {
+            v128_t x = wasm_v128_load32_splat(q + d);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(k)));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(k + 4)));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(k + 8)));
+            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(k + 12)));
+        }
+        wasm_v128_store(score + j, s0);
+        wasm_v128_store(score + j + 4, s1);
+        wasm_v128_store(score + j + 8, s2);
+        wasm_v128_store(score + j + 12, s3);
+    }
+#endif
+    for (; j < n; j++) {
+        float a = 0;
+        for (int d = 0; d < Dh; d++) a += q[d] * Kt[(size_t)d * ld + j];
+        score[j] = a;
+    }
+}
+
+/* out[0..Dh) = sum_j p[j] V[j][0..Dh) (V rows `ldv` apart). */
+static void attn_values(const float *p, const float *V, int ldv, int n, int Dh, float *out) {
+    int d = 0;
+#ifdef __wasm_simd128__
+    for (; d + 32 <= Dh; d += 32) {
+        v128_t o0 = wasm_f32x4_splat(0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+        const float *v = V + d;
+        for (int j = 0; j < n; j++, v += ldv) {
+            v128_t x = wasm_v128_load32_splat(p + j);
+            o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(x, wasm_v128_load(v)));
+            o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(x, wasm_v128_load(v + 4)));
+            o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(x, wasm_v128_load(v + 8)));
+            o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(x, wasm_v128_load(v + 12)));
+            o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(x, wasm_v128_load(v + 16)));
+            o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(x, wasm_v128_load(v + 20)));
+            o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(x, wasm_v128_load(v + 24)));
+            o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(x, wasm_v128_load(v + 28)));
+        }
+        wasm_v128_store(out + d, o0);
+        wasm_v128_store(out + d + 4, o1);
+        wasm_v128_store(out + d + 8, o2);
+        wasm_v128_store(out + d + 12, o3);
+        wasm_v128_store(out + d + 16, o4);
+        wasm_v128_store(out + d + 20, o5);
+        wasm_v128_store(out + d + 24, o6);
+        wasm_v128_store(out + d + 28, o7);
+    }
+#endif
+    if (d < Dh) {
+        memset(out + d, 0, (size_t)(Dh - d) * sizeof *out);
+        for (int j = 0; j < n; j++) axpy(out + d, p[j], V + (size_t)j * ldv + d, Dh - d);
+    }
+}
+
+/* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]). */
+static void attend(const float *q, const float *Kt, int ldk, const float *V, int n, int H, int Dh, float *score,
+                   float *att) {
     const int HD = H * Dh;
     for (int hh = 0; hh < H; hh++) {
-        const float *qh = q + hh * Dh;
-        for (int j = 0; j < n; j++) score[j] = dot(qh, K + (size_t)j * HD + hh * Dh, Dh);
+        attn_scores(q + hh * Dh, Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
         softmax(score, n);
-        float *o = att + hh * Dh;
-        memset(o, 0, (size_t)Dh * sizeof *o);
-        for (int j = 0; j < n; j++) axpy(o, score[j], V + (size_t)j * HD + hh * Dh, Dh);
+        attn_values(score, V + hh * Dh, HD, n, Dh, att + hh * Dh);
     }
+}
+
+/* [n][H*Dh] rows -> [H][Dh][ld] columns 0..n */
+static void transpose_keys(const float *K, int n, int H, int Dh, float *Kt, int ld) {
+    const int HD = H * Dh;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < HD; c++) Kt[(size_t)c * ld + j] = K[(size_t)j * HD + c];
 }
 
 void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t *tokens, int *lengths,
@@ -522,9 +636,11 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             for (int r = 0; r < n_act; r++) {
                 size_t base = ((size_t)l * s->slots + s->active[r]) * s->max_tokens * HD;
                 float *Kc = s->ck + base, *Vc = s->cv + base;
-                memcpy(Kc + (size_t)step * HD, s->dk + (size_t)r * HD, (size_t)HD * sizeof(float));
+                const float *kr = s->dk + (size_t)r * HD;
+                for (int c2 = 0; c2 < HD; c2++) Kc[(size_t)c2 * s->max_tokens + step] = kr[c2];
                 memcpy(Vc + (size_t)step * HD, s->dv + (size_t)r * HD, (size_t)HD * sizeof(float));
-                attend(s->dq + (size_t)r * HD, Kc, Vc, step + 1, H, Dh, s->dscore, s->datt + (size_t)r * HD);
+                attend(s->dq + (size_t)r * HD, Kc, s->max_tokens, Vc, step + 1, H, Dh, s->dscore,
+                       s->datt + (size_t)r * HD);
             }
             sc_t5_dense_apply(&L->self.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* cross-attention */
@@ -532,7 +648,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             sc_t5_dense_apply(&L->cross.q, n_act, s->dh, D, s->dq, HD, 0, s->panel);
             for (int r = 0; r < n_act; r++) {
                 size_t off = ((size_t)l * s->slots + s->active[r]) * T * HD;
-                attend(s->dq + (size_t)r * HD, s->xk + off, s->xv + off, T, H, Dh, s->dscore,
+                attend(s->dq + (size_t)r * HD, s->xk + off, T, s->xv + off, T, H, Dh, s->dscore,
                        s->datt + (size_t)r * HD);
             }
             sc_t5_dense_apply(&L->cross.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);

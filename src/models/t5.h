@@ -106,8 +106,8 @@ typedef struct sc_t5_state {
     /* encoder scratch (one segment at a time) */
     float *ex, *eh, *eq, *ek, *ev, *eatt, *escore, *em0, *em1;
     float *enc_out;          /* [slots][T][D] */
-    float *xk, *xv;          /* cross K/V [dec_layers][slots][T][H*Dh] */
-    float *ck, *cv;          /* self K/V cache [dec_layers][slots][max_tokens][H*Dh] */
+    float *xk, *xv;          /* cross K [dec_layers][slots][H][Dh][T] (transposed), V [..][T][H*Dh] */
+    float *ck, *cv;          /* self K cache [dec_layers][slots][H][Dh][max_tokens], V [..][max_tokens][H*Dh] */
     /* decoder scratch [slots][...] */
     float *dx, *dh, *dq, *dk, *dv, *datt, *dm0, *dm1, *dlogits, *dscore;
     float *panel;            /* dequantisation scratch [K_max][64] */

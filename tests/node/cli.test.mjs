@@ -46,7 +46,12 @@ test('eval against a perturbed copy matches mir_eval (CSV and MIDI inputs)', asy
   const rows = parseCsvRows(readFileSync(refFile, 'utf8'));
   assert.ok(rows.length > 100);
   let s = 99;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const r = () => { // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   const est = [];
   for (const [on, off, pitch, vel, prog, drum] of rows) {
     if (r() < 0.1) continue;
