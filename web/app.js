@@ -417,8 +417,8 @@ async function startRecording() {
 
 function onLiveProgress(r, m) {
   r.fed = m.secondsFed;
-  const now = performance.timeOrigin + performance.now();
-  for (const n of m.notes ?? []) if (n.capturedAt) stats.latenciesMs.push(now - n.capturedAt);
+  countLatency(r, m.notes ?? []);
+  if (m.finalUpTo > (r.finalUpTo ?? 0)) { r.finalUpTo = m.finalUpTo; roll.clearPreview(m.finalUpTo); }
   addNotes(m.notes);
   roll.follow(m.secondsFed);
   showLatency();
@@ -431,19 +431,23 @@ function onLiveProgress(r, m) {
 function onPreview(m) {
   const r = state.running;
   if (!r || r.job !== m.job || r.mode !== 'live') return;
-  const now = performance.timeOrigin + performance.now();
-  r.seen ??= new Set();
   if (stats.previewMs.length < 2000) stats.previewMs.push(Math.round(m.computeMs));
-  for (const n of m.notes) {
-    // Latency counts the first time a note is shown, not its updates in later windows.
-    const key = `${n.pitch}@${Math.round(n.onset * 10)}`;
-    if (!r.seen.has(key) && n.capturedAt) { r.seen.add(key); stats.latenciesMs.push(now - n.capturedAt); }
-    n.id = state.nextId++;
-  }
+  countLatency(r, m.notes);
+  for (const n of m.notes) n.id = state.nextId++;
   if (m.notes.length && !r.gotFirst) { r.gotFirst = true; stats.firstNoteMs = performance.now() - r.t0; }
   roll.replacePreview(m.from, m.notes);
   updateCount();
   showLatency();
+}
+
+/** Latency counts the first time a note is shown, not its updates in later previews. */
+function countLatency(r, notes) {
+  const now = performance.timeOrigin + performance.now();
+  r.seen ??= new Set();
+  for (const n of notes) {
+    const key = `${n.pitch}@${Math.round(n.onset * 10)}`;
+    if (!r.seen.has(key) && n.capturedAt) { r.seen.add(key); stats.latenciesMs.push(now - n.capturedAt); }
+  }
 }
 
 function showLatency() {

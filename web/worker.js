@@ -112,7 +112,10 @@ class Job {
     this.totalSeconds = msg.totalSeconds ?? 0;
     this.info = info;
     this.options = sessionOptions(msg.settings, msg.sampleRate, info);
-    this.session = new sessionApi.Session(core, info.model, this.options);
+    // Live acoustic takes hand out final notes at quiet stretches; previews fill in meanwhile.
+    const live = msg.mode === 'live' && info.kind === 'acoustic' ? { streamNotes: 1 } : {};
+    this.session = new sessionApi.Session(core, info.model, { ...this.options, ...live });
+    this.finalUpTo = 0;        // live: notes before this time (s) are final
     this.started = performance.now();
     this.fed = 0;              // input samples fed
     this.cancelled = false;
@@ -201,8 +204,8 @@ function stopJob(j, cancelled) {
 // ------------------------------------------------------------------ live input
 
 const MIN_FEED = 512; // samples per feed at least (about 11 ms at 48 kHz)
-// Live preview: while a session only hands out notes at the end of the take (the acoustic
-// model's note creation is global over the input), a short one-shot session over the last
+// Live preview: the acoustic take's session hands out final notes only at quiet stretches (its
+// note creation looks at the whole input), so meanwhile a short one-shot session over the last
 // PREVIEW_SECONDS runs every PREVIEW_HOP seconds and its notes are shown as provisional. The
 // first PREVIEW_EDGE seconds of each window only warm it up; notes there are kept from earlier
 // windows. The take's own session still produces the final notes when recording stops.
@@ -222,8 +225,8 @@ function startLive(j, msg) {
     try {
       j.feed(samples);
       const notes = j.takeNotes();
-      if (notes.length) j.streams = true; // the engine streams: no preview needed
-      if (!j.streams && j.info.kind === 'acoustic') preview(j, samples);
+      for (const n of notes) j.finalUpTo = Math.max(j.finalUpTo, n.offset);
+      if (j.info.kind === 'acoustic') preview(j, samples);
       const now = absNow();
       for (const n of notes) {
         n.capturedAt = arrivalOf(j, n.onset * j.sampleRate);
@@ -232,7 +235,7 @@ function startLive(j, msg) {
       j.pending.push(...notes);
       if (now - j.lastPost > 50 || j.pending.length) {
         post({ type: 'progress', job: j.id, secondsDone: j.secondsDone(), secondsFed: j.fed / j.sampleRate,
-          notes: j.pending, elapsedMs: performance.now() - j.started,
+          notes: j.pending, elapsedMs: performance.now() - j.started, finalUpTo: j.finalUpTo,
           droppedSeconds: (j.dropped?.() ?? 0) / j.sampleRate });
         j.pending = [];
         j.lastPost = now;
@@ -337,7 +340,7 @@ function preview(j, samples) {
     s.free();
   }
   j.previewMs = performance.now() - t0;
-  const from = start > 0 ? start + PREVIEW_EDGE : 0;
+  const from = Math.max(start > 0 ? start + PREVIEW_EDGE : 0, j.finalUpTo);
   const now = absNow();
   const out = [];
   for (const n of notes) {
