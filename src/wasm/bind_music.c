@@ -1,17 +1,36 @@
 /* WASM exports for note lists, CSV, MIDI and metrics. Bindings contain no logic:
  * JS (web/engine/music.js) reads and writes the structs through the layout sizes below. */
 #include <emscripten/emscripten.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include "../common/common.h"
+
+/* web/engine/music.js reads these structs with fixed offsets. */
+_Static_assert(sizeof(scribe_note) == 40 && offsetof(scribe_note, pitch) == 16 &&
+               offsetof(scribe_note, bend_index) == 32, "scribe_note layout: update web/engine/music.js");
+_Static_assert(sizeof(scribe_bend) == 16 && offsetof(scribe_bend, semitones) == 8, "scribe_bend layout");
+_Static_assert(sizeof(scribe_eval_params) == 40, "scribe_eval_params layout: update web/engine/music.js");
+_Static_assert(sizeof(scribe_prf) == 32 && sizeof(scribe_eval_result) == 264 &&
+               offsetof(scribe_eval_result, ref_notes) == 256, "scribe_eval_result layout: update web/engine/music.js");
 
 EMSCRIPTEN_KEEPALIVE size_t wasm_note_size(void) { return sizeof(scribe_note); }
 EMSCRIPTEN_KEEPALIVE size_t wasm_bend_size(void) { return sizeof(scribe_bend); }
 EMSCRIPTEN_KEEPALIVE size_t wasm_eval_params_size(void) { return sizeof(scribe_eval_params); }
 EMSCRIPTEN_KEEPALIVE size_t wasm_eval_result_size(void) { return sizeof(scribe_eval_result); }
 
-/* wasm_notes_new/free/clear/count/data/bends/push live in bind_session.c. */
+EMSCRIPTEN_KEEPALIVE scribe_notes *wasm_notes_new(void) { return calloc(1, sizeof(scribe_notes)); }
+EMSCRIPTEN_KEEPALIVE void wasm_notes_free(scribe_notes *l) { scribe_notes_free(l); free(l); }
+EMSCRIPTEN_KEEPALIVE void wasm_notes_clear(scribe_notes *l) { scribe_notes_clear(l); }
+EMSCRIPTEN_KEEPALIVE size_t wasm_notes_count(const scribe_notes *l) { return l->count; }
+EMSCRIPTEN_KEEPALIVE scribe_note *wasm_notes_data(const scribe_notes *l) { return l->notes; }
+EMSCRIPTEN_KEEPALIVE scribe_bend *wasm_notes_bends(const scribe_notes *l) { return l->bends; }
 EMSCRIPTEN_KEEPALIVE size_t wasm_notes_bend_count(const scribe_notes *l) { return l->bend_count; }
 EMSCRIPTEN_KEEPALIVE void wasm_notes_sort(scribe_notes *l) { scribe_notes_sort(l); }
+
+EMSCRIPTEN_KEEPALIVE int wasm_notes_push(scribe_notes *l, const scribe_note *note, const scribe_bend *bends,
+                                         size_t n_bends, scribe_error *err) {
+    return scribe_notes_push(l, note, bends, n_bends, err);
+}
 
 EMSCRIPTEN_KEEPALIVE int wasm_notes_write_csv(const scribe_notes *l, char **out, size_t *out_len, scribe_error *err) {
     return scribe_notes_write_csv(l, out, out_len, err);

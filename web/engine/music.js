@@ -34,15 +34,25 @@ export function notesToC(core, notes) {
   const m = core.mod;
   const list = m._wasm_notes_new();
   if (!list) throw new Error('out of memory allocating a note list');
+  const noteBuf = core.malloc(NOTE_SIZE);
   let bendBuf = 0;
   let bendCap = 0;
   try {
     for (let i = 0; i < notes.length; i++) {
       const n = notes[i];
       const bends = Array.isArray(n.bends) ? n.bends : [];
+      const f64 = core.f64;
+      const i32 = core.i32;
+      f64[noteBuf >> 3] = num(n.onset, 'onset', i);
+      f64[(noteBuf >> 3) + 1] = num(n.offset, 'offset', i);
+      i32[(noteBuf >> 2) + 4] = num(n.pitch, 'pitch', i) | 0;
+      i32[(noteBuf >> 2) + 5] = num(n.velocity ?? 100, 'velocity', i) | 0;
+      i32[(noteBuf >> 2) + 6] = num(n.program ?? 0, 'program', i) | 0;
+      i32[(noteBuf >> 2) + 7] = n.isDrum ? 1 : 0;
+      i32[(noteBuf >> 2) + 8] = 0;
+      i32[(noteBuf >> 2) + 9] = 0;
       if (bends.length > bendCap) {
         core.free(bendBuf);
-        bendBuf = 0;
         bendCap = Math.max(bends.length, 2 * bendCap);
         bendBuf = core.malloc(bendCap * BEND_SIZE);
       }
@@ -55,14 +65,13 @@ export function notesToC(core, notes) {
           bf32[(p >> 2) + 2] = num(bends[k].semitones, 'bend semitones', i);
         }
       }
-      core.check(m._wasm_notes_push(list, num(n.onset, 'onset', i), num(n.offset, 'offset', i),
-        num(n.pitch, 'pitch', i) | 0, num(n.velocity ?? 100, 'velocity', i) | 0, num(n.program ?? 0, 'program', i) | 0,
-        n.isDrum ? 1 : 0, bends.length ? bendBuf : 0, bends.length, core.errPtr));
+      core.check(m._wasm_notes_push(list, noteBuf, bends.length ? bendBuf : 0, bends.length, core.errPtr));
     }
   } catch (e) {
     m._wasm_notes_free(list);
     throw e;
   } finally {
+    core.free(noteBuf);
     core.free(bendBuf);
   }
   return list;
