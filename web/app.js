@@ -172,8 +172,7 @@ worker.onmessage = (e) => {
     case 'error':
       if (m.reqId && state.exports.has(m.reqId)) { state.exports.get(m.reqId).reject(new Error(m.message)); state.exports.delete(m.reqId); }
       else if (m.job == null || m.job === state.running?.job) { finishRunning(); setStatus(`error: ${m.message}`); }
-      else if (m.job == null) setStatus(`error: ${m.message}`);
-      break;
+      break; // errors of cancelled jobs are stale
     default: break;
   }
 };
@@ -195,21 +194,71 @@ function onReady(m) {
 
 // ------------------------------------------------------------------ file transcription
 
-async function decodeFile(file) {
-  const bytes = await file.arrayBuffer();
-  const rate = wavRate(bytes) ?? 44100;
-  const ctx = new OfflineAudioContext(1, 1, Math.min(96000, Math.max(8000, rate)));
-  return await ctx.decodeAudioData(bytes);
+const PIECE_SECONDS = 30; // WAV files are decoded this much at a time
+
+/**
+ * Audio of a file as a sequence of AudioBuffers, decoded by the browser. WAV files are cut
+ * into pieces of PIECE_SECONDS (each piece gets the file's own format chunk), so an hour-long
+ * recording never sits in memory whole and no single decode blocks the page; other formats are
+ * decoded in one go. Resolves to {sampleRate, duration, next()} where next() resolves to the
+ * next AudioBuffer or null at the end.
+ */
+async function openAudio(file) {
+  const wav = await wavLayout(file);
+  if (!wav) {
+    const ctx = new OfflineAudioContext(1, 1, 44100);
+    let whole = await ctx.decodeAudioData(await file.arrayBuffer());
+    return { sampleRate: whole.sampleRate, duration: whole.duration, next: async () => { const b = whole; whole = null; return b; } };
+  }
+  const ctx = new OfflineAudioContext(1, 1, Math.min(384000, Math.max(3000, wav.rate)));
+  const per = Math.max(1, Math.round(PIECE_SECONDS * wav.rate)) * wav.blockAlign;
+  let at = 0;
+  const next = async () => {
+    if (at >= wav.dataLength) return null;
+    const n = Math.min(per, wav.dataLength - at);
+    const body = await file.slice(wav.dataOffset + at, wav.dataOffset + at + n).arrayBuffer();
+    at += n;
+    const bytes = new Uint8Array(12 + wav.fmt.length + 8 + body.byteLength);
+    const v = new DataView(bytes.buffer);
+    bytes.set([0x52, 0x49, 0x46, 0x46], 0); v.setUint32(4, bytes.length - 8, true); bytes.set([0x57, 0x41, 0x56, 0x45], 8);
+    bytes.set(wav.fmt, 12);
+    const d = 12 + wav.fmt.length;
+    bytes.set([0x64, 0x61, 0x74, 0x61], d); v.setUint32(d + 4, body.byteLength, true);
+    bytes.set(new Uint8Array(body), d + 8);
+    return ctx.decodeAudioData(bytes.buffer);
+  };
+  const first = await next(); // fails here (not later) for a WAV the browser cannot read
+  let pending = first;
+  return {
+    sampleRate: first.sampleRate,
+    duration: wav.dataLength / wav.blockAlign / wav.rate,
+    next: async () => { if (pending) { const b = pending; pending = null; return b; } return next(); },
+  };
 }
 
-/** The sample rate in a WAV header, so the browser decodes without resampling. */
-function wavRate(buf) {
-  if (buf.byteLength < 28) return null;
-  const v = new DataView(buf);
+/** Where a WAV file's format and samples are (null when it is not a plain RIFF WAV). */
+async function wavLayout(file) {
+  const head = await file.slice(0, 1 << 16).arrayBuffer();
+  if (head.byteLength < 44) return null;
+  const v = new DataView(head);
   if (v.getUint32(0, false) !== 0x52494646 || v.getUint32(8, false) !== 0x57415645) return null;
-  for (let off = 12; off + 8 <= buf.byteLength && off < 4096;) {
+  let fmt = null;
+  for (let off = 12; off + 8 <= head.byteLength;) {
     const id = v.getUint32(off, false), len = v.getUint32(off + 4, true);
-    if (id === 0x666d7420 && off + 16 <= buf.byteLength) return v.getUint32(off + 12, true) || null;
+    if (id === 0x666d7420) { // 'fmt '
+      if (off + 8 + len > head.byteLength || len < 16) return null;
+      fmt = new Uint8Array(head.slice(off, off + 8 + len + (len & 1)));
+    } else if (id === 0x64617461) { // 'data'
+      if (!fmt) return null;
+      const fv = new DataView(fmt.buffer);
+      const rate = fv.getUint32(12, true), blockAlign = fv.getUint16(20, true);
+      if (!rate || !blockAlign) return null;
+      const avail = file.size - (off + 8);
+      let dataLength = len === 0 || len === 0xffffffff ? avail : Math.min(len, avail); // streamed WAVs
+      dataLength -= dataLength % blockAlign;
+      if (dataLength <= 0) return null;
+      return { fmt, rate, blockAlign, dataOffset: off + 8, dataLength };
+    }
     off += 8 + len + (len & 1);
   }
   return null;
@@ -231,19 +280,19 @@ async function transcribeFile(file) {
   const token = ++state.decodeToken;
   let audio;
   try {
-    audio = await decodeFile(file);
+    audio = await openAudio(file);
   } catch (e) {
     if (token === state.decodeToken) setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
     return;
   }
   if (token !== state.decodeToken) return; // another file was chosen meanwhile
-  if (audio.length === 0) { setStatus(`error: “${file.name}” contains no audio`); return; }
+  if (!(audio.duration > 0)) { setStatus(`error: “${file.name}” contains no audio`); return; }
   setOriginal(URL.createObjectURL(file));
   state.duration = audio.duration;
   roll.setDuration(audio.duration);
   const job = ++state.job;
-  state.running = { job, mode: 'file', audio, pos: 0, inflight: 1, ended: false, t0, started: performance.now(),
-    total: audio.duration, gotFirst: false };
+  state.running = { job, mode: 'file', audio, buffer: null, pos: 0, inflight: 1, ended: false, pumping: false,
+    t0, started: performance.now(), total: audio.duration, gotFirst: false };
   stats.firstNoteMs = null; stats.transcribeMs = null; stats.audioSeconds = audio.duration;
   performance.mark('scribe:file-start');
   showProgress(true);
@@ -257,27 +306,52 @@ function onNeed(m) {
   const r = state.running;
   if (!r || r.job !== m.job || r.mode !== 'file' || r.ended) return;
   r.inflight = Math.max(0, r.inflight - 1);
-  const a = r.audio;
-  const step = Math.round(CHUNK_SECONDS * a.sampleRate);
-  while (r.inflight < IN_FLIGHT && r.pos < a.length) {
-    const n = Math.min(step, a.length - r.pos);
-    const out = new Float32Array(n);
-    const chs = a.numberOfChannels;
-    for (let c = 0; c < chs; c++) {
-      const d = a.getChannelData(c).subarray(r.pos, r.pos + n);
-      if (chs === 1) out.set(d);
-      else for (let i = 0; i < n; i++) out[i] += d[i];
+  pump(r);
+}
+
+/** Keeps IN_FLIGHT chunks of mono audio queued in the worker, decoding pieces as needed. */
+async function pump(r) {
+  if (r.pumping) return;
+  r.pumping = true;
+  try {
+    while (r.inflight < IN_FLIGHT && state.running === r) {
+      if (!r.buffer || r.pos >= r.buffer.length) {
+        r.buffer = null;
+        let b;
+        try {
+          b = await r.audio.next();
+        } catch (e) {
+          if (state.running === r) { cancelRunning(); setStatus(`error: cannot decode the rest of “${state.source}”`); }
+          return;
+        }
+        if (state.running !== r) return;
+        if (!b) break;
+        r.buffer = b;
+        r.pos = 0;
+        continue;
+      }
+      const a = r.buffer;
+      const n = Math.min(Math.round(CHUNK_SECONDS * a.sampleRate), a.length - r.pos);
+      const out = new Float32Array(n);
+      const chs = a.numberOfChannels;
+      for (let c = 0; c < chs; c++) {
+        const d = a.getChannelData(c).subarray(r.pos, r.pos + n);
+        if (chs === 1) out.set(d);
+        else for (let i = 0; i < n; i++) out[i] += d[i];
+      }
+      if (chs > 1) for (let i = 0; i < n; i++) out[i] /= chs;
+      r.pos += n;
+      r.inflight++;
+      worker.postMessage({ type: 'chunk', job: r.job, samples: out }, [out.buffer]);
     }
-    if (chs > 1) for (let i = 0; i < n; i++) out[i] /= chs;
-    r.pos += n;
-    r.inflight++;
-    worker.postMessage({ type: 'chunk', job: r.job, samples: out }, [out.buffer]);
-  }
-  if (r.pos >= a.length && r.inflight === 0 && !r.ended) {
-    r.ended = true;
-    r.audio = null; // the worker has every sample now
-    worker.postMessage({ type: 'end', job: r.job });
-    $('progress-text').textContent = 'finishing…';
+    if (!r.buffer && r.inflight === 0 && !r.ended && state.running === r) {
+      r.ended = true;
+      r.audio = null;
+      worker.postMessage({ type: 'end', job: r.job });
+      $('progress-text').textContent = 'finishing…';
+    }
+  } finally {
+    r.pumping = false;
   }
 }
 
@@ -373,7 +447,9 @@ async function startRecording() {
   setOriginal(null);
   const src = ctx.createMediaStreamSource(stream);
   let ring = null;
-  if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function') {
+  // ?capture=port forces the message-port path (what browsers without isolation get).
+  const forcePort = new URLSearchParams(location.search).get('capture') === 'port';
+  if (!forcePort && self.crossOriginIsolated && typeof SharedArrayBuffer === 'function') {
     const capacity = 1 << 18; // about 5 s at 48 kHz
     ring = { sab: new SharedArrayBuffer(16 + capacity * 4), capacity };
   }
@@ -416,8 +492,8 @@ async function startRecording() {
 
 function onLiveProgress(r, m) {
   r.fed = m.secondsFed;
-  const now = performance.timeOrigin + performance.now();
-  for (const n of m.notes ?? []) if (n.capturedAt) stats.latenciesMs.push(now - n.capturedAt);
+  countLatency(r, m.notes ?? []);
+  if (m.finalUpTo > (r.finalUpTo ?? 0)) { r.finalUpTo = m.finalUpTo; roll.clearPreview(m.finalUpTo); }
   addNotes(m.notes);
   roll.follow(m.secondsFed);
   showLatency();
@@ -430,19 +506,23 @@ function onLiveProgress(r, m) {
 function onPreview(m) {
   const r = state.running;
   if (!r || r.job !== m.job || r.mode !== 'live') return;
-  const now = performance.timeOrigin + performance.now();
-  r.seen ??= new Set();
   if (stats.previewMs.length < 2000) stats.previewMs.push(Math.round(m.computeMs));
-  for (const n of m.notes) {
-    // Latency counts the first time a note is shown, not its updates in later windows.
-    const key = `${n.pitch}@${Math.round(n.onset * 10)}`;
-    if (!r.seen.has(key) && n.capturedAt) { r.seen.add(key); stats.latenciesMs.push(now - n.capturedAt); }
-    n.id = state.nextId++;
-  }
+  countLatency(r, m.notes);
+  for (const n of m.notes) n.id = state.nextId++;
   if (m.notes.length && !r.gotFirst) { r.gotFirst = true; stats.firstNoteMs = performance.now() - r.t0; }
   roll.replacePreview(m.from, m.notes);
   updateCount();
   showLatency();
+}
+
+/** Latency counts the first time a note is shown, not its updates in later previews. */
+function countLatency(r, notes) {
+  const now = performance.timeOrigin + performance.now();
+  r.seen ??= new Set();
+  for (const n of notes) {
+    const key = `${n.pitch}@${Math.round(n.onset * 10)}`;
+    if (!r.seen.has(key) && n.capturedAt) { r.seen.add(key); stats.latenciesMs.push(now - n.capturedAt); }
+  }
 }
 
 function showLatency() {

@@ -70,9 +70,9 @@ export class PianoRoll {
     this.invalidate();
   }
 
-  /** Drops every provisional note. */
-  clearPreview() {
-    this.notes = this.notes.filter((n) => !n.preview);
+  /** Drops the provisional notes that start before `until` seconds (all by default). */
+  clearPreview(until = Infinity) {
+    this.notes = this.notes.filter((n) => !(n.preview && n.onset < until));
     if (this.selected && !this.notes.includes(this.selected)) this.select(null);
     this.invalidate();
   }

@@ -112,9 +112,10 @@ class Job {
     this.totalSeconds = msg.totalSeconds ?? 0;
     this.info = info;
     this.options = sessionOptions(msg.settings, msg.sampleRate, info);
-    // live input: the acoustic model hands out notes at quiet stretches (see acoustic_backend.c)
-    if (this.mode === 'live' && info.kind === 'acoustic') this.options.streamNotes = 1;
-    this.session = new sessionApi.Session(core, info.model, this.options);
+    // Live acoustic takes hand out final notes at quiet stretches; previews fill in meanwhile.
+    const live = msg.mode === 'live' && info.kind === 'acoustic' ? { streamNotes: 1 } : {};
+    this.session = new sessionApi.Session(core, info.model, { ...this.options, ...live });
+    this.finalUpTo = 0;        // live: notes before this time (s) are final
     this.started = performance.now();
     this.fed = 0;              // input samples fed
     this.cancelled = false;
@@ -131,7 +132,7 @@ class Job {
     this.fed += samples.length;
   }
 
-  take_notes() {
+  takeNotes() {
     return plainNotes(this.session.takeNotes());
   }
 
@@ -156,7 +157,7 @@ function onChunk(msg) {
   if (!j || j.id !== msg.job || j.cancelled) return;
   try {
     j.feed(msg.samples);
-    const notes = j.take_notes();
+    const notes = j.takeNotes();
     post({ type: 'progress', job: j.id, secondsDone: j.secondsDone(), secondsFed: j.fed / j.sampleRate,
       notes, elapsedMs: performance.now() - j.started });
     post({ type: 'need', job: j.id });
@@ -170,7 +171,7 @@ function onEnd(msg) {
   if (!j || j.id !== msg.job || j.cancelled) return;
   try {
     j.session.finish();
-    const notes = j.take_notes();
+    const notes = j.takeNotes();
     // Hand long lists over in slices so the page never spends long on one message.
     const SLICE = 2000;
     while (notes.length > SLICE) {
@@ -203,8 +204,8 @@ function stopJob(j, cancelled) {
 // ------------------------------------------------------------------ live input
 
 const MIN_FEED = 512; // samples per feed at least (about 11 ms at 48 kHz)
-// Live preview: while a session only hands out notes at the end of the take (the acoustic
-// model's note creation is global over the input), a short one-shot session over the last
+// Live preview: the acoustic take's session hands out final notes only at quiet stretches (its
+// note creation looks at the whole input), so meanwhile a short one-shot session over the last
 // PREVIEW_SECONDS runs every PREVIEW_HOP seconds and its notes are shown as provisional. The
 // first PREVIEW_EDGE seconds of each window only warm it up; notes there are kept from earlier
 // windows. The take's own session still produces the final notes when recording stops.
@@ -223,9 +224,9 @@ function startLive(j, msg) {
     j.take.push(pcm);
     try {
       j.feed(samples);
-      const notes = j.take_notes();
-      if (notes.length) j.streams = true; // the engine streams: no preview needed
-      if (!j.streams && j.info.kind === 'acoustic') preview(j, samples);
+      const notes = j.takeNotes();
+      for (const n of notes) j.finalUpTo = Math.max(j.finalUpTo, n.offset);
+      if (j.info.kind === 'acoustic') preview(j, samples);
       const now = absNow();
       for (const n of notes) {
         n.capturedAt = arrivalOf(j, n.onset * j.sampleRate);
@@ -234,7 +235,7 @@ function startLive(j, msg) {
       j.pending.push(...notes);
       if (now - j.lastPost > 50 || j.pending.length) {
         post({ type: 'progress', job: j.id, secondsDone: j.secondsDone(), secondsFed: j.fed / j.sampleRate,
-          notes: j.pending, elapsedMs: performance.now() - j.started,
+          notes: j.pending, elapsedMs: performance.now() - j.started, finalUpTo: j.finalUpTo,
           droppedSeconds: (j.dropped?.() ?? 0) / j.sampleRate });
         j.pending = [];
         j.lastPost = now;
@@ -339,7 +340,7 @@ function preview(j, samples) {
     s.free();
   }
   j.previewMs = performance.now() - t0;
-  const from = start > 0 ? start + PREVIEW_EDGE : 0;
+  const from = Math.max(start > 0 ? start + PREVIEW_EDGE : 0, j.finalUpTo);
   const now = absNow();
   const out = [];
   for (const n of notes) {
@@ -371,7 +372,7 @@ function onStop(msg) {
   if (j.stopLive) j.stopLive();
   try {
     if (j.fed > 0) j.session.finish();
-    const notes = j.fed > 0 ? j.take_notes() : [];
+    const notes = j.fed > 0 ? j.takeNotes() : [];
     const now = absNow();
     for (const n of notes) { n.capturedAt = arrivalOf(j, n.onset * j.sampleRate); n.emittedAt = now; n.afterStop = true; }
     const wav = encodeWav(j.take, j.sampleRate);

@@ -228,6 +228,10 @@ test('browser: transcribe a file, check notes, download MIDI and CSV, work offli
     await chooseAnyInstrument(page);
     // Service worker installed and controlling before the network goes away.
     await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    assert.deepEqual(installabilityErrors, [], 'installable as an app');
+    await cdp.detach();
 
     const wallMs = await transcribe(page);
     const count = await noteCount(page);
@@ -402,6 +406,19 @@ test('browser: fake microphone, notes appear while recording, take exported', as
     const midi = await download(page, 'export-midi');
     const ons = midiFile.parseMidi(midi.bytes).tracks.flat().filter((e) => e.type === 'noteOn' && e.velocity > 0);
     assert.equal(ons.length, total, 'the take exports as MIDI');
+
+    // The same through the worklet's message port (browsers without cross-origin isolation).
+    await page.goto(`${origin}/?capture=port`);
+    await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
+    await page.getByTestId('record').click();
+    await waitStatus(page, (s) => s === 'recording' || s.startsWith('error'), 15000);
+    const t1 = Date.now();
+    while ((await noteCount(page)) === 0 && Date.now() - t1 < 15000) await page.waitForTimeout(100);
+    assert.ok((await noteCount(page)) > 0, 'notes appear with message-port capture');
+    assert.equal(await page.evaluate(() => window.scribeStats.captureMode), 'message port');
+    await page.getByTestId('stop').click();
+    assert.equal(await waitStatus(page, (s) => s === 'done' || s.startsWith('error'), 60000), 'done');
+
     const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
     assert.deepEqual(foreign, []);
     assert.deepEqual(errors, [], 'no page errors');
