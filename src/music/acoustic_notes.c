@@ -38,9 +38,14 @@ static int arg_max_last(const double *v, int n) {
     return m;
 }
 
+/* Per-row maxima of `rem` and a max segment tree over them, so that the melodia loop finds the
+ * global maximum and its first row in O(log n) instead of scanning every row per iteration
+ * (which made note creation quadratic in the file length). */
 typedef struct rowmax {
     double *val;
     int *idx;
+    double *tree; /* [2 * size]: leaves at size + i (NaN stored as -inf), node = max of children */
+    int size;
 } rowmax;
 
 static void row_update(const double *rem, int i, rowmax *rm) {
@@ -48,6 +53,19 @@ static void row_update(const double *rem, int i, rowmax *rm) {
     int m = arg_max_last(r, NB);
     rm->idx[i] = m;
     rm->val[i] = r[m];
+    int k = rm->size + i;
+    rm->tree[k] = isnan(r[m]) ? -INFINITY : r[m];
+    for (k >>= 1; k >= 1; k >>= 1) {
+        double a = rm->tree[2 * k], b = rm->tree[2 * k + 1];
+        rm->tree[k] = a >= b ? a : b;
+    }
+}
+
+/* First row holding the maximum of the tree. */
+static int row_first_max(const rowmax *rm) {
+    int k = 1;
+    while (k < rm->size) k = rm->tree[2 * k] >= rm->tree[2 * k + 1] ? 2 * k : 2 * k + 1;
+    return k - rm->size;
 }
 
 /* Appends one note (frames -> seconds as noteFramesToTime; bends as addPitchBendsToNoteEvents). */
@@ -146,10 +164,12 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
     double *inf = sc_malloc_array((size_t)nx * NB, sizeof(double));
     double *rem = sc_malloc_array(cells, sizeof(double));
     int *starts = sc_malloc_array(cells, sizeof(int));
-    rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int))};
+    rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int)), NULL, 1};
+    while (rm.size < n) rm.size *= 2;
+    rm.tree = sc_malloc_array(2 * (size_t)rm.size, sizeof(double));
     scribe_bend *bends = sc_malloc_array((size_t)n + 1, sizeof(scribe_bend));
     scribe_status st = SCRIBE_OK;
-    if (!fr || !inf || !rem || !starts || !rm.val || !rm.idx || !bends) {
+    if (!fr || !inf || !rem || !starts || !rm.val || !rm.idx || !rm.tree || !bends) {
         st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for note creation over %d frames", n);
         goto done;
     }
@@ -210,18 +230,18 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
     }
 
     if (p->melodia_trick) {
+        for (int i = 1; i < 2 * rm.size; i++) rm.tree[i] = -INFINITY; /* padding leaves and their ancestors */
         for (int i = 0; i < n; i++) row_update(rem, i, &rm);
         for (;;) {
-            double gmax = 0;
-            for (int i = 0; i < n; i++) gmax = fmax(gmax, rm.val[i]);
+            double gmax = rm.tree[1] > 0 ? rm.tree[1] : 0;
             if (!(gmax > thresh)) break;
-            /* first row whose (last-index) maximum strictly beats the running best, from [0,0] */
+            /* the 2-D argmax from [0,0]: the first row whose (last-index) maximum strictly beats the
+             * running best, i.e. the first row holding gmax, unless rem[0][0] already equals it */
             int bi = 0, bj = 0;
-            for (int i = 0; i < n; i++)
-                if (rm.val[i] > rem[(size_t)bi * NB + bj]) {
-                    bi = i;
-                    bj = rm.idx[i];
-                }
+            if (!(rem[0] >= gmax)) {
+                bi = row_first_max(&rm);
+                bj = rm.idx[bi];
+            }
             const int mid = bi, f = bj;
             rem[(size_t)mid * NB + f] = 0;
             int i = mid + 1, k = 0;
@@ -265,6 +285,7 @@ done:
     free(starts);
     free(rm.val);
     free(rm.idx);
+    free(rm.tree);
     free(bends);
     return st ? st : sc_ok(err);
 }
