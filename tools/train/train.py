@@ -1,0 +1,339 @@
+"""Trains scribe's MT3-architecture model on the data set of tools/data/build_dataset.py.
+
+    nice -n 10 /usr/bin/python3 tools/train/train.py --run .data/runs/NAME [--aux 1.0] [--guided 0.0]
+        [--d 256 --heads 4 --head-dim 64 --mlp 1024 --layers 4] [--minutes 30] [--threads 2]
+
+Resumes from <run>/ckpt.pt when present (model, optimiser, step counters: resuming continues with fresh random
+segments). --until HH:MM stops at a wall-clock time; creating <run>/STOP makes the run evaluate, save
+and exit at the next step. Every --save-min minutes: ckpt.pt (full state) and, when the
+validation onset F1 improves, best.pt (model weights + config only). Learning curve: <run>/curve.csv
+(step, segments seen, hours, train losses, validation loss, token accuracy, onset F1, multi F1, ...).
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "data"))
+sys.path.insert(0, HERE)
+import mt3_data as md  # noqa: E402
+from model import AUX_OUT, TrainModel, mt3_config  # noqa: E402
+import metrics  # noqa: E402
+
+
+def load_split(root, split, max_items=None):
+    items = []
+    files = sorted(os.listdir(os.path.join(root, split)))
+    for f in files[:max_items]:
+        z = np.load(os.path.join(root, split, f))
+        notes = z["notes"]
+        notes = notes.copy()
+        notes["prog"] = md.midi_class(notes["prog"])
+        notes = md.trim_overlaps(notes)
+        items.append(dict(id=f[:-4], audio=z["audio"], notes=notes))
+    return items
+
+
+def aux_targets(notes, start):
+    """[256, AUX_OUT] float targets for frames start..start+255."""
+    y = np.zeros((md.SEG_FRAMES, AUX_OUT), np.float32)
+    fps = md.SR / md.HOP
+    on_f = np.floor(notes["on"] * fps).astype(np.int64) - start
+    off_f = np.ceil(notes["off"] * fps).astype(np.int64) - start
+    sel = (off_f >= 0) & (on_f < md.SEG_FRAMES)
+    for o, e, p, pr, d in zip(on_f[sel], off_f[sel], notes["pitch"][sel], notes["prog"][sel], notes["drum"][sel]):
+        if d:
+            if 0 <= o < md.SEG_FRAMES:
+                y[o, 256 + p] = 1
+            continue
+        if 0 <= o < md.SEG_FRAMES:
+            y[o, p] = 1
+        a, b = max(o, 0), min(e, md.SEG_FRAMES)
+        y[a:b, 128 + p] = 1
+        y[a:b, 384 + pr // 8] = 1
+    return y
+
+
+def token_frames(tokens):
+    """Frame (0..255) of the event each target token belongs to; -1 where unknown (EOS/PAD)."""
+    fr = np.full(len(tokens), -1, np.int64)
+    cur = 0
+    for i, t in enumerate(tokens):
+        if t == md.EOS or t == md.PAD:
+            continue
+        if md.SHIFT0 <= t < md.PITCH0:
+            cur = t - md.SHIFT0
+        fr[i] = min(md.SEG_FRAMES - 1, int(round(cur * md.SR / md.HOP / md.STEPS_PER_SECOND)))
+    return fr
+
+
+class Sampler:
+    def __init__(self, items, rng, max_len):
+        self.items = items
+        self.rng = rng
+        self.max_len = max_len
+        self.w = np.array([len(it["audio"]) for it in items], np.float64)
+        self.w /= self.w.sum()
+
+    def segment(self, it, start):
+        a = it["audio"][start * md.HOP: start * md.HOP + md.SEG_SAMPLES].astype(np.float32) / 32768.0
+        if len(a) < md.SEG_SAMPLES:
+            a = np.pad(a, (0, md.SEG_SAMPLES - len(a)))
+        tok = md.segment_tokens(it["notes"], start, max_len=self.max_len)
+        return a, tok, aux_targets(it["notes"], start)
+
+    def batch(self, n):
+        out = []
+        for _ in range(n):
+            it = self.items[self.rng.choice(len(self.items), p=self.w)]
+            frames = len(it["audio"]) // md.HOP
+            start = int(self.rng.integers(0, max(1, frames - 64)))
+            out.append(self.segment(it, start))
+        return collate(out)
+
+
+def collate(segs):
+    L = max(len(s[1]) for s in segs)
+    b = len(segs)
+    audio = torch.from_numpy(np.stack([s[0] for s in segs]))
+    tgt = np.zeros((b, L), np.int64)
+    frames = np.full((b, L), -1, np.int64)
+    for i, s in enumerate(segs):
+        tgt[i, :len(s[1])] = s[1]
+        frames[i, :len(s[1])] = token_frames(s[1])
+    tgt = torch.from_numpy(tgt)
+    dec_in = torch.cat([torch.zeros(b, 1, dtype=torch.long), tgt[:, :-1]], 1)
+    aux = torch.from_numpy(np.stack([s[2] for s in segs]))
+    return audio, dec_in, tgt, torch.from_numpy(frames), aux
+
+
+def guided_loss(probs, frames, width=8.0):
+    """Mean attention mass (over heads and layers) far from each token's event frame."""
+    valid = frames >= 0
+    if not probs or not bool(valid.any()):
+        return torch.zeros(())
+    t = torch.arange(md.SEG_FRAMES, dtype=torch.float32)
+    f = frames.clamp(min=0).float()[:, :, None]
+    w = 1.0 - torch.exp(-((t[None, None, :] - f) ** 2) / (2 * width * width))  # [B, L, T]
+    total = 0.0
+    for p in probs:
+        a = p.mean(1)  # [B, L, T]
+        total = total + ((a * w).sum(-1) * valid).sum() / valid.sum()
+    return total / len(probs)
+
+
+def evaluate(model, logmel, val_segs, clips, max_tokens):
+    """Validation loss / token accuracy on fixed segments, and F1 on stitched clips."""
+    model.eval()
+    model.set_capture(False)
+    with torch.no_grad():
+        audio, dec_in, tgt, frames, aux = val_segs
+        logits, _, _ = model(logmel(audio), dec_in)
+        mask = tgt != md.PAD
+        loss = F.cross_entropy(logits[mask], tgt[mask]).item()
+        pred = logits.argmax(-1)
+        acc = (pred[mask] == tgt[mask]).float().mean().item()
+        sh = mask & (tgt >= md.SHIFT0) & (tgt < md.PITCH0)
+        sacc = (pred[sh] == tgt[sh]).float().mean().item() if bool(sh.any()) else 0.0
+    res = dict(val_loss=loss, val_acc=acc, val_shift_acc=sacc)
+    scores = []
+    segs, where = [], []
+    for ci, (it, start, nseg) in enumerate(clips):
+        for k in range(nseg):
+            s0 = start + k * md.SEG_FRAMES
+            a = it["audio"][s0 * md.HOP: s0 * md.HOP + md.SEG_SAMPLES].astype(np.float32) / 32768.0
+            segs.append(np.pad(a, (0, md.SEG_SAMPLES - len(a))))
+            where.append((ci, k))
+    toks = model.greedy(logmel(torch.from_numpy(np.stack(segs))), max_tokens=max_tokens) if segs else []
+    for ci, (it, start, nseg) in enumerate(clips):
+        dec = md.Decoder()
+        for (c, k), tk in zip(where, toks):
+            if c == ci:
+                dec.segment(tk, (start + k * md.SEG_FRAMES) * md.HOP / md.SR)
+        est = dec.finish()
+        t0 = start * md.HOP / md.SR
+        t1 = (start + nseg * md.SEG_FRAMES) * md.HOP / md.SR
+        ref = it["notes"][(it["notes"]["on"] >= t0) & (it["notes"]["on"] < t1)].copy()
+        ref["off"] = np.minimum(ref["off"], t1)
+        scores.append(metrics.all_metrics(ref, est))
+    for k in scores[0] if scores else []:
+        res[k] = float(np.nanmean([s[k] for s in scores])) if any(s[k] == s[k] for s in scores) else 0.0
+    model.train()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=".data/dataset")
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--head-dim", type=int, default=64)
+    ap.add_argument("--mlp", type=int, default=1024)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--dec-layers", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--aux", type=float, default=1.0, help="weight of the frame-wise encoder loss (0: off)")
+    ap.add_argument("--guided", type=float, default=0.0, help="weight of the guided cross-attention loss")
+    ap.add_argument("--time-init", action="store_true",
+                    help="initialise shift-token embeddings with the sinusoid of their frame (encoder positions)")
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--max-len", type=int, default=384)
+    ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
+    ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
+    ap.add_argument("--save-min", type=float, default=8.0)
+    ap.add_argument("--eval-min", type=float, default=8.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--val-clips", type=int, default=6)
+    ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    os.makedirs(a.run, exist_ok=True)
+    ckpt_path = os.path.join(a.run, "ckpt.pt")
+    cfg = mt3_config(d_model=a.d, heads=a.heads, head_dim=a.head_dim, mlp_dim=a.mlp, enc_layers=a.layers,
+                     dec_layers=a.dec_layers or a.layers, dropout=a.dropout, fmax=md.FMAX, max_decode=1024)
+    state = None
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path, map_location="cpu")
+        cfg = state["config"]
+        print("resuming", ckpt_path, "step", state["step"], flush=True)
+    model = TrainModel(cfg, aux=a.aux > 0, capture=a.guided > 0)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+    step, seen, hours, best = 0, 0, 0.0, -1.0
+    if a.time_init and not state:
+        with torch.no_grad():
+            pos = model.mt3.pos
+            fr = (torch.arange(md.MAX_SHIFT + 1).float() * md.SR / md.HOP / md.STEPS_PER_SECOND).round().long()
+            fr = fr.clamp(max=pos.shape[0] - 1)
+            e = model.mt3.embed.weight
+            e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = math.sqrt(2.0) * pos[fr] + 0.3 * e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1]
+    if state:
+        model.load_state_dict(state["model"], strict=False)
+        try:
+            opt.load_state_dict(state["opt"])
+        except ValueError:
+            print("optimizer state not reusable; fresh optimizer", flush=True)
+        step, seen, hours, best = state["step"], state["seen"], state["hours"], state.get("best", -1.0)
+    n_params = model.mt3.n_params()
+    print(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())})",
+          flush=True)
+    with open(os.path.join(a.run, "config.json"), "w") as f:
+        json.dump(dict(config=cfg, args=vars(a)), f, indent=1)
+
+    train = load_split(a.data, "train")
+    val = load_split(a.data, "val")
+    print(f"train {len(train)} renditions {sum(len(i['audio']) for i in train) / md.SR / 3600:.2f} h, "
+          f"val {len(val)} {sum(len(i['audio']) for i in val) / md.SR / 3600:.2f} h", flush=True)
+    rng = np.random.default_rng(a.seed + step)
+    sampler = Sampler(train, rng, a.max_len)
+    vrng = np.random.default_rng(1234)
+    vs = Sampler(val, vrng, 1024)
+    val_segs = collate([vs.segment(it, int(vrng.integers(0, max(1, len(it["audio"]) // md.HOP - 256))))
+                        for it in val][:32])
+    clips = []
+    for it in val[:: max(1, len(val) // a.val_clips)][:a.val_clips]:
+        clips.append((it, 0, 4))  # first ~8 s of each held-out piece
+    logmel = md.LogMel()
+    curve = os.path.join(a.run, "curve.csv")
+    fields = ["step", "segments", "hours", "loss", "tok_loss", "aux_loss", "guided_loss", "val_loss", "val_acc",
+              "val_shift_acc", "onset_f1", "onset_offset_f1", "multi_f1", "drum_f1", "onset_p", "onset_r"]
+    if not os.path.exists(curve):
+        with open(curve, "w", newline="") as f:
+            csv.writer(f).writerow(fields)
+    t_start = time.time()
+    t_last_save = t_last_eval = time.time()
+    acc = dict(loss=0.0, tok=0.0, aux=0.0, gl=0.0, n=0)
+    model.train()
+
+    def save(final=False):
+        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), config=cfg, step=step, seen=seen,
+                        hours=hours, best=best), ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+
+    def do_eval():
+        nonlocal best
+        r = evaluate(model, logmel, val_segs, clips, max_tokens=a.eval_tokens)
+        n = max(1, acc["n"])
+        row = dict(step=step, segments=seen, hours=round(hours, 4), loss=acc["loss"] / n, tok_loss=acc["tok"] / n,
+                   aux_loss=acc["aux"] / n, guided_loss=acc["gl"] / n, **r)
+        with open(curve, "a", newline="") as f:
+            csv.writer(f).writerow([(f"{row[k]:.4f}" if isinstance(row.get(k), float) else row.get(k, ""))
+                                    for k in fields])
+        print(" ".join(f"{k}={row[k]:.4f}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in fields
+                       if k in row), flush=True)
+        for k in acc:
+            acc[k] = 0 if k == "n" else 0.0
+        score = r.get("onset_f1", 0.0) + r.get("multi_f1", 0.0)
+        if score > best:
+            best = score
+            torch.save(dict(state_dict=model.mt3.state_dict(), config=cfg, step=step, hours=hours, metrics=row),
+                       os.path.join(a.run, "best.pt"))
+
+    deadline = t_start + a.minutes * 60
+    if a.until:
+        hh, mm = map(int, a.until.split(":"))
+        lt = time.localtime()
+        deadline = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, hh, mm, 0, 0, 0, -1))
+    stop_file = os.path.join(a.run, "STOP")
+    while time.time() < deadline and not os.path.exists(stop_file):
+        t0 = time.time()
+        lr = a.lr * min(1.0, (step + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        audio, dec_in, tgt, frames, aux_t = sampler.batch(a.batch)
+        with torch.no_grad():
+            feats = logmel(audio)
+        model.set_capture(a.guided > 0)
+        logits, aux, probs = model(feats, dec_in)
+        mask = tgt != md.PAD
+        tok_loss = F.cross_entropy(logits[mask], tgt[mask])
+        loss = tok_loss
+        aux_loss = torch.zeros(())
+        if aux is not None:
+            aux_loss = F.binary_cross_entropy_with_logits(aux, aux_t, pos_weight=torch.full((AUX_OUT,), 4.0))
+            loss = loss + a.aux * aux_loss
+        gl = torch.zeros(())
+        if a.guided > 0:
+            gl = guided_loss(probs, frames)
+            loss = loss + a.guided * gl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        model.set_capture(a.guided > 0)
+        step += 1
+        seen += a.batch
+        hours += (time.time() - t0) / 3600.0
+        acc["loss"] += loss.item()
+        acc["tok"] += tok_loss.item()
+        acc["aux"] += aux_loss.item()
+        acc["gl"] += float(gl)
+        acc["n"] += 1
+        if step % 20 == 0:
+            print(f"step {step} seg {seen} loss {loss.item():.3f} tok {tok_loss.item():.3f} aux {aux_loss.item():.3f} "
+                  f"gl {float(gl):.3f} lr {lr:.2e} {time.time() - t0:.2f}s/step", flush=True)
+        if time.time() - t_last_eval > a.eval_min * 60:
+            do_eval()
+            t_last_eval = time.time()
+        if time.time() - t_last_save > a.save_min * 60:
+            save()
+            t_last_save = time.time()
+    do_eval()
+    save()
+    print("done", step, "steps", f"{hours:.3f} h", flush=True)
+
+
+if __name__ == "__main__":
+    main()
