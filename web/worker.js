@@ -173,7 +173,7 @@ function onEnd(msg) {
     j.session.finish();
     const notes = j.takeNotes();
     // Hand long lists over in slices so the page never spends long on one message.
-    const SLICE = 2000;
+    const SLICE = 500;
     while (notes.length > SLICE) {
       post({ type: 'progress', job: j.id, secondsDone: j.fed / j.sampleRate, secondsFed: j.fed / j.sampleRate,
         notes: notes.splice(0, SLICE), elapsedMs: performance.now() - j.started });
