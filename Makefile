@@ -32,7 +32,7 @@ EMCC_LDFLAGS := -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createScribeModule \
 
 .PHONY: all deps native wasm web test test-native test-asan test-node test-e2e serve bench clean symbols
 # (other .PHONY lines stand next to their targets)
-.PHONY: bench-web bench-memory bench-acoustic
+.PHONY: bench-web bench-memory bench-stream bench-acoustic
 
 all: native wasm web
 
@@ -107,6 +107,7 @@ dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
 
 bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
+	$(NODE) tests/bench/frontend.mjs
 
 # Browser figures: time to first note (3-minute file), longest main-thread task, peak memory (1-hour file).
 bench-web: web
@@ -195,3 +196,8 @@ dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscrib
 BENCH_MINUTES ?= 1 10 60
 bench-memory: dist/native/scribe-native wasm
 	bash tests/bench/memory.sh $(BENCH_MINUTES)
+
+# A long stream (BENCH_STREAM_MINUTES, default 30) in random blocks equals the whole input at once.
+BENCH_STREAM_MINUTES ?= 30
+bench-stream: dist/native/scribe-native
+	bash tests/bench/stream_equal.sh $(BENCH_STREAM_MINUTES)

@@ -99,8 +99,8 @@ size_t scribe_resampler_max_output(const scribe_resampler *r, size_t in_frames);
 /* Consumes all `n` input frames; writes up to `out_cap` frames, count in *out_n. */
 scribe_status scribe_resampler_process(scribe_resampler *r, const float *in, size_t n, float *out,
                                        size_t out_cap, size_t *out_n, scribe_error *err);
-/* Exact number of frames scribe_resampler_flush will write now. */
-size_t scribe_resampler_flush_output(const scribe_resampler *r);
+/* Frames scribe_resampler_flush would produce now. */
+size_t scribe_resampler_pending(const scribe_resampler *r);
 /* Flushes the filter tail (call once at the end of the stream). */
 scribe_status scribe_resampler_flush(scribe_resampler *r, float *out, size_t out_cap, size_t *out_n,
                                      scribe_error *err);

@@ -69,9 +69,9 @@ def heldout_clips(data, n, seconds, out_dir):
     return clips
 
 
-def transcribe_engine(model, wav, out_csv):
+def transcribe_engine(model, wav, out_csv, scribe):
     env = dict(os.environ, NODE_PATH="/usr/share/nodejs")
-    r = subprocess.run(["node", os.path.join(ROOT, "bin", "scribe"), "transcribe", wav, "--model", model,
+    r = subprocess.run(["node", scribe, "transcribe", wav, "--model", model,
                         "--csv", out_csv], capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise RuntimeError(f"bin/scribe transcribe {wav}: {r.stderr.strip()[:400]}")
@@ -79,10 +79,11 @@ def transcribe_engine(model, wav, out_csv):
 
 
 class PyModel:
-    def __init__(self, ckpt):
+    def __init__(self, ckpt, max_tokens=512):
+        self.max_tokens = max_tokens
         import torch
         sys.path.insert(0, HERE)
-        from train.export import load
+        from export import load
         from model import TrainModel
         cfg, sd, _ = load(ckpt)
         cfg["dropout"] = 0.0
@@ -105,7 +106,7 @@ class PyModel:
         segs = self.torch.from_numpy(audio.reshape(nseg, md.SEG_SAMPLES))
         dec = md.Decoder()
         for i in range(0, nseg, 16):
-            toks = self.m.greedy(self.logmel(segs[i:i + 16]), max_tokens=1024)
+            toks = self.m.greedy(self.logmel(segs[i:i + 16]), max_tokens=self.max_tokens)
             for k, tk in enumerate(toks):
                 dec.segment(tk, (i + k) * md.SEG_SAMPLES / md.SR)
         est = dec.finish()
@@ -120,6 +121,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, ".data", "dataset"))
     ap.add_argument("--heldout", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--scribe", default=os.path.join(ROOT, "bin", "scribe"), help="the CLI script to run")
     ap.add_argument("--python-model", help="PyTorch checkpoint instead of the C engine")
     a = ap.parse_args()
     clips = []
@@ -134,7 +136,7 @@ def main():
         clips += heldout_clips(a.data, a.heldout, a.seconds, os.path.join(tmp, "heldout"))
     else:
         print(f"(no held-out set at {a.data}; run `make data`)")
-    run = PyModel(a.python_model) if a.python_model else (lambda w, o: transcribe_engine(a.model, w, o))
+    run = PyModel(a.python_model) if a.python_model else (lambda w, o: transcribe_engine(a.model, w, o, a.scribe))
     print(f"model: {a.python_model or a.model}")
     print(f"{'group':8s} {'clip':42s} " + " ".join(f"{k:>15s}" for k in KEYS) + "  notes(ref/est)  sec")
     groups = {}
@@ -156,7 +158,8 @@ def main():
     print()
     for g, ms in groups.items():
         print(f"{g:8s} {'mean of ' + str(len(ms)) + ' clips':42s} "
-              + " ".join(f"{np.mean([m[k] for m in ms]):15.3f}" for k in KEYS))
+              + " ".join(f"{np.nanmean([m[k] for m in ms]):15.3f}" if any(m[k] == m[k] for m in ms) else f"{'-':>15s}"
+                     for k in KEYS))
 
 
 if __name__ == "__main__":

@@ -155,7 +155,7 @@ scribe_status scribe_session_finish(scribe_session *s, scribe_error *err) {
     if (s->finished) return sc_ok(err);
     if (s->resampler) {
         size_t got = 0;
-        st = sc_grow((void **)&s->scratch, &s->scratch_cap, scribe_resampler_flush_output(s->resampler), sizeof(float), err);
+        st = sc_grow((void **)&s->scratch, &s->scratch_cap, scribe_resampler_pending(s->resampler), sizeof(float), err);
         if (!st) st = scribe_resampler_flush(s->resampler, s->scratch, s->scratch_cap, &got, err);
         if (!st && got) st = backend_feed(s, s->scratch, got, err);
         if (st) return st;

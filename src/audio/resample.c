@@ -159,12 +159,6 @@ size_t scribe_resampler_max_output(const scribe_resampler *r, size_t in_frames) 
     return n > 0 ? (size_t)n : 0;
 }
 
-size_t scribe_resampler_flush_output(const scribe_resampler *r) {
-    if (!r || r->identity || r->flushed) return 0;
-    int64_t n = outputs_before(r, r->in_total) - r->out_total;
-    return n > 0 ? (size_t)n : 0;
-}
-
 /* Produces every output whose input window lies inside the buffer, up to `limit` outputs in total. */
 static size_t produce(scribe_resampler *r, float *out, int64_t limit) {
     size_t n = 0;
@@ -287,4 +281,10 @@ scribe_status scribe_resample(const float *in, size_t n, uint32_t in_rate, uint3
     *out = y;
     *out_n = a + b;
     return sc_ok(err);
+}
+
+size_t scribe_resampler_pending(const scribe_resampler *r) {
+    if (!r || r->identity || r->flushed) return 0;
+    int64_t n = outputs_before(r, r->in_total) - r->out_total;
+    return n > 0 ? (size_t)n : 0;
 }

@@ -38,9 +38,14 @@ static int arg_max_last(const double *v, int n) {
     return m;
 }
 
+/* Per-row maxima of `rem` and a max segment tree over them, so that the melodia loop finds the
+ * global maximum and its first row in O(log n) instead of scanning every row per iteration
+ * (which made note creation quadratic in the file length). */
 typedef struct rowmax {
     double *val;
     int *idx;
+    double *tree; /* [2 * size]: leaves at size + i (NaN stored as -inf), node = max of children */
+    int size;
 } rowmax;
 
 static void row_update(const double *rem, int i, rowmax *rm) {
@@ -48,16 +53,29 @@ static void row_update(const double *rem, int i, rowmax *rm) {
     int m = arg_max_last(r, NB);
     rm->idx[i] = m;
     rm->val[i] = r[m];
+    int k = rm->size + i;
+    rm->tree[k] = isnan(r[m]) ? -INFINITY : r[m];
+    for (k >>= 1; k >= 1; k >>= 1) {
+        double a = rm->tree[2 * k], b = rm->tree[2 * k + 1];
+        rm->tree[k] = a >= b ? a : b;
+    }
+}
+
+/* First row holding the maximum of the tree. */
+static int row_first_max(const rowmax *rm) {
+    int k = 1;
+    while (k < rm->size) k = rm->tree[2 * k] >= rm->tree[2 * k + 1] ? 2 * k : 2 * k + 1;
+    return k - rm->size;
 }
 
 /* Appends one note (frames -> seconds as noteFramesToTime; bends as addPitchBendsToNoteEvents). */
-static scribe_status emit(int start, int dur, int f, double amp, const float *contours,
+static scribe_status emit(int frame0, int start, int dur, int f, double amp, const float *contours,
                           const scribe_session_params *p, scribe_bend *bends, scribe_notes *out, scribe_error *err) {
     scribe_note note = {0};
     note.pitch = f + MIDI_OFFSET;
-    const double t0 = sc_acoustic_frame_time(start);
+    const double t0 = sc_acoustic_frame_time(frame0 + start);
     note.onset_s = t0;
-    note.offset_s = t0 + (sc_acoustic_frame_time(start + dur) - t0);
+    note.offset_s = t0 + (sc_acoustic_frame_time(frame0 + start + dur) - t0);
     double v = nearbyint(127.0 * amp);
     note.velocity = (int32_t)(v < 1 ? 1 : v > 127 ? 127 : v);
     size_t nb = 0;
@@ -85,7 +103,7 @@ static scribe_status emit(int start, int dur, int f, double amp, const float *co
                     m = c;
                 }
             }
-            bends[nb].time_s = sc_acoustic_frame_time(start + t);
+            bends[nb].time_s = sc_acoustic_frame_time(frame0 + start + t);
             bends[nb].semitones = (float)((m - shift) / 3.0);
             nb++;
         }
@@ -102,8 +120,8 @@ static void freq_limits(const scribe_session_params *p, int *lo, int *hi) {
 }
 
 /* The value getInferredOnsets rescales at row i, column j (frames constrained). */
-static double frame_rise(const float *frames, int i, int j, int lo, int hi) {
-    if (i < 2 || j < lo || j >= hi) return 0;
+static double frame_rise(const float *frames, int frame0, int i, int j, int lo, int hi) {
+    if (frame0 + i < 2 || j < lo || j >= hi) return 0;
     double v = frames[(size_t)i * NB + j];
     double d1 = v - frames[(size_t)(i - 1) * NB + j];
     double d2 = v - frames[(size_t)(i - 2) * NB + j];
@@ -111,26 +129,26 @@ static double frame_rise(const float *frames, int i, int j, int lo, int hi) {
     return d < 0 ? 0 : d;
 }
 
-void sc_acoustic_onset_maxima(const float *frames, const float *onsets, int from, int to,
+void sc_acoustic_onset_maxima(const float *frames, const float *onsets, int frame0, int from, int to,
                               const scribe_session_params *p, double *onset_max, double *diff_max) {
     int lo, hi;
     freq_limits(p, &lo, &hi);
     for (int i = from; i < to; i++)
         for (int j = lo; j < hi; j++) {
             *onset_max = fmax(*onset_max, onsets[(size_t)i * NB + j]);
-            *diff_max = fmax(*diff_max, frame_rise(frames, i, j, lo, hi));
+            *diff_max = fmax(*diff_max, frame_rise(frames, frame0, i, j, lo, hi));
         }
 }
 
 scribe_status sc_acoustic_notes(const float *frames, const float *onsets, const float *contours, int n,
                                 const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
     double om = 0, dm = 0;
-    sc_acoustic_onset_maxima(frames, onsets, 0, n, p, &om, &dm);
-    return sc_acoustic_notes_segment(frames, onsets, contours, n, 0, n, om, dm, p, out, err);
+    sc_acoustic_onset_maxima(frames, onsets, 0, 0, n, p, &om, &dm);
+    return sc_acoustic_notes_segment(frames, onsets, contours, 0, n, 0, n, om, dm, p, out, err);
 }
 
 scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *onsets_in, const float *contours,
-                                        int n_all, int begin, int end, double onset_max, double diff_max,
+                                        int frame0, int n_all, int begin, int end, double onset_max, double diff_max,
                                         const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
     if (begin < 0 || end > n_all || begin > end)
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note segment [%d, %d) outside %d frames", begin, end, n_all);
@@ -146,10 +164,12 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
     double *inf = sc_malloc_array((size_t)nx * NB, sizeof(double));
     double *rem = sc_malloc_array(cells, sizeof(double));
     int *starts = sc_malloc_array(cells, sizeof(int));
-    rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int))};
+    rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int)), NULL, 1};
+    while (rm.size < n) rm.size *= 2;
+    rm.tree = sc_malloc_array(2 * (size_t)rm.size, sizeof(double));
     scribe_bend *bends = sc_malloc_array((size_t)n + 1, sizeof(scribe_bend));
     scribe_status st = SCRIBE_OK;
-    if (!fr || !inf || !rem || !starts || !rm.val || !rm.idx || !bends) {
+    if (!fr || !inf || !rem || !starts || !rm.val || !rm.idx || !rm.tree || !bends) {
         st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for note creation over %d frames", n);
         goto done;
     }
@@ -167,7 +187,7 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             const int g = lo + i;
             double o = j >= flo && j < fhi ? onsets_in[(size_t)g * NB + j] : 0.0;
             if (p->infer_onsets) {
-                double d = onset_max * frame_rise(frames_in, g, j, flo, fhi) / diff_max;
+                double d = onset_max * frame_rise(frames_in, frame0, g, j, flo, fhi) / diff_max;
                 o = isnan(d) ? d : (o > d ? o : d);
             }
             inf[(size_t)i * NB + j] = o;
@@ -180,7 +200,7 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             const int x = off + i, g = begin + i;
             double v = inf[(size_t)x * NB + j];
             int rel = 1;
-            if (g > 0 && !(v > inf[(size_t)(x - 1) * NB + j])) rel = 0;
+            if (frame0 + g > 0 && !(v > inf[(size_t)(x - 1) * NB + j])) rel = 0;
             if (g + 1 < n_all && !(v > inf[(size_t)(x + 1) * NB + j])) rel = 0;
             if (rel && v > p->onset_threshold) starts[n_starts++] = i * NB + j;
         }
@@ -205,23 +225,23 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             amp += fr[(size_t)j * NB + f];
         }
         amp /= (i - start);
-        st = emit(begin + start, i - start, f, amp, contours, p, bends, out, err);
+        st = emit(frame0, begin + start, i - start, f, amp, contours, p, bends, out, err);
         if (st) goto done;
     }
 
     if (p->melodia_trick) {
+        for (int i = 1; i < 2 * rm.size; i++) rm.tree[i] = -INFINITY; /* padding leaves and their ancestors */
         for (int i = 0; i < n; i++) row_update(rem, i, &rm);
         for (;;) {
-            double gmax = 0;
-            for (int i = 0; i < n; i++) gmax = fmax(gmax, rm.val[i]);
+            double gmax = rm.tree[1] > 0 ? rm.tree[1] : 0;
             if (!(gmax > thresh)) break;
-            /* first row whose (last-index) maximum strictly beats the running best, from [0,0] */
+            /* the 2-D argmax from [0,0]: the first row whose (last-index) maximum strictly beats the
+             * running best, i.e. the first row holding gmax, unless rem[0][0] already equals it */
             int bi = 0, bj = 0;
-            for (int i = 0; i < n; i++)
-                if (rm.val[i] > rem[(size_t)bi * NB + bj]) {
-                    bi = i;
-                    bj = rm.idx[i];
-                }
+            if (!(rem[0] >= gmax)) {
+                bi = row_first_max(&rm);
+                bj = rm.idx[bi];
+            }
             const int mid = bi, f = bj;
             rem[(size_t)mid * NB + f] = 0;
             int i = mid + 1, k = 0;
@@ -254,7 +274,7 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             double amp = 0;
             for (int j = b0; j < e0; j++) amp += fr[(size_t)j * NB + f];
             amp /= (e0 - b0);
-            st = emit(begin + b0, e0 - b0, f, amp, contours, p, bends, out, err);
+            st = emit(frame0, begin + b0, e0 - b0, f, amp, contours, p, bends, out, err);
             if (st) goto done;
         }
     }
@@ -265,6 +285,7 @@ done:
     free(starts);
     free(rm.val);
     free(rm.idx);
+    free(rm.tree);
     free(bends);
     return st ? st : sc_ok(err);
 }

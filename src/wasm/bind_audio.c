@@ -50,8 +50,8 @@ EMSCRIPTEN_KEEPALIVE int wasm_resampler_process(scribe_resampler *r, const float
                                                 size_t cap, size_t *out_n, scribe_error *err) {
     return scribe_resampler_process(r, in, n, out, cap, out_n, err);
 }
-EMSCRIPTEN_KEEPALIVE size_t wasm_resampler_flush_output(const scribe_resampler *r) {
-    return scribe_resampler_flush_output(r);
+EMSCRIPTEN_KEEPALIVE size_t wasm_resampler_pending(const scribe_resampler *r) {
+    return scribe_resampler_pending(r);
 }
 EMSCRIPTEN_KEEPALIVE int wasm_resampler_flush(scribe_resampler *r, float *out, size_t cap, size_t *out_n,
                                               scribe_error *err) {

@@ -8,47 +8,23 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import midiFile from 'midi-file';
+import { ROOT, DIST, DATA, CHROMIUM, startServer, launchBrowser, status, waitStatus } from './helpers.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DIST = path.join(ROOT, 'dist');
-const DATA = path.resolve(ROOT, process.env.SCRIBE_DATA ?? '../shared/data/dev');
 const CLIP = 'guitarset-00_BN1-129-Eb_comp';
 const WAV = path.join(DATA, `${CLIP}.wav`);
 const CSV = path.join(DATA, `${CLIP}.notes.csv`);
 const SHOTS = path.join(ROOT, 'tests/e2e/screenshots');
-const CHROMIUM = process.env.SCRIBE_CHROMIUM ?? '/usr/bin/chromium';
 // Onset F1 (50 ms) of the acoustic model on this clip in the browser must reach this floor
 // (measured 0.728: P 0.687, R 0.774; mir_eval-style matching in onsetF1 below).
 const ONSET_F1_FLOOR = Number(process.env.SCRIBE_E2E_F1_FLOOR ?? 0.65);
-const CHROME_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-default-apps', '--disable-extensions', '--mute-audio', '--autoplay-policy=no-user-gesture-required'];
 
 let server, origin;
 const tmpDirs = [];
 const figures = {};
-
-function startServer(root = DIST) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'tools/serve.mjs'), '--root', root, '--port', '0', '--quiet'],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) resolve({ proc: p, origin: m[1] });
-    });
-    p.on('exit', (code) => reject(new Error(`serve.mjs exited with ${code}: ${out}`)));
-  });
-}
 
 function get(urlPath, headers = {}) {
   const u = new URL(origin);
@@ -63,17 +39,7 @@ function get(urlPath, headers = {}) {
   });
 }
 
-async function launch(extraArgs = []) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scribe-e2e-'));
-  tmpDirs.push(dir);
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: true, args: [...CHROME_ARGS, ...extraArgs],
-    acceptDownloads: true, viewport: { width: 1280, height: 860 }, permissions: ['microphone'],
-  });
-  const requests = [];
-  context.on('request', (r) => requests.push(r.url()));
-  return { context, requests };
-}
+async function launch(extraArgs = []) { return launchBrowser(extraArgs, tmpDirs); }
 
 async function openApp(context, at = origin) {
   const page = context.pages()[0] ?? await context.newPage();
@@ -83,19 +49,6 @@ async function openApp(context, at = origin) {
   await page.goto(`${at}/`);
   await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
   return { page, errors };
-}
-
-async function status(page) { return (await page.getByTestId('status').textContent()).trim(); }
-
-async function waitStatus(page, pred, timeout) {
-  const t0 = Date.now();
-  let s;
-  while (Date.now() - t0 < timeout) {
-    s = await status(page);
-    if (pred(s)) return s;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`timed out after ${timeout} ms waiting for status; last status: ${JSON.stringify(s)}`);
 }
 
 async function noteCount(page) { return Number(await page.getByTestId('note-count').textContent()); }

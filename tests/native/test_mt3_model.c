@@ -26,6 +26,8 @@ static void spec(const char *name, uint32_t a, uint32_t b, uint32_t nd) {
     names[n_t] = name; shapes[n_t][0] = a; shapes[n_t][1] = b; ndims[n_t] = nd; n_t++;
 }
 
+static int build_q8; /* write dense kernels as q8 (per-column int8 + scales) */
+
 static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     n_t = 0;
     spec("enc.input_proj", F, D, 2);
@@ -51,7 +53,8 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     for (int i = 0; i < n_t; i++) {
         total = (total + 63) & ~(size_t)63;
         offs[i] = total;
-        total += 4 * (size_t)shapes[i][0] * (ndims[i] == 2 ? shapes[i][1] : 1);
+        size_t numel = (size_t)shapes[i][0] * (ndims[i] == 2 ? shapes[i][1] : 1);
+        total += build_q8 && ndims[i] == 2 ? ((numel + 3) & ~(size_t)3) + 4 * shapes[i][1] : 4 * numel;
     }
     uint8_t *b = calloc(1, total);
     memcpy(b, "SCRIBEW", 8);
@@ -74,15 +77,16 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     for (int i = 0; i < n_t; i++) {
         uint8_t *r = b + 512 + 128 * (size_t)i;
         strcpy((char *)r, names[i]);
-        uint32_t meta[6] = {0, ndims[i], shapes[i][0], ndims[i] == 2 ? shapes[i][1] : 0, 0, 0};
+        int q8 = build_q8 && ndims[i] == 2;
+        uint32_t meta[6] = {q8 ? 2u : 0u, ndims[i], shapes[i][0], ndims[i] == 2 ? shapes[i][1] : 0, 0, 0};
         if (i == bad_tensor) meta[2] += 1;
         memcpy(r + 80, meta, 24);
         uint64_t numel = (uint64_t)shapes[i][0] * (ndims[i] == 2 ? shapes[i][1] : 1);
-        uint64_t o = offs[i], nb = 4 * numel;
+        uint64_t o = offs[i], nb = q8 ? ((numel + 3) & ~(uint64_t)3) + 4 * shapes[i][1] : 4 * numel;
         if (i == bad_tensor) nb = 4 * ((uint64_t)(shapes[i][0] + 1) * (ndims[i] == 2 ? shapes[i][1] : 1));
         memcpy(r + 104, &o, 8);
         memcpy(r + 112, &nb, 8);
-        float *t = (float *)(b + o);
+        float *t = q8 ? malloc(numel * sizeof(float)) : (float *)(b + o);
         for (uint64_t k = 0; k < numel; k++) t[k] = ndims[i] == 1 ? 1.0f : rnd(&s);
         if (!strcmp(names[i], "dec.logits")) {
             /* keep only shifts 1..200, pitches 40..80, velocity 1, tie, program 0: random but note-rich output */
@@ -91,6 +95,18 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
                 int keep = (id >= 4 && id <= 203) || (id >= 1044 && id <= 1084) || (id >= 1133 && id <= 1135);
                 if (!keep) t[k] = 0.0f;
             }
+        }
+        if (q8) {
+            uint32_t cols = shapes[i][1], rows = shapes[i][0];
+            int8_t *qv = (int8_t *)(b + o);
+            float *sc = (float *)(b + o + ((numel + 3) & ~(uint64_t)3));
+            for (uint32_t c = 0; c < cols; c++) {
+                float mx = 0;
+                for (uint32_t r = 0; r < rows; r++) mx = fabsf(t[(size_t)r * cols + c]) > mx ? fabsf(t[(size_t)r * cols + c]) : mx;
+                sc[c] = mx > 0 ? mx / 127.0f : 1.0f;
+                for (uint32_t r = 0; r < rows; r++) qv[(size_t)r * cols + c] = (int8_t)lrintf(t[(size_t)r * cols + c] / sc[c]);
+            }
+            free(t);
         }
     }
     if (bad_tensor >= 0) { /* room for the enlarged tensor */
@@ -168,4 +184,99 @@ TEST(mt3_session_streaming_equals_whole_file_and_batching) {
     free(x);
     scribe_model_free(m);
     free(b);
+}
+
+static int stop_after_first(void *user, double seconds) {
+    int *calls = user;
+    (*calls)++;
+    return seconds > 2.0; /* cancel once the first segment (2.048 s) is done */
+}
+
+TEST(mt3_session_progress_per_segment_and_cancel) {
+    size_t len;
+    uint8_t *b = build(&len, 9, -1);
+    scribe_model *m = NULL;
+    CHECK_OK(scribe_model_init_from_buffer(b, len, &m, NULL));
+    if (!m) { free(b); return; }
+    size_t n = 16000 * 7;
+    float *x = calloc(n, sizeof *x);
+    scribe_session_params p = scribe_session_default_params();
+    p.input_sample_rate = 16000;
+    p.fixed_decode_tokens = 8;
+    p.batch_segments = 1;
+    int calls = 0;
+    p.progress = stop_after_first;
+    p.progress_user = &calls;
+    scribe_session *s = NULL;
+    CHECK_OK(scribe_session_init(m, &p, &s, NULL));
+    scribe_error err = {0};
+    CHECK(scribe_session_feed(s, x, n, &err) == SCRIBE_ERR_CANCELLED);
+    CHECK_MSG(calls == 1, "%d progress calls", calls);
+    CHECK(scribe_session_finish(s, &err) == SCRIBE_ERR_CANCELLED);
+    scribe_session_free(s);
+    /* without cancelling: one progress call per segment (3 full + the padded last one) */
+    calls = 0;
+    p.progress = NULL;
+    CHECK_OK(scribe_session_init(m, &p, &s, NULL));
+    CHECK_OK(scribe_session_feed(s, x, n, NULL));
+    CHECK_OK(scribe_session_finish(s, NULL));
+    CHECK_NEAR(scribe_session_seconds_done(s), 4 * 2.048, 1e-9);
+    scribe_session_free(s);
+    free(x);
+    scribe_model_free(m);
+    free(b);
+}
+
+TEST(mt3_t5_q8_weights_and_bf16_caches_track_f32) {
+    size_t len32, len8;
+    build_q8 = 0;
+    uint8_t *b32 = build(&len32, 9, -1);
+    build_q8 = 1;
+    uint8_t *b8 = build(&len8, 9, -1);
+    build_q8 = 0;
+    CHECK(len8 < len32);
+    sc_weights w32, w8;
+    sc_t5_model m32, m8;
+    CHECK_OK(sc_weights_parse(b32, len32, &w32, NULL));
+    CHECK_OK(sc_weights_parse(b8, len8, &w8, NULL));
+    CHECK_OK(sc_t5_model_init(&m32, &w32, NULL));
+    CHECK_OK(sc_t5_model_init(&m8, &w8, NULL));
+    CHECK(m8.weight_dtype == SC_DTYPE_Q8 && m32.weight_dtype == SC_DTYPE_F32);
+    sc_t5_state s32, s8;
+    CHECK_OK(sc_t5_state_init(&s32, &m32, 5, 12, NULL)); /* 5 rows: 4-row tile + remainder */
+    CHECK_OK(sc_t5_state_init(&s8, &m8, 5, 12, NULL));
+    CHECK(s8.kv_bf16 == 1 && s32.kv_bf16 == 0);
+    float *feat = malloc(256 * F * sizeof *feat);
+    uint32_t r = 4;
+    for (int slot = 0; slot < 5; slot++) {
+        for (int i = 0; i < 256 * F; i++) feat[i] = rnd(&r) * 2.0f - 5.0f;
+        sc_t5_encode(&s32, slot, feat);
+        sc_t5_encode(&s8, slot, feat);
+    }
+    double num = 0, den = 0;
+    for (int slot = 0; slot < 5; slot++) {
+        const float *a = sc_t5_encoder_output(&s32, slot), *e = sc_t5_encoder_output(&s8, slot);
+        for (int i = 0; i < 256 * D; i++) { num += (a[i] - e[i]) * (double)(a[i] - e[i]); den += (double)a[i] * a[i]; }
+    }
+    double rel = sqrt(num / den);
+    CHECK_MSG(rel > 1e-5 && rel < 0.05, "q8 encoder rms relative error %g", rel);
+    int32_t t32[5 * 12], t8[5 * 12];
+    int l32[5], l8[5];
+    float *lg32 = malloc(5 * 12 * V * sizeof(float)), *lg8 = malloc(5 * 12 * V * sizeof(float));
+    sc_t5_decode(&s32, 5, 12, 1, t32, l32, lg32);
+    sc_t5_decode(&s8, 5, 12, 1, t8, l8, lg8);
+    double dmax = 0, amax = 0;
+    for (int slot = 0; slot < 5; slot++)
+        for (int v = 0; v < V; v++) { /* first step: same input token (PAD) */
+            double d = fabs(lg32[(size_t)slot * 12 * V + v] - lg8[(size_t)slot * 12 * V + v]);
+            dmax = d > dmax ? d : dmax;
+            amax = fabs(lg32[(size_t)slot * 12 * V + v]) > amax ? fabs(lg32[(size_t)slot * 12 * V + v]) : amax;
+        }
+    CHECK(l32[0] == 12 && l8[4] == 12);
+    CHECK_MSG(dmax < 0.1 * amax, "first-step logits differ by %g (max %g)", dmax, amax);
+    free(lg32); free(lg8); free(feat);
+    sc_t5_state_free(&s32); sc_t5_state_free(&s8);
+    sc_t5_model_free(&m32); sc_t5_model_free(&m8);
+    sc_weights_free(&w32); sc_weights_free(&w8);
+    free(b32); free(b8);
 }

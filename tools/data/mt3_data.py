@@ -70,7 +70,7 @@ class LogMel:
         import torch
         self.torch = torch
         self.win = torch.from_numpy(periodic_hann())
-        self.mel = torch.from_numpy(mel_matrix())
+        self.mel_t = torch.from_numpy(mel_matrix()).t().contiguous().to_sparse()  # [512, 1025], ~2k nonzeros
 
     def __call__(self, x):
         torch = self.torch
@@ -80,7 +80,9 @@ class LogMel:
         x = torch.nn.functional.pad(x, (0, need - n))
         fr = x.unfold(-1, FFT, HOP) * self.win          # [B, frames, FFT]
         mag = torch.fft.rfft(fr, dim=-1).abs()
-        return torch.log(torch.clamp(mag @ self.mel, min=1e-5))
+        b = mag.shape[:-1]
+        mel = torch.sparse.mm(self.mel_t, mag.reshape(-1, mag.shape[-1]).t()).t().reshape(*b, -1)
+        return torch.log(torch.clamp(mel, min=1e-5))
 
 
 def logmel_np(samples):

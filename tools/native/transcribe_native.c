@@ -1,12 +1,15 @@
 /* scribe-native: the native twin of `bin/scribe transcribe`, for measurements (memory, time).
  *
  *   scribe-native transcribe IN.wav --model FILE [--csv OUT] [--seconds N] [--block N]
- *                 [--fixed-tokens N] [--batch N]
+ *                 [--fixed-tokens N] [--batch N] [--seed S]
  *
+ * --block 0 feeds the whole input in one call (materialised); --block -N feeds random block
+ * sizes in 1..N (xorshift, --seed S) as a microphone stream would arrive.
  * The WAV is decoded once and fed to a session in blocks of --block frames (default 4096) at its
  * own rate; with --seconds N the clip is looped (never materialised) until N seconds were fed, so
  * a 60-minute input costs no more memory than the clip. Prints one `key: value` line per figure:
- * audio_seconds, notes, wall_seconds, realtime_factor, peak_rss_mb (getrusage ru_maxrss). */
+ * audio_seconds, notes, wall_seconds, finish_seconds (the scribe_session_finish call alone),
+ * realtime_factor, peak_rss_mb (getrusage ru_maxrss). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +44,12 @@ static int fail(const char *what, const scribe_error *e) {
 
 int main(int argc, char **argv) {
     const char *usage = "usage: scribe-native transcribe IN.wav --model FILE [--csv OUT] [--seconds N] [--block N] "
-                        "[--fixed-tokens N] [--batch N]";
+                        "[--fixed-tokens N] [--batch N] [--seed S]";
     if (argc < 3 || strcmp(argv[1], "transcribe") != 0) { fprintf(stderr, "%s\n", usage); return 2; }
     const char *in = argv[2], *model_path = NULL, *csv_path = NULL;
     double seconds = 0;
     long block = 4096, fixed = 0, batch = 0;
+    uint32_t seed = 12345;
     for (int i = 3; i < argc; i++) {
         if (i + 1 >= argc) { fprintf(stderr, "option %s needs a value\n%s\n", argv[i], usage); return 2; }
         const char *k = argv[i], *v = argv[++i];
@@ -55,9 +59,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--block")) block = atol(v);
         else if (!strcmp(k, "--fixed-tokens")) fixed = atol(v);
         else if (!strcmp(k, "--batch")) batch = atol(v);
+        else if (!strcmp(k, "--seed")) seed = (uint32_t)strtoul(v, NULL, 10) | 1u;
         else { fprintf(stderr, "unknown option %s\n%s\n", k, usage); return 2; }
     }
-    if (!model_path || block < 1) { fprintf(stderr, "%s\n", usage); return 2; }
+    if (!model_path) { fprintf(stderr, "%s\n", usage); return 2; }
 
     scribe_error err = {0};
     size_t wlen = 0, mlen = 0;
@@ -82,17 +87,31 @@ int main(int argc, char **argv) {
     size_t total = seconds > 0 ? (size_t)(seconds * audio.sample_rate) : audio.frames;
     scribe_notes notes;
     scribe_notes_init(&notes);
+    float *whole = NULL;
+    if (block == 0 && total > audio.frames) {
+        whole = malloc(total * sizeof *whole);
+        if (!whole) { fprintf(stderr, "scribe-native: out of memory for %zu samples\n", total); return 1; }
+        for (size_t i = 0; i < total; i++) whole[i] = audio.samples[i % audio.frames];
+    }
+    const float *src = whole ? whole : audio.samples;
+    size_t src_frames = whole ? total : audio.frames;
     double t0 = now_s();
     for (size_t done = 0, pos = 0; done < total;) {
-        size_t k = (size_t)block;
+        size_t k = block == 0 ? total : block > 0 ? (size_t)block : 0;
+        if (block < 0) {
+            seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
+            k = 1 + seed % (size_t)(-block);
+        }
         if (k > total - done) k = total - done;
-        if (k > audio.frames - pos) k = audio.frames - pos;
-        if (scribe_session_feed(s, audio.samples + pos, k, &err)) return fail("feed", &err);
+        if (k > src_frames - pos) k = src_frames - pos;
+        if (scribe_session_feed(s, src + pos, k, &err)) return fail("feed", &err);
         if (scribe_session_take_notes(s, &notes, &err)) return fail("take_notes", &err);
         done += k;
-        pos = (pos + k) % audio.frames;
+        pos = (pos + k) % src_frames;
     }
+    double t_fin = now_s();
     if (scribe_session_finish(s, &err)) return fail("finish", &err);
+    t_fin = now_s() - t_fin;
     if (scribe_session_take_notes(s, &notes, &err)) return fail("take_notes", &err);
     double wall = now_s() - t0;
 
@@ -108,8 +127,9 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double secs = (double)total / audio.sample_rate;
     printf("model: %s\n", scribe_model_describe(model));
-    printf("audio_seconds: %.1f\nnotes: %zu\nwall_seconds: %.2f\nrealtime_factor: %.1f\npeak_rss_mb: %.1f\n", secs,
-           notes.count, wall, secs / wall, ru.ru_maxrss / 1024.0);
+    printf("audio_seconds: %.1f\nnotes: %zu\nwall_seconds: %.2f\nfinish_seconds: %.2f\nrealtime_factor: %.1f\n"
+           "peak_rss_mb: %.1f\n", secs, notes.count, wall, t_fin, secs / wall, ru.ru_maxrss / 1024.0);
+    free(whole);
     scribe_notes_free(&notes);
     scribe_session_free(s);
     scribe_model_free(model);

@@ -5,6 +5,7 @@ onset_offset_f1   program-agnostic, pitched notes, onset + offset (offset ratio 
 multi_f1          MT3's multi-instrument F1: notes match only within the same MIDI class
                   (program // 8), onset + offset for pitched notes, onset only for drums
 drum_f1           drum onsets (pitch-aware)
+A metric with no reference and no estimated notes is NaN (left out of means).
 """
 import numpy as np
 import mir_eval
@@ -12,7 +13,7 @@ import mir_eval
 
 def _prf(ref_iv, ref_p, est_iv, est_p, offset):
     if len(ref_p) == 0 and len(est_p) == 0:
-        return (1.0, 1.0, 1.0)
+        return (float("nan"),) * 3  # nothing to find: left out of means
     if len(ref_p) == 0 or len(est_p) == 0:
         return (0.0, 0.0, 0.0)
     p, r, f, _ = mir_eval.transcription.precision_recall_f1_overlap(
@@ -49,11 +50,6 @@ def all_metrics(ref, est):
                                                offset_min_tolerance=0.05)
         return len(m), len(r_), len(e_)
 
-    def shifted(n):
-        n = n.copy()
-        n["pitch"] = n["pitch"] + 0  # keep dtype
-        return n
-
     tp = nr = ne = 0
     for cls in sorted(set((rp["prog"] // 8).tolist()) | set((ep["prog"] // 8).tolist())):
         a, b, c = counts(rp[rp["prog"] // 8 == cls], ep[ep["prog"] // 8 == cls], True)
@@ -62,5 +58,5 @@ def all_metrics(ref, est):
     tp, nr, ne = tp + a, nr + b, ne + c
     prec = tp / ne if ne else 0.0
     rec = tp / nr if nr else 0.0
-    out["multi_f1"] = 2 * prec * rec / (prec + rec) if prec + rec > 0 else (1.0 if nr == ne == 0 else 0.0)
+    out["multi_f1"] = 2 * prec * rec / (prec + rec) if prec + rec > 0 else (float("nan") if nr == ne == 0 else 0.0)
     return out

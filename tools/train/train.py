@@ -3,8 +3,9 @@
     nice -n 10 /usr/bin/python3 tools/train/train.py --run .data/runs/NAME [--aux 1.0] [--guided 0.0]
         [--d 256 --heads 4 --head-dim 64 --mlp 1024 --layers 4] [--minutes 30] [--threads 2]
 
-Resumes from <run>/ckpt.pt when present (model, optimiser, step, RNG-free sampler: resuming simply
-continues with fresh random segments). Every --save-min minutes: ckpt.pt (full state) and, when the
+Resumes from <run>/ckpt.pt when present (model, optimiser, step counters: resuming continues with fresh random
+segments). --until HH:MM stops at a wall-clock time; creating <run>/STOP makes the run evaluate, save
+and exit at the next step. Every --save-min minutes: ckpt.pt (full state) and, when the
 validation onset F1 improves, best.pt (model weights + config only). Learning curve: <run>/curve.csv
 (step, segments seen, hours, train losses, validation loss, token accuracy, onset F1, multi F1, ...).
 """
@@ -145,25 +146,27 @@ def evaluate(model, logmel, val_segs, clips, max_tokens):
         sacc = (pred[sh] == tgt[sh]).float().mean().item() if bool(sh.any()) else 0.0
     res = dict(val_loss=loss, val_acc=acc, val_shift_acc=sacc)
     scores = []
-    for it, start, nseg in clips:
-        segs = []
+    segs, where = [], []
+    for ci, (it, start, nseg) in enumerate(clips):
         for k in range(nseg):
             s0 = start + k * md.SEG_FRAMES
             a = it["audio"][s0 * md.HOP: s0 * md.HOP + md.SEG_SAMPLES].astype(np.float32) / 32768.0
             segs.append(np.pad(a, (0, md.SEG_SAMPLES - len(a))))
-        toks = model.greedy(logmel(torch.from_numpy(np.stack(segs))), max_tokens=max_tokens)
+            where.append((ci, k))
+    toks = model.greedy(logmel(torch.from_numpy(np.stack(segs))), max_tokens=max_tokens) if segs else []
+    for ci, (it, start, nseg) in enumerate(clips):
         dec = md.Decoder()
-        for k, tk in enumerate(toks):
-            dec.segment(tk, (start + k * md.SEG_FRAMES) * md.HOP / md.SR)
+        for (c, k), tk in zip(where, toks):
+            if c == ci:
+                dec.segment(tk, (start + k * md.SEG_FRAMES) * md.HOP / md.SR)
         est = dec.finish()
         t0 = start * md.HOP / md.SR
         t1 = (start + nseg * md.SEG_FRAMES) * md.HOP / md.SR
         ref = it["notes"][(it["notes"]["on"] >= t0) & (it["notes"]["on"] < t1)].copy()
         ref["off"] = np.minimum(ref["off"], t1)
-        est = est.copy()
         scores.append(metrics.all_metrics(ref, est))
     for k in scores[0] if scores else []:
-        res[k] = float(np.mean([s[k] for s in scores]))
+        res[k] = float(np.nanmean([s[k] for s in scores])) if any(s[k] == s[k] for s in scores) else 0.0
     model.train()
     return res
 
@@ -183,14 +186,18 @@ def main():
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--aux", type=float, default=1.0, help="weight of the frame-wise encoder loss (0: off)")
     ap.add_argument("--guided", type=float, default=0.0, help="weight of the guided cross-attention loss")
+    ap.add_argument("--time-init", action="store_true",
+                    help="initialise shift-token embeddings with the sinusoid of their frame (encoder positions)")
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
+    ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
     ap.add_argument("--save-min", type=float, default=8.0)
     ap.add_argument("--eval-min", type=float, default=8.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-clips", type=int, default=6)
+    ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.run, exist_ok=True)
@@ -205,6 +212,13 @@ def main():
     model = TrainModel(cfg, aux=a.aux > 0, capture=a.guided > 0)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seen, hours, best = 0, 0, 0.0, -1.0
+    if a.time_init and not state:
+        with torch.no_grad():
+            pos = model.mt3.pos
+            fr = (torch.arange(md.MAX_SHIFT + 1).float() * md.SR / md.HOP / md.STEPS_PER_SECOND).round().long()
+            fr = fr.clamp(max=pos.shape[0] - 1)
+            e = model.mt3.embed.weight
+            e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = math.sqrt(2.0) * pos[fr] + 0.3 * e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1]
     if state:
         model.load_state_dict(state["model"], strict=False)
         try:
@@ -227,7 +241,7 @@ def main():
     vrng = np.random.default_rng(1234)
     vs = Sampler(val, vrng, 1024)
     val_segs = collate([vs.segment(it, int(vrng.integers(0, max(1, len(it["audio"]) // md.HOP - 256))))
-                        for it in val for _ in range(2)][:48])
+                        for it in val][:32])
     clips = []
     for it in val[:: max(1, len(val) // a.val_clips)][:a.val_clips]:
         clips.append((it, 0, 4))  # first ~8 s of each held-out piece
@@ -250,7 +264,7 @@ def main():
 
     def do_eval():
         nonlocal best
-        r = evaluate(model, logmel, val_segs, clips, max_tokens=a.max_len)
+        r = evaluate(model, logmel, val_segs, clips, max_tokens=a.eval_tokens)
         n = max(1, acc["n"])
         row = dict(step=step, segments=seen, hours=round(hours, 4), loss=acc["loss"] / n, tok_loss=acc["tok"] / n,
                    aux_loss=acc["aux"] / n, guided_loss=acc["gl"] / n, **r)
@@ -267,7 +281,13 @@ def main():
             torch.save(dict(state_dict=model.mt3.state_dict(), config=cfg, step=step, hours=hours, metrics=row),
                        os.path.join(a.run, "best.pt"))
 
-    while time.time() - t_start < a.minutes * 60:
+    deadline = t_start + a.minutes * 60
+    if a.until:
+        hh, mm = map(int, a.until.split(":"))
+        lt = time.localtime()
+        deadline = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, hh, mm, 0, 0, 0, -1))
+    stop_file = os.path.join(a.run, "STOP")
+    while time.time() < deadline and not os.path.exists(stop_file):
         t0 = time.time()
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
         for g in opt.param_groups:
@@ -275,6 +295,7 @@ def main():
         audio, dec_in, tgt, frames, aux_t = sampler.batch(a.batch)
         with torch.no_grad():
             feats = logmel(audio)
+        model.set_capture(a.guided > 0)
         logits, aux, probs = model(feats, dec_in)
         mask = tgt != md.PAD
         tok_loss = F.cross_entropy(logits[mask], tgt[mask])

@@ -94,7 +94,7 @@ export class Resampler {
     const m = this.#live();
     const core = this.core;
     const n = flush ? 0 : samples.length;
-    const cap = (flush ? m._wasm_resampler_flush_output(this.ptr) : m._wasm_resampler_max_output(this.ptr, n)) >>> 0;
+    const cap = (flush ? m._wasm_resampler_pending(this.ptr) : m._wasm_resampler_max_output(this.ptr, n)) >>> 0;
     const ip = flush ? 0 : core.copyInF32(samples);
     const op = core.malloc(Math.max(1, cap) * 4);
     try {
