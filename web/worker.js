@@ -100,8 +100,21 @@ const readProp = (obj, name) => (typeof obj[name] === 'function' ? obj[name]() :
 function plainNotes(list) {
   return (list ?? []).map((n) => ({
     onset: n.onset, offset: n.offset, pitch: n.pitch, velocity: n.velocity,
-    program: n.program ?? 0, isDrum: !!n.isDrum, bends: n.bends ?? [],
+    program: n.program ?? 0, isDrum: !!n.isDrum, bends: runEnds(n.bends ?? []),
   }));
+}
+
+/** Bend points without the inside of runs of equal values: the same curve whether read as
+ * steps (MIDI) or as lines (the roll), with far fewer objects for the page to hold. */
+function runEnds(bends) {
+  if (bends.length < 3) return bends;
+  const out = [bends[0]];
+  for (let i = 1; i < bends.length - 1; i++) {
+    const v = bends[i].semitones;
+    if (v !== bends[i - 1].semitones || v !== bends[i + 1].semitones) out.push(bends[i]);
+  }
+  out.push(bends[bends.length - 1]);
+  return out;
 }
 
 class Job {
