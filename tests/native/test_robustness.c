@@ -202,6 +202,34 @@ TEST(robust_wav_non_audio_and_overflowing_sizes) {
     free(w);
 }
 
+/* Found by fuzz_wav (tests/fuzz/crashes/wav/crash-7128...): float64 samples beyond the float range
+ * became +-Inf; a multichannel sum of large float32 samples could overflow. Fixed in main by
+ * saturating float samples at 1e4 (wav.c SC_WAV_FLOAT_LIMIT). */
+TEST(robust_wav_float_samples_beyond_float_range_stay_finite) {
+    const double v64[] = {1e300, -1e300, 3.4e38, 3.4e38, -5e38, 1.0, 0.25, -0.5};
+    uint8_t b[44 + sizeof v64];
+    memset(b, 0, sizeof b);
+    memcpy(b, "RIFF", 4); put32(b + 4, sizeof b - 8); memcpy(b + 8, "WAVEfmt ", 8);
+    put32(b + 16, 16); put16(b + 20, 3); put16(b + 22, 2); put32(b + 24, 8000); put32(b + 28, 8000 * 16);
+    put16(b + 32, 16); put16(b + 34, 64); memcpy(b + 36, "data", 4); put32(b + 40, sizeof v64);
+    memcpy(b + 44, v64, sizeof v64); /* little-endian host */
+    scribe_audio a;
+    CHECK_OK(scribe_wav_decode(b, sizeof b, &a, NULL));
+    CHECK(a.frames == 4);
+    for (size_t i = 0; i < a.frames; i++) CHECK_MSG(isfinite(a.samples[i]), "sample %zu = %g", i, a.samples[i]);
+    if (a.frames == 4) CHECK(a.samples[0] == 0.0f && a.samples[3] == -0.125f);
+    scribe_audio_free(&a);
+    /* 32-bit float, 4 channels of FLT_MAX: finite (wav.c saturates float samples at 1e4) */
+    float big[8] = {3.4e38f, 3.4e38f, 3.4e38f, 3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f, -3.4e38f};
+    size_t len;
+    uint8_t *w = make_wav(big, 8, 8000, 1, 32, 1, &len);
+    put16(w + 22, 4); put32(w + 28, 8000 * 16); put16(w + 32, 16);
+    CHECK_OK(scribe_wav_decode(w, len, &a, NULL));
+    CHECK(a.frames == 2 && isfinite(a.samples[0]) && isfinite(a.samples[1]) && a.samples[0] >= 9999.0f);
+    scribe_audio_free(&a);
+    free(w);
+}
+
 TEST(robust_session_rejects_bad_rates_with_messages) {
     void *buf;
     scribe_model *m = load_model(ACOUSTIC, &buf);

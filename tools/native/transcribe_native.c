@@ -1,7 +1,7 @@
 /* scribe-native: the native twin of `bin/scribe transcribe`, for measurements (memory, time).
  *
  *   scribe-native transcribe IN.wav --model FILE [--csv OUT] [--seconds N] [--block N]
- *                 [--fixed-tokens N] [--batch N] [--seed S]
+ *                 [--fixed-tokens N] [--batch N] [--seed S] [--stream-notes 0|1]
  *
  * --block 0 feeds the whole input in one call (materialised); --block -N feeds random block
  * sizes in 1..N (xorshift, --seed S) as a microphone stream would arrive.
@@ -44,11 +44,11 @@ static int fail(const char *what, const scribe_error *e) {
 
 int main(int argc, char **argv) {
     const char *usage = "usage: scribe-native transcribe IN.wav --model FILE [--csv OUT] [--seconds N] [--block N] "
-                        "[--fixed-tokens N] [--batch N] [--seed S]";
+                        "[--fixed-tokens N] [--batch N] [--seed S] [--stream-notes 0|1]";
     if (argc < 3 || strcmp(argv[1], "transcribe") != 0) { fprintf(stderr, "%s\n", usage); return 2; }
     const char *in = argv[2], *model_path = NULL, *csv_path = NULL;
     double seconds = 0;
-    long block = 4096, fixed = 0, batch = 0;
+    long block = 4096, fixed = 0, batch = 0, stream_notes = 0;
     uint32_t seed = 12345;
     for (int i = 3; i < argc; i++) {
         if (i + 1 >= argc) { fprintf(stderr, "option %s needs a value\n%s\n", argv[i], usage); return 2; }
@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--block")) block = atol(v);
         else if (!strcmp(k, "--fixed-tokens")) fixed = atol(v);
         else if (!strcmp(k, "--batch")) batch = atol(v);
+        else if (!strcmp(k, "--stream-notes")) stream_notes = atol(v);
         else if (!strcmp(k, "--seed")) seed = (uint32_t)strtoul(v, NULL, 10) | 1u;
         else { fprintf(stderr, "unknown option %s\n%s\n", k, usage); return 2; }
     }
@@ -81,6 +82,7 @@ int main(int argc, char **argv) {
     p.input_sample_rate = audio.sample_rate;
     if (fixed > 0) p.fixed_decode_tokens = (int32_t)fixed;
     if (batch > 0) p.batch_segments = (int32_t)batch;
+    p.stream_notes = (int32_t)stream_notes;
     scribe_session *s;
     if (scribe_session_init(model, &p, &s, &err)) return fail("session", &err);
 
