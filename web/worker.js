@@ -80,7 +80,7 @@ function loadModel(id) {
 }
 
 /** Settings from the page (sensitivities in 0..1, minimum note length in ms) to session options. */
-function sessionOptions(settings, sampleRate, modelInfo) {
+function sessionOptions(settings, sampleRate, modelInfo, live = false) {
   const s = settings ?? {};
   const opts = { inputSampleRate: sampleRate };
   if (modelInfo.kind === 'acoustic') {
@@ -91,6 +91,9 @@ function sessionOptions(settings, sampleRate, modelInfo) {
       opts.minNoteFrames = Math.max(1, Math.round(s.minNoteMs / 1000 / frameSec));
     }
   }
+  // MT3 decodes several complete segments together (one weight read serves all); a live take
+  // has only one at a time, and waiting for a batch would delay its notes by seconds.
+  if (modelInfo.kind === 'mt3' && live) opts.batchSegments = 1;
   return opts;
 }
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
@@ -124,7 +127,7 @@ class Job {
     this.sampleRate = msg.sampleRate;
     this.totalSeconds = msg.totalSeconds ?? 0;
     this.info = info;
-    this.options = sessionOptions(msg.settings, msg.sampleRate, info);
+    this.options = sessionOptions(msg.settings, msg.sampleRate, info, msg.mode === 'live');
     // Acoustic sessions hand out final notes at each quiet stretch (streamNotes), so notes show
     // up while a file is still being read (3-minute file: first notes after 1.3 s instead of at
     // the end; same notes and onset F1 on the dev clip in the e2e test). Live takes add previews.
