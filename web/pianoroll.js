@@ -55,9 +55,13 @@ export class PianoRoll {
 
   addNotes(notes) {
     if (!notes.length) return;
-    this.notes.push(...notes);
-    this.notes.sort((a, b) => a.onset - b.onset || a.pitch - b.pitch);
-    this.fitPitch();
+    const wasEmpty = this.notes.length === 0;
+    const last = this.notes[this.notes.length - 1];
+    for (const n of notes) this.notes.push(n);
+    // Notes mostly arrive in time order: sort only when they do not.
+    if (last && notes.some((n) => n.onset < last.onset)) this.notes.sort((a, b) => a.onset - b.onset || a.pitch - b.pitch);
+    else if (!isSorted(notes)) this.notes.sort((a, b) => a.onset - b.onset || a.pitch - b.pitch);
+    if (wasEmpty) this.fitPitch(); else this.extendPitch(notes);
     this.invalidate();
   }
 
@@ -156,13 +160,13 @@ export class PianoRoll {
     this.t0 = 0;
   }
 
+  extendPitch(notes) {
+    const [lo, hi] = pitchRange(notes);
+    if (lo < this.lo + 2 || hi > this.hi - 2) this.fitPitch();
+  }
+
   fitPitch() {
-    let lo = 127, hi = 0;
-    for (const n of this.notes) {
-      const bend = n.bends?.length ? Math.max(...n.bends.map((b) => Math.abs(b.semitones))) : 0;
-      lo = Math.min(lo, n.pitch - Math.ceil(bend));
-      hi = Math.max(hi, n.pitch + Math.ceil(bend));
-    }
+    let [lo, hi] = pitchRange(this.notes);
     if (lo > hi) { lo = 48; hi = 84; }
     lo -= 2; hi += 2;
     while (hi - lo < 24) { lo--; hi++; }
@@ -359,15 +363,20 @@ export class PianoRoll {
       if (notes[mid].onset < target) lo = mid + 1; else hi = mid;
       first = lo;
     }
+    // Zoomed far out, notes that would only repaint pixels already painted in their row are
+    // skipped, so an hour of notes draws as fast as a minute.
+    const painted = new Float64Array(128).fill(-Infinity);
     for (let i = first; i < notes.length; i++) {
       const n = notes[i];
       if (n.onset > t1) break;
       const off = Math.max(n.offset, n.onset + 0.02);
       if (off < t0 || n.pitch < this.lo || n.pitch > this.hi) continue;
       const x = this.xOf(n.onset), xe = this.xOf(off);
+      const sel = n === this.selected;
+      if (!sel && Math.max(x + 2, xe) <= painted[n.pitch] + 1) continue;
+      painted[n.pitch] = Math.max(painted[n.pitch], Math.max(x + 2, xe));
       const y = this.yOf(n.pitch);
       const info = noteInfo(n);
-      const sel = n === this.selected;
       ctx.globalAlpha = (n.preview ? 0.6 : 1) * (0.55 + 0.45 * Math.min(1, (n.velocity ?? 80) / 110));
       ctx.fillStyle = info.color;
       const hgt = Math.max(2, rowH - 1);
@@ -392,7 +401,7 @@ export class PianoRoll {
         ctx.lineWidth = 2;
         ctx.strokeRect(x - 1, y - 0.5, Math.max(2, xe - x) + 2, hgt + 2);
       }
-      if (n.bends?.length > 1 && !n.isDrum && n.bends.some((b) => Math.abs(b.semitones) >= 0.1)) {
+      if (this.pxPerSec >= 25 && n.bends?.length > 1 && !n.isDrum && n.bends.some((b) => Math.abs(b.semitones) >= 0.1)) {
         ctx.strokeStyle = sel ? '#ffffff' : '#f6f1e4';
         ctx.lineWidth = 1.5;
         ctx.beginPath();
@@ -444,6 +453,25 @@ export class PianoRoll {
       ctx.textAlign = 'start';
     }
   }
+}
+
+function pitchRange(notes) {
+  let lo = 127, hi = 0;
+  for (const n of notes) {
+    let bend = 0;
+    for (const b of n.bends ?? []) bend = Math.max(bend, Math.abs(b.semitones));
+    lo = Math.min(lo, n.pitch - Math.ceil(bend));
+    hi = Math.max(hi, n.pitch + Math.ceil(bend));
+  }
+  return [lo, hi];
+}
+
+function isSorted(notes) {
+  for (let i = 1; i < notes.length; i++) {
+    const a = notes[i - 1], b = notes[i];
+    if (b.onset < a.onset || (b.onset === a.onset && b.pitch < a.pitch)) return false;
+  }
+  return true;
 }
 
 function niceStep(minSec) {
