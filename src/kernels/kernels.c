@@ -4,8 +4,8 @@
  * into a stack buffer as NR-wide panels (k-major, zero-padded at the right edge); then every
  * MR-row strip of A (read in place, row-major) runs the micro-kernel against every panel.
  * The micro-kernel keeps an MR x NR tile of C in registers (MR * NB vectors).
- * Small M skips packing: M = 1 row-wise axpy and 2 <= M < SC_DIRECT_M DMR x DNR tiles reading B in
- * place (matmul); M < SC_SMALL_M dot products (matmul_bt).
+ * Small M skips packing: M = 1 row-wise axpy and a few rows (see SC_DIRECT_M) DMR x DNR tiles
+ * reading B in place (matmul); M < SC_SMALL_M dot products (matmul_bt).
  *
  * WASM figures on this machine (Xeon, ~2.95 GHz, Node 20, CPU time): the whole GEMM 31-33 GFLOP/s
  * at 512x1024x512; the micro-kernel alone on L1-resident panels 34 (the same for packed-A,
@@ -39,9 +39,11 @@
 /* NC columns of KC rows: 256 * 48 * 4 bytes = 48 KB on the stack. */
 #define SC_NC (((48 * 1024) / (SC_KC * 4)) / SC_NR * SC_NR)
 #define SC_SMALL_M 4
-/* sc_matmul with 2 <= M < SC_DIRECT_M reads B in place instead of packing it (gemm_direct). */
+/* sc_matmul with 2 <= M < SC_DIRECT_M and M not a multiple of MR reads B in place instead of
+ * packing it (gemm_direct); measured in WASM: M = 2, 3, 5, 6 gain (a partial MR-row strip wastes
+ * up to half its work), M = 4 and 7 run faster packed. */
 #ifndef SC_DIRECT_M
-#define SC_DIRECT_M 8
+#define SC_DIRECT_M 7
 #endif
 
 static inline int sc_min_int(int a, int b) { return a < b ? a : b; }
@@ -102,24 +104,28 @@ static inline void tile(int m, int n, int kc, const float *A, int lda, const flo
 
 /* ------------------------------------------------------------------ packing */
 
-/* B[K x N] row-major: columns j0..j0+nc, rows p0..p0+kc into NR-wide panels. */
+/* B[K x N] row-major: columns j0..j0+nc, rows p0..p0+kc into NR-wide panels. Row-major walk
+ * (k outer): each B row is read as one contiguous run instead of NR floats from kc rows 4 KB apart
+ * (for N = 1024), which the L1 sets and the prefetchers handle badly. */
 static void pack_b(int kc, int nc, const float *B, int ldb, float *bp) {
-    for (int j = 0; j < nc; j += SC_NR) {
-        int w = sc_min_int(SC_NR, nc - j);
-        const float *src = B + j;
-        if (w == SC_NR) {
-            for (int k = 0; k < kc; k++) {
-                memcpy(bp, src + (size_t)k * ldb, SC_NR * sizeof(float));
-                bp += SC_NR;
-            }
-        } else {
-            for (int k = 0; k < kc; k++) {
-                const float *s = src + (size_t)k * ldb;
-                int jj = 0;
-                for (; jj < w; jj++) bp[jj] = s[jj];
-                for (; jj < SC_NR; jj++) bp[jj] = 0.0f;
-                bp += SC_NR;
-            }
+    int nfull = nc / SC_NR * SC_NR;
+    for (int k = 0; k < kc; k++) {
+        const float *src = B + (size_t)k * ldb;
+        float *d = bp + (size_t)k * SC_NR;
+        for (int j = 0; j < nfull; j += SC_NR) {
+            for (int v = 0; v < SC_NB; v++) sc_vf_store(d + v * SC_VW, sc_vf_load(src + j + v * SC_VW));
+            d += (size_t)kc * SC_NR;
+        }
+    }
+    if (nfull < nc) {
+        int w = nc - nfull;
+        float *d = bp + (size_t)nfull * kc;
+        for (int k = 0; k < kc; k++) {
+            const float *s = B + (size_t)k * ldb + nfull;
+            int jj = 0;
+            for (; jj < w; jj++) d[jj] = s[jj];
+            for (; jj < SC_NR; jj++) d[jj] = 0.0f;
+            d += SC_NR;
         }
     }
 }
@@ -210,7 +216,7 @@ static inline void micro_kernel_direct(int kc, const float *const a[SC_DMR], con
 static void gemm_small_m(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
                          int ldc, int accumulate);
 
-/* Few rows (2 <= M < SC_DIRECT_M): packing B would cost about as much as the product,
+/* Few rows (see SC_DIRECT_M): packing B would cost about as much as the product,
  * so full DNR-wide column panels read B in place, DMR rows at a time (column panel outer, rows
  * inner: the panel is reused from cache across the rows); a leftover row takes the row-wise path
  * and the ragged right edge the packed one. */
@@ -271,7 +277,7 @@ void sc_matmul(int M, int N, int K, const float *A, int lda, const float *B, int
     }
     if (M == 1)
         gemm_small_m(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-    else if (M < SC_DIRECT_M)
+    else if (M < SC_DIRECT_M && M % SC_MR != 0)
         gemm_direct(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     else
         gemm_packed(M, N, K, A, lda, B, ldb, C, ldc, accumulate, 0);
