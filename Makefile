@@ -30,7 +30,9 @@ EMCC_LDFLAGS := -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createScribeModule \
   -sTOTAL_STACK=1048576 -sFILESYSTEM=0 \
   -sEXPORTED_FUNCTIONS=_malloc,_free -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
 
-.PHONY: all deps native wasm web test test-native test-asan test-node test-e2e serve bench bench-acoustic clean symbols
+.PHONY: all deps native wasm web test test-native test-asan test-node test-e2e serve bench clean symbols
+# (other .PHONY lines stand next to their targets)
+.PHONY: bench-web bench-memory bench-stream bench-acoustic
 
 all: native wasm web
 
@@ -105,6 +107,11 @@ dist/native/bench_matmul: tests/bench/matmul_native.c dist/native/libscribe.a
 
 bench: wasm native dist/native/bench_matmul
 	$(NODE) tests/bench/matmul.mjs
+	$(NODE) tests/bench/frontend.mjs
+
+# Browser figures: time to first note (3-minute file), longest main-thread task, peak memory (1-hour file).
+bench-web: web
+	nice $(NODE) tools/bench-web.mjs
 
 clean:
 	rm -rf dist
@@ -179,3 +186,19 @@ train:
 # Transcribes the dev clips and the held-out set with the engine (bin/scribe) and prints mir_eval metrics.
 eval: wasm
 	$(PY) tools/eval.py --model weights/mt3.scrb
+
+# ---------------------------------------------------------------- native CLI twin, memory bound
+dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscribe.a
+	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
+
+# Peak memory and time of whole-file transcription (figures, not a test): native RSS and WASM heap
+# for 1, 10 and 60 minutes of a looped dev clip, acoustic model and a small random MT3 model.
+# BENCH_MINUTES="1 10 60" by default.
+BENCH_MINUTES ?= 1 10 60
+bench-memory: dist/native/scribe-native wasm
+	bash tests/bench/memory.sh $(BENCH_MINUTES)
+
+# A long stream (BENCH_STREAM_MINUTES, default 30) in random blocks equals the whole input at once.
+BENCH_STREAM_MINUTES ?= 30
+bench-stream: dist/native/scribe-native
+	bash tests/bench/stream_equal.sh $(BENCH_STREAM_MINUTES)

@@ -173,7 +173,7 @@ typedef struct scribe_eval_params {
     double offset_ratio;          /* 0.2 */
     double offset_min_tolerance;  /* 0.05 s */
     double velocity_tolerance;    /* 0.1 */
-    double frame_rate;            /* 100 frames/s for frame metrics */
+    double frame_rate;            /* 62.5 frames/s for frame metrics (MT3's frame_fps) */
 } scribe_eval_params;
 
 scribe_eval_params scribe_eval_default_params(void);
@@ -243,6 +243,11 @@ typedef struct scribe_session_params {
     int32_t melodia_trick;        /* 1 */
     int32_t pitch_bends;          /* 1 */
     int32_t energy_tolerance;     /* 11 frames */
+    int32_t stream_notes;         /* 0 (default): notes at finish, exactly the package's whole-file
+                                     result; 1: while feeding, hand out the notes before each quiet
+                                     stretch (live input). Streamed notes use the inferred-onset
+                                     scaling seen so far and can differ slightly from the
+                                     whole-file result (see src/models/acoustic_backend.c). */
 } scribe_session_params;
 
 scribe_session_params scribe_session_default_params(void);
@@ -250,7 +255,8 @@ scribe_session_params scribe_session_default_params(void);
 /* The model must outlive the session. */
 scribe_status scribe_session_init(const scribe_model *model, const scribe_session_params *params,
                                   scribe_session **out, scribe_error *err);
-/* Feeds `n` mono samples at params.input_sample_rate. Runs every segment that became complete. */
+/* Feeds `n` mono samples at params.input_sample_rate. Runs every segment that became complete.
+ * Samples are sanitised on the way in: NaN counts as 0, values (and +-Inf) are clamped to +-16. */
 scribe_status scribe_session_feed(scribe_session *s, const float *samples, size_t n, scribe_error *err);
 /* Ends the stream: pads and runs the last partial segment. */
 scribe_status scribe_session_finish(scribe_session *s, scribe_error *err);

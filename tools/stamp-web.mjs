@@ -4,7 +4,8 @@
 //   node tools/stamp-web.mjs DIST_DIR
 // Precached: the app shell (top-level html/js/mjs/css/wasm/webmanifest), engine/*.js,
 // icons/*, weights/models.json and the weights it lists (up to 80 MB each; bigger models are
-// cached the first time they are used).
+// cached the first time they are used). dist/weights/models.json is rewritten to list only the
+// models whose weights are present.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -30,15 +31,19 @@ for (const sub of ['engine', 'icons']) {
 const manifestPath = path.join(dist, 'weights', 'models.json');
 if (fs.existsSync(manifestPath)) {
   files.push('weights/models.json');
-  const { models = [] } = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  for (const m of models) {
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  const shipped = [];
+  for (const m of manifest.models ?? []) {
     const p = path.join(dist, 'weights', m.file);
     if (!fs.existsSync(p)) {
-      console.warn(`stamp-web: weights/models.json lists ${m.file}, which is not in ${dist}/weights`);
+      console.warn(`stamp-web: ${m.file} is not in ${dist}/weights; the app will not offer "${m.label}"`);
       continue;
     }
+    shipped.push(m);
     if (fs.statSync(p).size <= MAX_PRECACHE_WEIGHTS) files.push(`weights/${m.file}`);
   }
+  // The served manifest lists only the models whose weights were shipped.
+  fs.writeFileSync(manifestPath, JSON.stringify({ ...manifest, models: shipped }, null, 2) + '\n');
 }
 
 const hash = crypto.createHash('sha256');

@@ -17,12 +17,12 @@ const DEFAULTS = { modelId: null, onsetSensitivity: 0.5, frameSensitivity: 0.7, 
 /** Measurements anyone can read (the end-to-end tests print them). */
 const stats = window.scribeStats = {
   longestTaskMs: 0, longTasks: 0, firstNoteMs: null, transcribeMs: null, audioSeconds: null,
-  latenciesMs: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
+  latenciesMs: [], previewMs: [], longTaskList: [], busy: [], crossOriginIsolated: self.crossOriginIsolated === true, captureMode: null,
 };
 
 const state = {
   models: [], modelInfo: new Map(), engine: null, ready: false,
-  job: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
+  job: 0, decodeToken: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
   exports: new Map(), nextReq: 1,
 };
 
@@ -57,7 +57,8 @@ function bindSettings() {
 function describeModel() {
   const m = state.models.find((x) => x.id === settings.modelId);
   const info = state.modelInfo.get(settings.modelId);
-  $('model-help').textContent = m ? (m.description ?? '') + (info?.description ? ` — ${info.description}` : '') : '';
+  $('model-help').textContent = m?.description ?? '';
+  $('model-help').title = info?.description ?? '';
   const acoustic = (info?.kind ?? m?.kind) !== 'mt3';
   for (const id of ['onset-sens', 'frame-sens', 'min-note']) $(id).disabled = !acoustic;
 }
@@ -111,14 +112,17 @@ const roll = new PianoRoll($('roll'), {
 });
 
 function showDetails(n) {
-  const box = $('note-details');
-  if (!n) { box.hidden = true; return; }
-  box.hidden = false;
+  $('nd-empty').hidden = !!n;
+  $('nd-list').hidden = !n;
+  $('nd-delete').hidden = !n;
+  if (!n) return;
   $('nd-pitch').textContent = n.isDrum ? `${drumName(n.pitch)} (${n.pitch})` : `${pitchName(n.pitch)} (MIDI ${n.pitch})`;
   $('nd-onset').textContent = `${formatTime(n.onset, 3)}`;
   $('nd-length').textContent = `${Math.round((n.offset - n.onset) * 1000)} ms`;
   $('nd-velocity').textContent = String(n.velocity);
-  $('nd-instrument').textContent = n.isDrum ? 'Drums' : `${noteInfo(n).name} (program ${n.program + 1})`;
+  const agnostic = state.modelInfo.get(state.notesModel)?.kind === 'acoustic';
+  $('nd-instrument').textContent = n.isDrum ? 'Drums' : agnostic ? 'not identified by this model'
+    : `${noteInfo(n).name} (program ${n.program + 1})`;
   const bends = n.bends ?? [];
   const maxBend = bends.reduce((m, b) => (Math.abs(b.semitones) > Math.abs(m) ? b.semitones : m), 0);
   $('nd-bend').textContent = bends.length ? `${maxBend > 0 ? '+' : ''}${maxBend.toFixed(2)} semitones at most` : 'none';
@@ -128,6 +132,15 @@ function addNotes(list) {
   if (!list?.length) return;
   for (const n of list) n.id = state.nextId++;
   roll.addNotes(list);
+  updateCount();
+}
+
+function clearSource() {
+  setOriginal(null);
+  state.duration = 0;
+  roll.setDuration(0);
+  $('stats').textContent = '';
+  $('time-display').textContent = formatTime(0, 1);
   updateCount();
 }
 
@@ -152,14 +165,14 @@ worker.onmessage = (e) => {
       break;
     case 'need': onNeed(m); break;
     case 'progress': onProgress(m); break;
+    case 'preview': onPreview(m); break;
     case 'done': onDone(m); break;
     case 'cancelled': break;
     case 'exported': state.exports.get(m.reqId)?.resolve(m.data); state.exports.delete(m.reqId); break;
     case 'error':
       if (m.reqId && state.exports.has(m.reqId)) { state.exports.get(m.reqId).reject(new Error(m.message)); state.exports.delete(m.reqId); }
       else if (m.job == null || m.job === state.running?.job) { finishRunning(); setStatus(`error: ${m.message}`); }
-      else if (m.job == null) setStatus(`error: ${m.message}`);
-      break;
+      break; // errors of cancelled jobs are stale
     default: break;
   }
 };
@@ -181,21 +194,71 @@ function onReady(m) {
 
 // ------------------------------------------------------------------ file transcription
 
-async function decodeFile(file) {
-  const bytes = await file.arrayBuffer();
-  const rate = wavRate(bytes) ?? 44100;
-  const ctx = new OfflineAudioContext(1, 1, Math.min(96000, Math.max(8000, rate)));
-  return await ctx.decodeAudioData(bytes);
+const PIECE_SECONDS = 30; // WAV files are decoded this much at a time
+
+/**
+ * Audio of a file as a sequence of AudioBuffers, decoded by the browser. WAV files are cut
+ * into pieces of PIECE_SECONDS (each piece gets the file's own format chunk), so an hour-long
+ * recording never sits in memory whole and no single decode blocks the page; other formats are
+ * decoded in one go. Resolves to {sampleRate, duration, next()} where next() resolves to the
+ * next AudioBuffer or null at the end.
+ */
+async function openAudio(file) {
+  const wav = await wavLayout(file);
+  if (!wav) {
+    const ctx = new OfflineAudioContext(1, 1, 44100);
+    let whole = await ctx.decodeAudioData(await file.arrayBuffer());
+    return { sampleRate: whole.sampleRate, duration: whole.duration, next: async () => { const b = whole; whole = null; return b; } };
+  }
+  const ctx = new OfflineAudioContext(1, 1, Math.min(384000, Math.max(3000, wav.rate)));
+  const per = Math.max(1, Math.round(PIECE_SECONDS * wav.rate)) * wav.blockAlign;
+  let at = 0;
+  const next = async () => {
+    if (at >= wav.dataLength) return null;
+    const n = Math.min(per, wav.dataLength - at);
+    const body = await file.slice(wav.dataOffset + at, wav.dataOffset + at + n).arrayBuffer();
+    at += n;
+    const bytes = new Uint8Array(12 + wav.fmt.length + 8 + body.byteLength);
+    const v = new DataView(bytes.buffer);
+    bytes.set([0x52, 0x49, 0x46, 0x46], 0); v.setUint32(4, bytes.length - 8, true); bytes.set([0x57, 0x41, 0x56, 0x45], 8);
+    bytes.set(wav.fmt, 12);
+    const d = 12 + wav.fmt.length;
+    bytes.set([0x64, 0x61, 0x74, 0x61], d); v.setUint32(d + 4, body.byteLength, true);
+    bytes.set(new Uint8Array(body), d + 8);
+    return ctx.decodeAudioData(bytes.buffer);
+  };
+  const first = await next(); // fails here (not later) for a WAV the browser cannot read
+  let pending = first;
+  return {
+    sampleRate: first.sampleRate,
+    duration: wav.dataLength / wav.blockAlign / wav.rate,
+    next: async () => { if (pending) { const b = pending; pending = null; return b; } return next(); },
+  };
 }
 
-/** The sample rate in a WAV header, so the browser decodes without resampling. */
-function wavRate(buf) {
-  if (buf.byteLength < 28) return null;
-  const v = new DataView(buf);
+/** Where a WAV file's format and samples are (null when it is not a plain RIFF WAV). */
+async function wavLayout(file) {
+  const head = await file.slice(0, 1 << 16).arrayBuffer();
+  if (head.byteLength < 44) return null;
+  const v = new DataView(head);
   if (v.getUint32(0, false) !== 0x52494646 || v.getUint32(8, false) !== 0x57415645) return null;
-  for (let off = 12; off + 8 <= buf.byteLength && off < 4096;) {
+  let fmt = null;
+  for (let off = 12; off + 8 <= head.byteLength;) {
     const id = v.getUint32(off, false), len = v.getUint32(off + 4, true);
-    if (id === 0x666d7420 && off + 16 <= buf.byteLength) return v.getUint32(off + 12, true) || null;
+    if (id === 0x666d7420) { // 'fmt '
+      if (off + 8 + len > head.byteLength || len < 16) return null;
+      fmt = new Uint8Array(head.slice(off, off + 8 + len + (len & 1)));
+    } else if (id === 0x64617461) { // 'data'
+      if (!fmt) return null;
+      const fv = new DataView(fmt.buffer);
+      const rate = fv.getUint32(12, true), blockAlign = fv.getUint16(20, true);
+      if (!rate || !blockAlign) return null;
+      const avail = file.size - (off + 8);
+      let dataLength = len === 0 || len === 0xffffffff ? avail : Math.min(len, avail); // streamed WAVs
+      dataLength -= dataLength % blockAlign;
+      if (dataLength <= 0) return null;
+      return { fmt, rate, blockAlign, dataOffset: off + 8, dataLength };
+    }
     off += 8 + len + (len & 1);
   }
   return null;
@@ -207,26 +270,29 @@ async function transcribeFile(file) {
   cancelRunning();
   stopPlayback();
   resetNotes();
+  clearSource();
   const t0 = performance.now();
   state.source = file.name;
   state.notesModel = settings.modelId;
   $('source-name').textContent = file.name;
   $('source-name').title = file.name;
   setStatus('decoding');
+  const token = ++state.decodeToken;
   let audio;
   try {
-    audio = await decodeFile(file);
+    audio = await openAudio(file);
   } catch (e) {
-    setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
+    if (token === state.decodeToken) setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
     return;
   }
-  if (audio.length === 0) { setStatus(`error: “${file.name}” contains no audio`); return; }
+  if (token !== state.decodeToken) return; // another file was chosen meanwhile
+  if (!(audio.duration > 0)) { setStatus(`error: “${file.name}” contains no audio`); return; }
   setOriginal(URL.createObjectURL(file));
   state.duration = audio.duration;
   roll.setDuration(audio.duration);
   const job = ++state.job;
-  state.running = { job, mode: 'file', audio, pos: 0, inflight: 1, ended: false, t0, started: performance.now(),
-    total: audio.duration, gotFirst: false };
+  state.running = { job, mode: 'file', audio, buffer: null, pos: 0, inflight: 1, ended: false, pumping: false,
+    t0, started: performance.now(), total: audio.duration, gotFirst: false };
   stats.firstNoteMs = null; stats.transcribeMs = null; stats.audioSeconds = audio.duration;
   performance.mark('scribe:file-start');
   showProgress(true);
@@ -240,27 +306,52 @@ function onNeed(m) {
   const r = state.running;
   if (!r || r.job !== m.job || r.mode !== 'file' || r.ended) return;
   r.inflight = Math.max(0, r.inflight - 1);
-  const a = r.audio;
-  const step = Math.round(CHUNK_SECONDS * a.sampleRate);
-  while (r.inflight < IN_FLIGHT && r.pos < a.length) {
-    const n = Math.min(step, a.length - r.pos);
-    const out = new Float32Array(n);
-    const chs = a.numberOfChannels;
-    for (let c = 0; c < chs; c++) {
-      const d = a.getChannelData(c).subarray(r.pos, r.pos + n);
-      if (chs === 1) out.set(d);
-      else for (let i = 0; i < n; i++) out[i] += d[i];
+  pump(r);
+}
+
+/** Keeps IN_FLIGHT chunks of mono audio queued in the worker, decoding pieces as needed. */
+async function pump(r) {
+  if (r.pumping) return;
+  r.pumping = true;
+  try {
+    while (r.inflight < IN_FLIGHT && state.running === r) {
+      if (!r.buffer || r.pos >= r.buffer.length) {
+        r.buffer = null;
+        let b;
+        try {
+          b = await r.audio.next();
+        } catch (e) {
+          if (state.running === r) { cancelRunning(); setStatus(`error: cannot decode the rest of “${state.source}”`); }
+          return;
+        }
+        if (state.running !== r) return;
+        if (!b) break;
+        r.buffer = b;
+        r.pos = 0;
+        continue;
+      }
+      const a = r.buffer;
+      const n = Math.min(Math.round(CHUNK_SECONDS * a.sampleRate), a.length - r.pos);
+      const out = new Float32Array(n);
+      const chs = a.numberOfChannels;
+      for (let c = 0; c < chs; c++) {
+        const d = a.getChannelData(c).subarray(r.pos, r.pos + n);
+        if (chs === 1) out.set(d);
+        else for (let i = 0; i < n; i++) out[i] += d[i];
+      }
+      if (chs > 1) for (let i = 0; i < n; i++) out[i] /= chs;
+      r.pos += n;
+      r.inflight++;
+      worker.postMessage({ type: 'chunk', job: r.job, samples: out }, [out.buffer]);
     }
-    if (chs > 1) for (let i = 0; i < n; i++) out[i] /= chs;
-    r.pos += n;
-    r.inflight++;
-    worker.postMessage({ type: 'chunk', job: r.job, samples: out }, [out.buffer]);
-  }
-  if (r.pos >= a.length && r.inflight === 0 && !r.ended) {
-    r.ended = true;
-    r.audio = null; // the worker has every sample now
-    worker.postMessage({ type: 'end', job: r.job });
-    $('progress-text').textContent = 'finishing…';
+    if (!r.buffer && r.inflight === 0 && !r.ended && state.running === r) {
+      r.ended = true;
+      r.audio = null;
+      worker.postMessage({ type: 'end', job: r.job });
+      $('progress-text').textContent = 'finishing…';
+    }
+  } finally {
+    r.pumping = false;
   }
 }
 
@@ -289,6 +380,7 @@ function onDone(m) {
   if (m.notes?.length && !r.gotFirst) { stats.firstNoteMs = performance.now() - r.t0; performance.mark('scribe:first-note'); }
   addNotes(m.notes);
   stats.transcribeMs = performance.now() - r.t0;
+  stats.busy.push(['file', Math.round(r.t0), Math.round(performance.now())]);
   const speed = r.total / (stats.transcribeMs / 1000);
   $('stats').textContent = `${roll.notes.length} notes from ${formatTime(r.total, 1)} of audio in ${(stats.transcribeMs / 1000).toFixed(1)} s ` +
     `(${speed.toFixed(1)}× real time); first notes after ${((stats.firstNoteMs ?? stats.transcribeMs) / 1000).toFixed(2)} s.`;
@@ -332,6 +424,7 @@ async function startRecording() {
   if (!state.ready || !settings.modelId) { setStatus('error: the engine is still loading, try again in a moment'); return; }
   cancelRunning();
   stopPlayback();
+  state.decodeToken++;
   setStatus('starting microphone');
   let stream, ctx;
   try {
@@ -347,13 +440,16 @@ async function startRecording() {
     return;
   }
   resetNotes();
+  clearSource();
   state.notesModel = settings.modelId;
   state.source = `recording ${new Date().toISOString().slice(0, 16).replace('T', ' ').replace(':', 'h')}`;
   $('source-name').textContent = state.source;
   setOriginal(null);
   const src = ctx.createMediaStreamSource(stream);
   let ring = null;
-  if (self.crossOriginIsolated && typeof SharedArrayBuffer === 'function') {
+  // ?capture=port forces the message-port path (what browsers without isolation get).
+  const forcePort = new URLSearchParams(location.search).get('capture') === 'port';
+  if (!forcePort && self.crossOriginIsolated && typeof SharedArrayBuffer === 'function') {
     const capacity = 1 << 18; // about 5 s at 48 kHz
     ring = { sab: new SharedArrayBuffer(16 + capacity * 4), capacity };
   }
@@ -373,6 +469,7 @@ async function startRecording() {
   const job = ++state.job;
   state.running = { job, mode: 'live', ctx, stream, node, src, t0: performance.now(), started: performance.now(), gotFirst: false, fed: 0 };
   stats.latenciesMs = [];
+  stats.previewMs = [];
   stats.firstNoteMs = null;
   worker.postMessage({ type: 'start', job, mode: 'live', modelId: settings.modelId, sampleRate: ctx.sampleRate,
     settings: { ...settings }, ring, port }, port ? [port] : []);
@@ -395,16 +492,45 @@ async function startRecording() {
 
 function onLiveProgress(r, m) {
   r.fed = m.secondsFed;
-  const now = performance.timeOrigin + performance.now();
-  for (const n of m.notes ?? []) if (n.capturedAt) stats.latenciesMs.push(now - n.capturedAt);
+  countLatency(r, m.notes ?? []);
+  if (m.finalUpTo > (r.finalUpTo ?? 0)) { r.finalUpTo = m.finalUpTo; roll.clearPreview(m.finalUpTo); }
   addNotes(m.notes);
   roll.follow(m.secondsFed);
-  if (stats.latenciesMs.length) {
-    const recent = stats.latenciesMs.slice(-20).sort((a, b) => a - b);
-    const med = recent[recent.length >> 1];
-    $('latency').textContent = `${(med / 1000).toFixed(2)} s`;
-    $('latency').title = `median of the last ${recent.length} notes, from the audio block holding the note's start to the note on screen`;
+  showLatency();
+  const behind = (performance.now() - r.started) / 1000 - m.secondsFed;
+  $('live-transport').textContent = m.droppedSeconds > 0
+    ? `this computer is too slow: ${m.droppedSeconds.toFixed(1)} s of sound skipped`
+    : behind > 1.5 ? `catching up (${behind.toFixed(1)} s behind)` : (stats.captureMode === 'message port' ? '(compatibility capture)' : '');
+}
+
+function onPreview(m) {
+  const r = state.running;
+  if (!r || r.job !== m.job || r.mode !== 'live') return;
+  if (stats.previewMs.length < 2000) stats.previewMs.push(Math.round(m.computeMs));
+  countLatency(r, m.notes);
+  for (const n of m.notes) n.id = state.nextId++;
+  if (m.notes.length && !r.gotFirst) { r.gotFirst = true; stats.firstNoteMs = performance.now() - r.t0; }
+  roll.replacePreview(m.from, m.notes);
+  updateCount();
+  showLatency();
+}
+
+/** Latency counts the first time a note is shown, not its updates in later previews. */
+function countLatency(r, notes) {
+  const now = performance.timeOrigin + performance.now();
+  r.seen ??= new Set();
+  for (const n of notes) {
+    const key = `${n.pitch}@${Math.round(n.onset * 10)}`;
+    if (!r.seen.has(key) && n.capturedAt) { r.seen.add(key); stats.latenciesMs.push(now - n.capturedAt); }
   }
+}
+
+function showLatency() {
+  if (!stats.latenciesMs.length) return;
+  const recent = stats.latenciesMs.slice(-20).sort((a, b) => a - b);
+  const med = recent[recent.length >> 1];
+  $('latency').textContent = `${(med / 1000).toFixed(2)} s`;
+  $('latency').title = `median of the last ${recent.length} notes, from the audio block holding the note's start to the note on screen`;
 }
 
 function stopRecording() {
@@ -418,6 +544,8 @@ function stopRecording() {
 }
 
 function onLiveDone(r, m) {
+  stats.busy.push(['live', Math.round(r.t0), Math.round(performance.now())]);
+  roll.clearPreview();
   addNotes(m.notes);
   const dur = m.secondsDone || r.fed || 0;
   state.duration = dur;
@@ -622,6 +750,7 @@ if (typeof PerformanceObserver === 'function' && PerformanceObserver.supportedEn
     for (const e of list.getEntries()) {
       stats.longTasks++;
       stats.longestTaskMs = Math.max(stats.longestTaskMs, e.duration);
+      if (stats.longTaskList.length < 500) stats.longTaskList.push([Math.round(e.startTime), Math.round(e.duration)]);
     }
   }).observe({ type: 'longtask', buffered: true });
 }

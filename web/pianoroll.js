@@ -55,9 +55,29 @@ export class PianoRoll {
 
   addNotes(notes) {
     if (!notes.length) return;
-    this.notes.push(...notes);
-    this.notes.sort((a, b) => a.onset - b.onset || a.pitch - b.pitch);
-    this.fitPitch();
+    const wasEmpty = this.notes.length === 0;
+    const last = this.notes[this.notes.length - 1];
+    for (const n of notes) this.notes.push(n);
+    // Notes mostly arrive in time order: sort only when they do not.
+    if (last && notes.some((n) => n.onset < last.onset)) this.notes.sort((a, b) => a.onset - b.onset || a.pitch - b.pitch);
+    else if (!isSorted(notes)) this.notes.sort((a, b) => a.onset - b.onset || a.pitch - b.pitch);
+    if (wasEmpty) this.fitPitch(); else this.extendPitch(notes);
+    this.invalidate();
+  }
+
+  /** Live preview: provisional notes from `from` seconds on are replaced by `notes`. */
+  replacePreview(from, notes) {
+    this.notes = this.notes.filter((n) => !(n.preview && n.onset >= from));
+    for (const n of notes) n.preview = true;
+    this.addNotes(notes);
+    if (this.selected && !this.notes.includes(this.selected)) this.select(null);
+    this.invalidate();
+  }
+
+  /** Drops the provisional notes that start before `until` seconds (all by default). */
+  clearPreview(until = Infinity) {
+    this.notes = this.notes.filter((n) => !(n.preview && n.onset < until));
+    if (this.selected && !this.notes.includes(this.selected)) this.select(null);
     this.invalidate();
   }
 
@@ -101,7 +121,17 @@ export class PianoRoll {
       .sort((a, b) => b.count - a.count);
   }
 
-  invalidate() { this.dirty = true; }
+  invalidate() { this.dirty = true; this.maxLenCache = null; }
+
+  /** Longest note (seconds), so drawing can start near the left edge of the view. */
+  maxLen() {
+    if (this.maxLenCache == null) {
+      let m = 0.05;
+      for (const n of this.notes) m = Math.max(m, n.offset - n.onset);
+      this.maxLenCache = m;
+    }
+    return this.maxLenCache;
+  }
 
   // ---------------------------------------------------------------- geometry
 
@@ -125,18 +155,18 @@ export class PianoRoll {
   pitchOf(y) { return Math.floor(this.hi - (y - RULER_H) / this.rowH()) + 1; }
 
   fitTime() {
-    const end = Math.max(this.duration, ...this.notes.slice(-50).map((n) => n.offset), 1);
+    const end = Math.max(this.duration, ...this.notes.slice(-50).map((n) => n.offset), this.notes.length ? 1 : 30);
     this.pxPerSec = clamp(this.noteWidth() / (end * 1.02), MIN_PX_PER_SEC, MAX_PX_PER_SEC);
     this.t0 = 0;
   }
 
+  extendPitch(notes) {
+    const [lo, hi] = pitchRange(notes);
+    if (lo < this.lo + 2 || hi > this.hi - 2) this.fitPitch();
+  }
+
   fitPitch() {
-    let lo = 127, hi = 0;
-    for (const n of this.notes) {
-      const bend = n.bends?.length ? Math.max(...n.bends.map((b) => Math.abs(b.semitones))) : 0;
-      lo = Math.min(lo, n.pitch - Math.ceil(bend));
-      hi = Math.max(hi, n.pitch + Math.ceil(bend));
-    }
+    let [lo, hi] = pitchRange(this.notes);
     if (lo > hi) { lo = 48; hi = 84; }
     lo -= 2; hi += 2;
     while (hi - lo < 24) { lo--; hi++; }
@@ -326,15 +356,28 @@ export class PianoRoll {
     ctx.rect(KEY_W, RULER_H, w - KEY_W, h - RULER_H);
     ctx.clip();
     const t0 = this.t0, t1 = tEnd;
-    for (const n of this.notes) {
+    const notes = this.notes;
+    let first = 0;
+    for (let lo = 0, hi = notes.length, target = t0 - this.maxLen(); lo < hi;) { // first onset >= target
+      const mid = (lo + hi) >> 1;
+      if (notes[mid].onset < target) lo = mid + 1; else hi = mid;
+      first = lo;
+    }
+    // Zoomed far out, notes that would only repaint pixels already painted in their row are
+    // skipped, so an hour of notes draws as fast as a minute.
+    const painted = new Float64Array(128).fill(-Infinity);
+    for (let i = first; i < notes.length; i++) {
+      const n = notes[i];
       if (n.onset > t1) break;
       const off = Math.max(n.offset, n.onset + 0.02);
       if (off < t0 || n.pitch < this.lo || n.pitch > this.hi) continue;
       const x = this.xOf(n.onset), xe = this.xOf(off);
+      const sel = n === this.selected;
+      if (!sel && Math.max(x + 2, xe) <= painted[n.pitch] + 1) continue;
+      painted[n.pitch] = Math.max(painted[n.pitch], Math.max(x + 2, xe));
       const y = this.yOf(n.pitch);
       const info = noteInfo(n);
-      const sel = n === this.selected;
-      ctx.globalAlpha = 0.55 + 0.45 * Math.min(1, (n.velocity ?? 80) / 110);
+      ctx.globalAlpha = (n.preview ? 0.6 : 1) * (0.55 + 0.45 * Math.min(1, (n.velocity ?? 80) / 110));
       ctx.fillStyle = info.color;
       const hgt = Math.max(2, rowH - 1);
       if (n.isDrum) {
@@ -343,7 +386,14 @@ export class PianoRoll {
         ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy); ctx.closePath();
         ctx.fill();
       } else {
-        ctx.fillRect(x, y + 0.5, Math.max(2, xe - x), hgt);
+        const wNote = Math.max(2, xe - x);
+        ctx.fillRect(x, y + 0.5, wNote, hgt);
+        ctx.globalAlpha = 1;
+        if (wNote > 4 && hgt > 3) { // darker start and end so repeated notes stay distinct
+          ctx.fillStyle = '#0b1017';
+          ctx.fillRect(x, y + 0.5, 1, hgt);
+          ctx.fillRect(x + wNote - 1, y + 0.5, 1, hgt);
+        }
       }
       ctx.globalAlpha = 1;
       if (sel) {
@@ -351,8 +401,8 @@ export class PianoRoll {
         ctx.lineWidth = 2;
         ctx.strokeRect(x - 1, y - 0.5, Math.max(2, xe - x) + 2, hgt + 2);
       }
-      if (n.bends?.length > 1 && !n.isDrum) {
-        ctx.strokeStyle = sel ? '#ffffff' : '#0b1017';
+      if (this.pxPerSec >= 25 && n.bends?.length > 1 && !n.isDrum && n.bends.some((b) => Math.abs(b.semitones) >= 0.1)) {
+        ctx.strokeStyle = sel ? '#ffffff' : '#f6f1e4';
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         n.bends.forEach((b, i) => {
@@ -403,6 +453,25 @@ export class PianoRoll {
       ctx.textAlign = 'start';
     }
   }
+}
+
+function pitchRange(notes) {
+  let lo = 127, hi = 0;
+  for (const n of notes) {
+    let bend = 0;
+    for (const b of n.bends ?? []) bend = Math.max(bend, Math.abs(b.semitones));
+    lo = Math.min(lo, n.pitch - Math.ceil(bend));
+    hi = Math.max(hi, n.pitch + Math.ceil(bend));
+  }
+  return [lo, hi];
+}
+
+function isSorted(notes) {
+  for (let i = 1; i < notes.length; i++) {
+    const a = notes[i - 1], b = notes[i];
+    if (b.onset < a.onset || (b.onset === a.onset && b.pitch < a.pitch)) return false;
+  }
+  return true;
 }
 
 function niceStep(minSec) {

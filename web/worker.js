@@ -16,6 +16,7 @@
 //   {type:'ready', models, engine}  {type:'fatal', message}
 //   {type:'model', id, kind, sampleRate, description}
 //   {type:'progress', job, secondsDone, secondsFed, notes, elapsedMs}
+//   {type:'preview', job, from, notes}   (live: provisional notes replacing those from `from` s on)
 //   {type:'need', job}
 //   {type:'done', job, notes, secondsDone, elapsedMs, wav?}
 //   {type:'cancelled', job}  {type:'error', job?, reqId?, message}
@@ -79,7 +80,7 @@ function loadModel(id) {
 }
 
 /** Settings from the page (sensitivities in 0..1, minimum note length in ms) to session options. */
-function sessionOptions(settings, sampleRate, modelInfo) {
+function sessionOptions(settings, sampleRate, modelInfo, live = false) {
   const s = settings ?? {};
   const opts = { inputSampleRate: sampleRate };
   if (modelInfo.kind === 'acoustic') {
@@ -90,6 +91,9 @@ function sessionOptions(settings, sampleRate, modelInfo) {
       opts.minNoteFrames = Math.max(1, Math.round(s.minNoteMs / 1000 / frameSec));
     }
   }
+  // MT3 decodes several complete segments together (one weight read serves all); a live take
+  // has only one at a time, and waiting for a batch would delay its notes by seconds.
+  if (modelInfo.kind === 'mt3' && live) opts.batchSegments = 1;
   return opts;
 }
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
@@ -99,8 +103,21 @@ const readProp = (obj, name) => (typeof obj[name] === 'function' ? obj[name]() :
 function plainNotes(list) {
   return (list ?? []).map((n) => ({
     onset: n.onset, offset: n.offset, pitch: n.pitch, velocity: n.velocity,
-    program: n.program ?? 0, isDrum: !!n.isDrum, bends: n.bends ?? [],
+    program: n.program ?? 0, isDrum: !!n.isDrum, bends: runEnds(n.bends ?? []),
   }));
+}
+
+/** Bend points without the inside of runs of equal values: the same curve whether read as
+ * steps (MIDI) or as lines (the roll), with far fewer objects for the page to hold. */
+function runEnds(bends) {
+  if (bends.length < 3) return bends;
+  const out = [bends[0]];
+  for (let i = 1; i < bends.length - 1; i++) {
+    const v = bends[i].semitones;
+    if (v !== bends[i - 1].semitones || v !== bends[i + 1].semitones) out.push(bends[i]);
+  }
+  out.push(bends[bends.length - 1]);
+  return out;
 }
 
 class Job {
@@ -109,7 +126,14 @@ class Job {
     this.mode = msg.mode;
     this.sampleRate = msg.sampleRate;
     this.totalSeconds = msg.totalSeconds ?? 0;
-    this.session = new sessionApi.Session(core, info.model, sessionOptions(msg.settings, msg.sampleRate, info));
+    this.info = info;
+    this.options = sessionOptions(msg.settings, msg.sampleRate, info, msg.mode === 'live');
+    // Acoustic sessions hand out final notes at each quiet stretch (streamNotes), so notes show
+    // up while a file is still being read (3-minute file: first notes after 1.3 s instead of at
+    // the end; same notes and onset F1 on the dev clip in the e2e test). Live takes add previews.
+    const stream = info.kind === 'acoustic' ? { streamNotes: 1 } : {};
+    this.session = new sessionApi.Session(core, info.model, { ...this.options, ...stream });
+    this.finalUpTo = 0;        // live: notes before this time (s) are final
     this.started = performance.now();
     this.fed = 0;              // input samples fed
     this.cancelled = false;
@@ -126,7 +150,7 @@ class Job {
     this.fed += samples.length;
   }
 
-  take_notes() {
+  takeNotes() {
     return plainNotes(this.session.takeNotes());
   }
 
@@ -151,7 +175,7 @@ function onChunk(msg) {
   if (!j || j.id !== msg.job || j.cancelled) return;
   try {
     j.feed(msg.samples);
-    const notes = j.take_notes();
+    const notes = j.takeNotes();
     post({ type: 'progress', job: j.id, secondsDone: j.secondsDone(), secondsFed: j.fed / j.sampleRate,
       notes, elapsedMs: performance.now() - j.started });
     post({ type: 'need', job: j.id });
@@ -165,7 +189,13 @@ function onEnd(msg) {
   if (!j || j.id !== msg.job || j.cancelled) return;
   try {
     j.session.finish();
-    const notes = j.take_notes();
+    const notes = j.takeNotes();
+    // Hand long lists over in slices so the page never spends long on one message.
+    const SLICE = 500;
+    while (notes.length > SLICE) {
+      post({ type: 'progress', job: j.id, secondsDone: j.fed / j.sampleRate, secondsFed: j.fed / j.sampleRate,
+        notes: notes.splice(0, SLICE), elapsedMs: performance.now() - j.started });
+    }
     post({ type: 'done', job: j.id, notes, secondsDone: j.fed / j.sampleRate, elapsedMs: performance.now() - j.started });
   } catch (e) {
     fail(j, e);
@@ -192,6 +222,16 @@ function stopJob(j, cancelled) {
 // ------------------------------------------------------------------ live input
 
 const MIN_FEED = 512; // samples per feed at least (about 11 ms at 48 kHz)
+// Live preview: the acoustic take's session hands out final notes only at quiet stretches (its
+// note creation looks at the whole input), so meanwhile a short one-shot session over the last
+// PREVIEW_SECONDS runs every PREVIEW_HOP seconds and its notes are shown as provisional. The
+// first PREVIEW_EDGE seconds of each window only warm it up; notes there are kept from earlier
+// windows. The take's own session still produces the final notes when recording stops.
+// 1.45 s fits the acoustic model's first 2 s window (with its 0.17 s of leading padding), so a
+// preview costs one network window.
+const PREVIEW_SECONDS = 1.45;
+const PREVIEW_HOP = 0.2;
+const PREVIEW_EDGE = 0.35;
 
 function startLive(j, msg) {
   const consume = (samples) => {
@@ -202,7 +242,9 @@ function startLive(j, msg) {
     j.take.push(pcm);
     try {
       j.feed(samples);
-      const notes = j.take_notes();
+      const notes = j.takeNotes();
+      for (const n of notes) j.finalUpTo = Math.max(j.finalUpTo, n.offset);
+      if (j.info.kind === 'acoustic') preview(j, samples);
       const now = absNow();
       for (const n of notes) {
         n.capturedAt = arrivalOf(j, n.onset * j.sampleRate);
@@ -211,7 +253,8 @@ function startLive(j, msg) {
       j.pending.push(...notes);
       if (now - j.lastPost > 50 || j.pending.length) {
         post({ type: 'progress', job: j.id, secondsDone: j.secondsDone(), secondsFed: j.fed / j.sampleRate,
-          notes: j.pending, elapsedMs: performance.now() - j.started });
+          notes: j.pending, elapsedMs: performance.now() - j.started, finalUpTo: j.finalUpTo,
+          droppedSeconds: (j.dropped?.() ?? 0) / j.sampleRate });
         j.pending = [];
         j.lastPost = now;
       }
@@ -247,6 +290,7 @@ function startLive(j, msg) {
       return avail;
     };
     j.drain = drain;
+    j.dropped = () => Atomics.load(head, 2);
     const loop = async () => {
       while (!stopped) {
         const w = Atomics.load(head, 0);
@@ -280,6 +324,54 @@ function startLive(j, msg) {
   }
 }
 
+function preview(j, samples) {
+  j.recent ??= [];
+  j.recentLen ??= 0;
+  j.sincePreview ??= 0;
+  j.recent.push(samples);
+  j.recentLen += samples.length;
+  const keep = Math.round(PREVIEW_SECONDS * j.sampleRate);
+  while (j.recentLen - j.recent[0].length >= keep) j.recentLen -= j.recent.shift().length;
+  j.sincePreview += samples.length;
+  // Adaptive hop: previews may use at most about two thirds of real time, whatever the machine.
+  const hop = Math.max(PREVIEW_HOP, 1.5 * (j.previewMs ?? 0) / 1000);
+  if (j.sincePreview < hop * j.sampleRate) return;
+  j.sincePreview = 0;
+  const t0 = performance.now();
+  const len = Math.min(keep, j.recentLen);
+  const win = new Float32Array(len);
+  let o = len;
+  for (let i = j.recent.length - 1; i >= 0 && o > 0; i--) {
+    const c = j.recent[i];
+    const n = Math.min(o, c.length);
+    win.set(c.subarray(c.length - n), o - n);
+    o -= n;
+  }
+  const start = (j.fed - len) / j.sampleRate;
+  const s = new sessionApi.Session(core, j.info.model, j.options);
+  let notes;
+  try {
+    s.feed(win);
+    s.finish();
+    notes = plainNotes(s.takeNotes());
+  } finally {
+    s.free();
+  }
+  j.previewMs = performance.now() - t0;
+  const from = Math.max(start > 0 ? start + PREVIEW_EDGE : 0, j.finalUpTo);
+  const now = absNow();
+  const out = [];
+  for (const n of notes) {
+    n.onset += start; n.offset += start;
+    for (const b of n.bends) b.time += start;
+    if (n.onset < from) continue;
+    n.capturedAt = arrivalOf(j, n.onset * j.sampleRate);
+    n.emittedAt = now;
+    out.push(n);
+  }
+  post({ type: 'preview', job: j.id, from, notes: out, computeMs: j.previewMs });
+}
+
 function arrivalOf(j, sample) {
   const a = j.arrivals;
   let lo = 0, hi = a.length - 1, ans = a.length ? a[a.length - 1][1] : absNow();
@@ -297,8 +389,8 @@ function onStop(msg) {
   j.finished = true;
   if (j.stopLive) j.stopLive();
   try {
-    j.session.finish();
-    const notes = j.take_notes();
+    if (j.fed > 0) j.session.finish();
+    const notes = j.fed > 0 ? j.takeNotes() : [];
     const now = absNow();
     for (const n of notes) { n.capturedAt = arrivalOf(j, n.onset * j.sampleRate); n.emittedAt = now; n.afterStop = true; }
     const wav = encodeWav(j.take, j.sampleRate);

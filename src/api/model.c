@@ -6,13 +6,15 @@
 #include "backend.h"
 #include "session_internal.h"
 
-/* Model families are linked in when their backend is built; a missing one is reported, not crashed on. */
-extern const sc_backend sc_backend_mt3 __attribute__((weak));
-extern const sc_backend sc_backend_acoustic __attribute__((weak));
+/* Both model families are part of the library. Strong references: with weak ones, a program linking
+ * the static libscribe.a that names no backend symbol itself (a native CLI, the fuzzers) silently
+ * got no backend object from the archive and every weights file failed as "not built in". */
+extern const sc_backend sc_backend_mt3;
+extern const sc_backend sc_backend_acoustic;
 
 const sc_backend *sc_backend_for_kind(uint32_t kind) {
-    if (kind == SCRIBE_MODEL_MT3 && &sc_backend_mt3) return &sc_backend_mt3;
-    if (kind == SCRIBE_MODEL_ACOUSTIC && &sc_backend_acoustic) return &sc_backend_acoustic;
+    if (kind == SCRIBE_MODEL_MT3) return &sc_backend_mt3;
+    if (kind == SCRIBE_MODEL_ACOUSTIC) return &sc_backend_acoustic;
     return NULL;
 }
 

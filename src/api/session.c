@@ -7,6 +7,10 @@
 #include "session_internal.h"
 
 #define SC_FEED_BLOCK 8192 /* input frames resampled per step: bounds the scratch buffer */
+/* Input sanitising (the only place samples enter): NaN becomes silence, everything else is clamped
+ * to +-SC_INPUT_LIMIT (Inf to the limit). Float files legitimately exceed +-1 a little; a larger
+ * value is a broken file, and unbounded values would overflow the spectra to Inf/NaN downstream. */
+#define SC_INPUT_LIMIT 16.0f
 
 struct scribe_session {
     const scribe_model *model;
@@ -15,6 +19,7 @@ struct scribe_session {
     scribe_resampler *resampler; /* NULL when the input is already at the model rate */
     float *scratch;
     size_t scratch_cap;
+    float *clean;                /* [SC_FEED_BLOCK] sanitised copy of the caller's block */
     scribe_notes done;
     volatile int cancel;
     int finished, failed;
@@ -79,7 +84,9 @@ scribe_status scribe_session_init(const scribe_model *model, const scribe_sessio
     s->params = p;
     scribe_notes_init(&s->done);
     scribe_status st = SCRIBE_OK;
-    if (p.input_sample_rate != model_rate) {
+    s->clean = sc_malloc_array(SC_FEED_BLOCK, sizeof(float));
+    if (!s->clean) st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory creating a session");
+    if (!st && p.input_sample_rate != model_rate) {
         st = scribe_resampler_init(p.input_sample_rate, model_rate, &s->resampler, err);
         /* A block's output count depends on the filter state; size for the worst case plus slack,
          * and grow (rarely) if a block ever needs more. */
@@ -118,14 +125,20 @@ scribe_status scribe_session_feed(scribe_session *s, const float *samples, size_
     if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "feed after finish: start a new session");
     while (n) {
         size_t k = n < SC_FEED_BLOCK ? n : SC_FEED_BLOCK;
+        for (size_t i = 0; i < k; i++) {
+            float v = samples[i];
+            /* NaN fails both comparisons and becomes 0 */
+            s->clean[i] = v >= -SC_INPUT_LIMIT ? (v <= SC_INPUT_LIMIT ? v : SC_INPUT_LIMIT)
+                                               : (v < -SC_INPUT_LIMIT ? -SC_INPUT_LIMIT : 0.0f);
+        }
         if (s->resampler) {
             size_t got = 0;
             st = sc_grow((void **)&s->scratch, &s->scratch_cap, scribe_resampler_max_output(s->resampler, k),
                          sizeof(float), err);
-            if (!st) st = scribe_resampler_process(s->resampler, samples, k, s->scratch, s->scratch_cap, &got, err);
+            if (!st) st = scribe_resampler_process(s->resampler, s->clean, k, s->scratch, s->scratch_cap, &got, err);
             if (!st && got) st = backend_feed(s, s->scratch, got, err);
         } else {
-            st = backend_feed(s, samples, k, err);
+            st = backend_feed(s, s->clean, k, err);
         }
         if (st) return st;
         s->frames_fed += k;
@@ -179,6 +192,7 @@ void scribe_session_free(scribe_session *s) {
     if (s->impl) s->model->backend->session_free(s->impl);
     scribe_resampler_free(s->resampler);
     free(s->scratch);
+    free(s->clean);
     scribe_notes_free(&s->done);
     free(s);
 }

@@ -13,7 +13,8 @@
  *   - a data size that is not a whole number of frames: the trailing partial frame is ignored;
  *   - byte_rate is not checked (writers often get it wrong; nothing depends on it);
  *   - NaN and +-Inf samples of float files are replaced by 0 before the downmix, so nothing
- *     downstream ever sees a non-finite value; float values beyond [-1, 1] are kept as they are;
+ *     downstream ever sees a non-finite value; float values beyond [-1, 1] are kept as they are
+ *     up to +-1e4 (80 dB over full scale), where they saturate (no overflow downstream);
  *   - a data chunk with zero frames decodes to an empty (0-frame) audio.
  * Downmix: mean of the channels. Compressed formats (ADPCM, A-law...) give SCRIBE_ERR_UNSUPPORTED,
  * RIFX/RF64 too; everything malformed gives SCRIBE_ERR_BAD_AUDIO with a message. */
@@ -24,6 +25,9 @@
 #include "../common/common.h"
 
 #define SC_WAV_MAX_RATE 768000u
+/* Float samples saturate here (80 dB above full scale): beyond it a file holds garbage, not audio,
+ * and sums of squares downstream must stay finite. */
+#define SC_WAV_FLOAT_LIMIT 1e4
 
 static uint32_t rd_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -97,7 +101,8 @@ static float read_sample(const uint8_t *p, const wav_fmt *f) {
             uint64_t u = (uint64_t)rd_u32(p) | (uint64_t)rd_u32(p + 4) << 32;
             memcpy(&v, &u, 8);
         }
-        return isfinite(v) ? (float)v : 0.0f;
+        if (!isfinite(v)) return 0.0f;
+        return (float)(v > SC_WAV_FLOAT_LIMIT ? SC_WAV_FLOAT_LIMIT : (v < -SC_WAV_FLOAT_LIMIT ? -SC_WAV_FLOAT_LIMIT : v));
     }
     switch (f->container_bytes) {
     case 1: return ((int)p[0] - 128) * (1.0f / 128.0f);

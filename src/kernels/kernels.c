@@ -4,7 +4,14 @@
  * into a stack buffer as NR-wide panels (k-major, zero-padded at the right edge); then every
  * MR-row strip of A (read in place, row-major) runs the micro-kernel against every panel.
  * The micro-kernel keeps an MR x NR tile of C in registers (MR * NB vectors).
- * Small M (< SC_SMALL_M) skips packing: row-wise axpy (matmul) or dot products (matmul_bt). */
+ * Small M skips packing: M = 1 row-wise axpy and a few rows (see SC_DIRECT_M) DMR x DNR tiles
+ * reading B in place (matmul); M < SC_SMALL_M dot products (matmul_bt).
+ *
+ * WASM figures on this machine (Xeon, ~2.95 GHz, Node 20, CPU time): the whole GEMM 31-33 GFLOP/s
+ * at 512x1024x512; the micro-kernel alone on L1-resident panels 34 (the same for packed-A,
+ * interleaved A/B and 4-pointer variants; lane-shuffle splats 25); a load-free loop of 8
+ * independent f32x4 mul+add chains 37. Without fused multiply-add (relaxed SIMD is not allowed)
+ * every MAC costs a mul and an add, so the f32x4 FP ports (mul 0/1, add 1/5) bound the build. */
 #include "kernels.h"
 
 #include <math.h>
@@ -32,8 +39,14 @@
 /* NC columns of KC rows: 256 * 48 * 4 bytes = 48 KB on the stack. */
 #define SC_NC (((48 * 1024) / (SC_KC * 4)) / SC_NR * SC_NR)
 #define SC_SMALL_M 4
+/* sc_matmul with 2 <= M < SC_DIRECT_M and M not a multiple of MR reads B in place instead of
+ * packing it (gemm_direct); measured in WASM: M = 2, 3, 5, 6 gain (a partial MR-row strip wastes
+ * up to half its work), M = 4 and 7 run faster packed. */
+#ifndef SC_DIRECT_M
+#define SC_DIRECT_M 7
+#endif
 
-static inline int SC_MIN_INT(int a, int b) { return a < b ? a : b; }
+static inline int sc_min_int(int a, int b) { return a < b ? a : b; }
 
 const char *sc_kernels_simd_name(void) { return SC_SIMD_NAME; }
 
@@ -91,24 +104,28 @@ static inline void tile(int m, int n, int kc, const float *A, int lda, const flo
 
 /* ------------------------------------------------------------------ packing */
 
-/* B[K x N] row-major: columns j0..j0+nc, rows p0..p0+kc into NR-wide panels. */
+/* B[K x N] row-major: columns j0..j0+nc, rows p0..p0+kc into NR-wide panels. Row-major walk
+ * (k outer): each B row is read as one contiguous run instead of NR floats from kc rows 4 KB apart
+ * (for N = 1024), which the L1 sets and the prefetchers handle badly. */
 static void pack_b(int kc, int nc, const float *B, int ldb, float *bp) {
-    for (int j = 0; j < nc; j += SC_NR) {
-        int w = SC_MIN_INT(SC_NR, nc - j);
-        const float *src = B + j;
-        if (w == SC_NR) {
-            for (int k = 0; k < kc; k++) {
-                memcpy(bp, src + (size_t)k * ldb, SC_NR * sizeof(float));
-                bp += SC_NR;
-            }
-        } else {
-            for (int k = 0; k < kc; k++) {
-                const float *s = src + (size_t)k * ldb;
-                int jj = 0;
-                for (; jj < w; jj++) bp[jj] = s[jj];
-                for (; jj < SC_NR; jj++) bp[jj] = 0.0f;
-                bp += SC_NR;
-            }
+    int nfull = nc / SC_NR * SC_NR;
+    for (int k = 0; k < kc; k++) {
+        const float *src = B + (size_t)k * ldb;
+        float *d = bp + (size_t)k * SC_NR;
+        for (int j = 0; j < nfull; j += SC_NR) {
+            for (int v = 0; v < SC_NB; v++) sc_vf_store(d + v * SC_VW, sc_vf_load(src + j + v * SC_VW));
+            d += (size_t)kc * SC_NR;
+        }
+    }
+    if (nfull < nc) {
+        int w = nc - nfull;
+        float *d = bp + (size_t)nfull * kc;
+        for (int k = 0; k < kc; k++) {
+            const float *s = B + (size_t)k * ldb + nfull;
+            int jj = 0;
+            for (; jj < w; jj++) d[jj] = s[jj];
+            for (; jj < SC_NR; jj++) d[jj] = 0.0f;
+            d += SC_NR;
         }
     }
 }
@@ -116,7 +133,7 @@ static void pack_b(int kc, int nc, const float *B, int ldb, float *bp) {
 /* B[N x K] row-major used transposed: rows j0..j0+nc, columns p0..p0+kc. */
 static void pack_bt(int kc, int nc, const float *B, int ldb, float *bp) {
     for (int j = 0; j < nc; j += SC_NR) {
-        int w = SC_MIN_INT(SC_NR, nc - j);
+        int w = sc_min_int(SC_NR, nc - j);
         for (int jj = 0; jj < SC_NR; jj++) {
             float *d = bp + jj;
             if (jj < w) {
@@ -140,20 +157,20 @@ static void gemm_packed(int M, int N, int K, const float *A, int lda, const floa
                         int ldc, int accumulate, int trans_b) {
     _Alignas(64) float bpack[SC_KC * SC_NC];
     for (int jc = 0; jc < N; jc += SC_NC) {
-        int nc = SC_MIN_INT(SC_NC, N - jc);
+        int nc = sc_min_int(SC_NC, N - jc);
         for (int pc = 0; pc < K; pc += SC_KC) {
-            int kc = SC_MIN_INT(SC_KC, K - pc);
+            int kc = sc_min_int(SC_KC, K - pc);
             if (trans_b)
                 pack_bt(kc, nc, B + (size_t)jc * ldb + pc, ldb, bpack);
             else
                 pack_b(kc, nc, B + (size_t)pc * ldb + jc, ldb, bpack);
             int add = accumulate || pc > 0;
             for (int i = 0; i < M; i += SC_MR) {
-                int m = SC_MIN_INT(SC_MR, M - i);
+                int m = sc_min_int(SC_MR, M - i);
                 const float *a = A + (size_t)i * lda + pc;
                 float *c = C + (size_t)i * ldc + jc;
                 for (int j = 0; j < nc; j += SC_NR) {
-                    int n = SC_MIN_INT(SC_NR, nc - j);
+                    int n = sc_min_int(SC_NR, nc - j);
                     tile(m, n, kc, a, lda, bpack + (size_t)j * kc, c + j, ldc, add);
                 }
             }
@@ -161,7 +178,71 @@ static void gemm_packed(int M, int N, int K, const float *A, int lda, const floa
     }
 }
 
-/* Few rows: C[i] (+)= sum_k A[i][k] * B[k], four k at a time over the row of C. */
+/* Direct (unpacked B) tiles: DMR rows x DNB vectors; a wide row of B per k uses whole cache lines. */
+#ifndef SC_DMR
+#define SC_DMR 2
+#endif
+#ifndef SC_DNB
+#define SC_DNB 4
+#endif
+#define SC_DNR (SC_DNB * SC_VW)
+
+/* tile(DMR x DNR) (+)= A rows a[] * B read in place (row-major, ldb; DNR columns at b). */
+static inline void micro_kernel_direct(int kc, const float *const a[SC_DMR], const float *b, int ldb, float *c,
+                                       int ldc, int add) {
+    sc_vf acc[SC_DMR][SC_DNB];
+    for (int r = 0; r < SC_DMR; r++)
+        for (int v = 0; v < SC_DNB; v++) acc[r][v] = sc_vf_zero();
+    for (int k = 0; k < kc; k++) {
+        sc_vf bv[SC_DNB];
+        for (int v = 0; v < SC_DNB; v++) bv[v] = sc_vf_load(b + v * SC_VW);
+        b += ldb;
+        for (int r = 0; r < SC_DMR; r++) {
+            sc_vf x = sc_vf_load1(a[r] + k);
+            for (int v = 0; v < SC_DNB; v++) acc[r][v] = sc_vf_fma(x, bv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < SC_DMR; r++) {
+        float *cr = c + (size_t)r * ldc;
+        for (int v = 0; v < SC_DNB; v++) {
+            if (add)
+                sc_vf_store(cr + v * SC_VW, sc_vf_add(sc_vf_load(cr + v * SC_VW), acc[r][v]));
+            else
+                sc_vf_store(cr + v * SC_VW, acc[r][v]);
+        }
+    }
+}
+
+static void gemm_small_m(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                         int ldc, int accumulate);
+
+/* Few rows (see SC_DIRECT_M): packing B would cost about as much as the product,
+ * so full DNR-wide column panels read B in place, DMR rows at a time (column panel outer, rows
+ * inner: the panel is reused from cache across the rows); a leftover row takes the row-wise path
+ * and the ragged right edge the packed one. */
+static void gemm_direct(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                        int accumulate) {
+    int nfull = N / SC_DNR * SC_DNR, mfull = M / SC_DMR * SC_DMR;
+    for (int pc = 0; pc < K; pc += SC_KC) {
+        int kc = sc_min_int(SC_KC, K - pc);
+        int add = accumulate || pc > 0;
+        const float *b = B + (size_t)pc * ldb;
+        for (int j = 0; j < nfull; j += SC_DNR) {
+            for (int i = 0; i < mfull; i += SC_DMR) {
+                const float *a[SC_DMR];
+                for (int r = 0; r < SC_DMR; r++) a[r] = A + (size_t)(i + r) * lda + pc;
+                micro_kernel_direct(kc, a, b + j, ldb, C + (size_t)i * ldc + j, ldc, add);
+            }
+        }
+    }
+    if (mfull < M && nfull > 0)
+        gemm_small_m(M - mfull, nfull, K, A + (size_t)mfull * lda, lda, B, ldb, C + (size_t)mfull * ldc, ldc,
+                     accumulate);
+    if (nfull < N) gemm_packed(M, N - nfull, K, A, lda, B + nfull, ldb, C + nfull, ldc, accumulate, 0);
+}
+
+/* One row (and gemm_direct's leftover row): C[i] (+)= sum_k A[i][k] * B[k], four k at a time
+ * over the row of C. */
 static void gemm_small_m(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
                          int ldc, int accumulate) {
     for (int i = 0; i < M; i++) {
@@ -194,8 +275,10 @@ void sc_matmul(int M, int N, int K, const float *A, int lda, const float *B, int
         if (!accumulate) clear_c(M, N, C, ldc);
         return;
     }
-    if (M < SC_SMALL_M)
+    if (M == 1)
         gemm_small_m(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    else if (M < SC_DIRECT_M && M % SC_MR != 0)
+        gemm_direct(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     else
         gemm_packed(M, N, K, A, lda, B, ldb, C, ldc, accumulate, 0);
 }

@@ -13,6 +13,7 @@
 
 #include "../dsp/cqt.h"
 #include "../kernels/kernels.h"
+#include "../kernels/simd.h"
 
 #define PAD 19 /* >= the widest SAME padding (3x39 kernel: 19) */
 
@@ -89,7 +90,8 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
         if (m->shifts[h] <= -m->cqt_bins || m->shifts[h] >= m->cqt_bins)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "harmonic shift %d of channel %d out of range", m->shifts[h], h);
     }
-    size_t total = 0;
+    size_t total = (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16 +
+                   (size_t)m->taps * 2 * m->bins_per_octave + 16 + 2 * (3 * 3 * 33 + 16);
     for (uint32_t i = 0; i < w->n_tensors; i++) total += (w->tensors[i].numel + 16);
     m->owned = sc_aligned_alloc(total * sizeof(float));
     if (!m->owned) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu acoustic weights", total);
@@ -110,6 +112,30 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
         sc_acoustic_model_free(m);
         return s;
     }
+    /* derived tables, in the same block */
+    m->cqt_lowpass_poly = pool;
+    sc_cqt_lowpass_poly(m->cqt_lowpass, m->taps, m->cqt_lowpass_poly);
+    pool += (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16;
+    m->cqt_group_store = pool;
+    pool += (size_t)m->taps * 2 * m->bins_per_octave + 16;
+    /* onset2's weights split by input: channel 0 (notes) and channels 1..32 (onset1) */
+    const sc_conv_layer *o2 = &m->onset2;
+    const int taps2 = o2->kh * o2->kw;
+    float *wn = pool, *wr = pool + taps2 + 16;
+    for (int k = 0; k < taps2; k++) {
+        wn[k] = o2->w[(size_t)k * o2->cin];
+        for (int c = 1; c < o2->cin; c++) wr[(size_t)k * (o2->cin - 1) + c - 1] = o2->w[(size_t)k * o2->cin + c];
+    }
+    m->onset2_notes = *o2;
+    m->onset2_notes.cin = 1;
+    m->onset2_notes.w = wn;
+    m->onset2_rest = *o2;
+    m->onset2_rest.cin = o2->cin - 1;
+    m->onset2_rest.w = wr;
+    sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, m->cqt_bins, m->hop, m->cqt_kernels, m->cqt_lowpass,
+                  m->cqt_lowpass_poly, m->cqt_scale, 0, {{0}}};
+    m->cqt = cqt;
+    sc_cqt_make_groups(&m->cqt, m->cqt_group_store);
     return sc_ok(err);
 }
 
@@ -139,7 +165,7 @@ scribe_status sc_acoustic_work_init(const sc_acoustic_model *m, sc_acoustic_work
     wk->stack = sc_calloc_array(act_floats(T, F, m->harmonics) + 16, sizeof(float));
     wk->c1 = sc_calloc_array(act_floats(T, F, 8) + 16, sizeof(float));
     wk->n1 = sc_calloc_array(act_floats(T, N, 32) + 16, sizeof(float));
-    wk->o1 = sc_calloc_array(act_floats(T, N, 33) + 16, sizeof(float));
+    wk->o1 = sc_calloc_array(act_floats(T, N, 32) + 16, sizeof(float));
     /* col: padded single-channel maps: contours, notes, onsets */
     wk->col_cap = act_floats(T, F, 1) + 2 * act_floats(T, N, 1) + 48;
     wk->col = sc_calloc_array(wk->col_cap, sizeof(float));
@@ -177,26 +203,95 @@ static int same_pad_before(int in, int k, int s) {
     return total > 0 ? total / 2 : 0;
 }
 
-/* out channels [ch0, ch0 + cout) of `out` = act(conv(in)). Returns FLOPs. */
-static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0, int activation) {
+/* One output channel: o[w] += sum over kernel rows of dot(weights row, input span at w). All kernel
+ * rows are summed in the same vector accumulators, reduced once per output. */
+static void conv_row_single(const sc_conv_layer *l, const act *in, int t, int ph, int pw, int Wout, float *o) {
+    const int T = in->T, K = l->kw * l->cin, lda = l->stride_w * l->cin;
+    const float *rows[16], *wts[16];
+    int nr = 0;
+    for (int dt = 0; dt < l->kh && nr < 16; dt++) {
+        int ti = t + dt - ph;
+        if (ti < 0 || ti >= T) continue;
+        rows[nr] = act_at(in, ti, -pw);
+        wts[nr] = l->w + (size_t)dt * K;
+        nr++;
+    }
+    int w = 0;
+    /* four outputs at a time share each weight load */
+    for (; w + 4 <= Wout; w += 4) {
+        sc_vf a0 = sc_vf_zero(), a1 = sc_vf_zero(), a2 = sc_vf_zero(), a3 = sc_vf_zero();
+        float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+        for (int r = 0; r < nr; r++) {
+            const float *x = rows[r] + (size_t)w * lda, *k = wts[r];
+            int j = 0;
+            for (; j + SC_VW <= K; j += SC_VW) {
+                const sc_vf kv = sc_vf_load(k + j);
+                a0 = sc_vf_fma(sc_vf_load(x + j), kv, a0);
+                a1 = sc_vf_fma(sc_vf_load(x + lda + j), kv, a1);
+                a2 = sc_vf_fma(sc_vf_load(x + 2 * lda + j), kv, a2);
+                a3 = sc_vf_fma(sc_vf_load(x + 3 * lda + j), kv, a3);
+            }
+            for (; j < K; j++) {
+                t0 += x[j] * k[j];
+                t1 += x[lda + j] * k[j];
+                t2 += x[2 * lda + j] * k[j];
+                t3 += x[3 * lda + j] * k[j];
+            }
+        }
+        o[w] += sc_vf_hsum(a0) + t0;
+        o[w + 1] += sc_vf_hsum(a1) + t1;
+        o[w + 2] += sc_vf_hsum(a2) + t2;
+        o[w + 3] += sc_vf_hsum(a3) + t3;
+    }
+    for (; w < Wout; w++) {
+        sc_vf a0 = sc_vf_zero();
+        float tail = 0.0f;
+        for (int r = 0; r < nr; r++) {
+            const float *x = rows[r] + (size_t)w * lda, *k = wts[r];
+            int j = 0;
+            for (; j + SC_VW <= K; j += SC_VW) a0 = sc_vf_fma(sc_vf_load(x + j), sc_vf_load(k + j), a0);
+            for (; j < K; j++) tail += x[j] * k[j];
+        }
+        o[w] += sc_vf_hsum(a0) + tail;
+    }
+}
+
+/* Rows [t0, t1) of out channels [ch0, ch0 + cout) of `out` = act(conv(in) [+ conv2(in2)]); the input
+ * rows read must have been computed (rows outside [0, T) are the zero padding). l2/in2 (may be
+ * NULL): a second single-output layer of the same kernel size over another input, as if the two
+ * inputs were concatenated along channels. Returns FLOPs. */
+static double conv_same(const sc_conv_layer *l, const act *in, const sc_conv_layer *l2, const act *in2, act *out,
+                        int ch0, int activation, int t0, int t1) {
     const int T = in->T, Wout = same_out(in->W, l->stride_w);
+    double flops = 0;
     const int ph = same_pad_before(T, l->kh, 1), pw = same_pad_before(in->W, l->kw, l->stride_w);
     const int K = l->kw * l->cin, lda = l->stride_w * l->cin;
-    for (int t = 0; t < T; t++) {
+    for (int t = t0; t < t1; t++) {
         float *o = act_at(out, t, 0) + ch0;
-        for (int w = 0; w < Wout; w++)
-            for (int c = 0; c < l->cout; c++) o[(size_t)w * out->C + c] = l->b[c];
+        const int dense = out->C == l->cout && l->cout % SC_VW == 0; /* the row is one contiguous block */
+        if (dense) {
+            for (int w = 0; w < Wout; w++) memcpy(o + (size_t)w * l->cout, l->b, (size_t)l->cout * sizeof(float));
+        } else {
+            for (int w = 0; w < Wout; w++)
+                for (int c = 0; c < l->cout; c++) o[(size_t)w * out->C + c] = l->b[c];
+        }
         for (int dt = 0; dt < l->kh; dt++) {
             int ti = t + dt - ph;
             if (ti < 0 || ti >= T) continue;
-            const float *a = act_at(in, ti, -pw);
-            const float *wt = l->w + (size_t)dt * K * l->cout;
-            if (l->cout == 1)
-                sc_matmul_bt(1, Wout, K, wt, K, a, lda, o, Wout, 1);
-            else
-                sc_matmul(Wout, l->cout, K, a, lda, wt, l->cout, o, out->C, 1);
+            flops += 2.0 * Wout * K * l->cout;
+            if (l->cout > 1)
+                sc_matmul(Wout, l->cout, K, act_at(in, ti, -pw), lda, l->w + (size_t)dt * K * l->cout, l->cout, o,
+                          out->C, 1);
         }
-        if (activation == ACT_RELU) {
+        if (l->cout == 1) conv_row_single(l, in, t, ph, pw, Wout, o);
+        if (l2) {
+            conv_row_single(l2, in2, t, ph, pw, Wout, o);
+            flops += 2.0 * Wout * l2->kh * l2->kw * l2->cin;
+        }
+        if (activation == ACT_RELU && dense) {
+            const sc_vf zero = sc_vf_zero();
+            for (int i = 0; i < Wout * l->cout; i += SC_VW) sc_vf_store(o + i, sc_vf_max(sc_vf_load(o + i), zero));
+        } else if (activation == ACT_RELU) {
             for (int w = 0; w < Wout; w++)
                 for (int c = 0; c < l->cout; c++) {
                     float *v = o + (size_t)w * out->C + c;
@@ -210,8 +305,7 @@ static double conv_same(const sc_conv_layer *l, const act *in, act *out, int ch0
                 }
         }
     }
-    /* rows at the time edges skip zero taps; count the nominal work like the reference graph */
-    return 2.0 * T * Wout * (double)l->kh * K * l->cout;
+    return flops;
 }
 
 static double now_s(void) {
@@ -224,8 +318,7 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
                          float *notes, float *onsets) {
     const int T = m->frames, F = m->contour_bins, N = m->note_bins, NB = m->cqt_bins, H = m->harmonics;
     const double t0 = now_s();
-    sc_cqt cqt = {m->taps, m->bins_per_octave, m->octaves, NB, m->hop, m->cqt_kernels, m->cqt_lowpass, m->cqt_scale};
-    wk->flops_cqt += sc_cqt_run(&cqt, audio, m->window, wk->sig, wk->sig2, wk->cqt_out, wk->spec);
+    wk->flops_cqt += sc_cqt_run(&m->cqt, audio, m->window, wk->sig, wk->sig2, wk->cqt_out, wk->spec);
 
     /* log power in dB, min/max normalised over the window, batch norm */
     float *spec = wk->spec;
@@ -253,11 +346,14 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
     for (int t = 0; t < T; t++) {
         const float *row = spec + (size_t)t * NB;
         float *o = act_at(&stack, t, 0);
-        for (int f = 0; f < F; f++)
-            for (int h = 0; h < H; h++) {
-                int src = f + m->shifts[h];
-                o[(size_t)f * H + h] = src >= 0 && src < NB ? row[src] : 0.0f;
-            }
+        for (int h = 0; h < H; h++) {
+            const int sh = m->shifts[h];
+            const int f0 = SC_MAX(0, -sh), f1 = SC_MIN(F, NB - sh);
+            int f = 0;
+            for (; f < f0; f++) o[(size_t)f * H + h] = 0.0f;
+            for (; f < f1; f++) o[(size_t)f * H + h] = row[f + sh];
+            for (; f < F; f++) o[(size_t)f * H + h] = 0.0f;
+        }
     }
 
     const double t1 = now_s();
@@ -265,26 +361,30 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
     act cmap = {wk->col, T, F, 1};
     act nmap = {wk->col + act_floats(T, F, 1) + 16, T, N, 1};
     act n1 = {wk->n1, T, N, 32};
-    act o1 = {wk->o1, T, N, 33};
+    act o1 = {wk->o1, T, N, 32};
+    /* Only frames [trim, T - trim) are kept; each layer computes the rows its consumers read
+     * (half its kernel height more per layer, going back from the outputs). */
+    const int trim = m->overlap_frames / 2;
+    const int r_on2 = m->onset2.kh / 2, r_n2 = m->note2.kh / 2, r_n1 = m->note1.kh / 2, r_c2 = m->contour2.kh / 2;
+    const int e_on2 = trim, e_mid = e_on2 - r_on2, e_n1 = e_mid - r_n2, e_c2 = SC_MIN(e_n1 - r_n1, trim),
+              e_c1 = e_c2 - r_c2;
+#define ROWS(e) SC_MAX((e), 0), SC_MIN(T - (e), T)
     double fl = 0;
-    fl += conv_same(&m->contour1, &stack, &c1, 0, ACT_RELU);
-    fl += conv_same(&m->contour2, &c1, &cmap, 0, ACT_SIGMOID);
-    fl += conv_same(&m->note1, &cmap, &n1, 0, ACT_RELU);
-    fl += conv_same(&m->note2, &n1, &nmap, 0, ACT_SIGMOID);
-    fl += conv_same(&m->onset1, &stack, &o1, 1, ACT_RELU);
-    for (int t = 0; t < T; t++) {
-        const float *nr = act_at(&nmap, t, 0);
-        float *orow = act_at(&o1, t, 0);
-        for (int f = 0; f < N; f++) orow[(size_t)f * 33] = nr[f];
-    }
+    fl += conv_same(&m->contour1, &stack, NULL, NULL, &c1, 0, ACT_RELU, ROWS(e_c1));
+    fl += conv_same(&m->contour2, &c1, NULL, NULL, &cmap, 0, ACT_SIGMOID, ROWS(e_c2));
+    fl += conv_same(&m->note1, &cmap, NULL, NULL, &n1, 0, ACT_RELU, ROWS(e_n1));
+    fl += conv_same(&m->note2, &n1, NULL, NULL, &nmap, 0, ACT_SIGMOID, ROWS(e_mid));
+    fl += conv_same(&m->onset1, &stack, NULL, NULL, &o1, 0, ACT_RELU, ROWS(e_mid));
+    /* onset2 reads concat([notes, onset1]) (33 channels): two single-output convolutions summed */
     act omap = {nmap.d + act_floats(T, N, 1) + 16, T, N, 1};
-    fl += conv_same(&m->onset2, &o1, &omap, 0, ACT_SIGMOID);
+    fl += conv_same(&m->onset2_rest, &o1, &m->onset2_notes, &nmap, &omap, 0, ACT_SIGMOID, ROWS(e_on2));
+#undef ROWS
     wk->flops_conv += fl;
     const double t2 = now_s();
     wk->sec_cqt += t1 - t0;
     wk->sec_conv += t2 - t1;
 
-    for (int t = 0; t < T; t++) {
+    for (int t = trim; t < T - trim; t++) {
         memcpy(contours + (size_t)t * F, act_at(&cmap, t, 0), (size_t)F * sizeof(float));
         memcpy(notes + (size_t)t * N, act_at(&nmap, t, 0), (size_t)N * sizeof(float));
         memcpy(onsets + (size_t)t * N, act_at(&omap, t, 0), (size_t)N * sizeof(float));

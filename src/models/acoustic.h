@@ -20,6 +20,7 @@
 #define SCRIBE_ACOUSTIC_H
 
 #include "weights.h"
+#include "../dsp/cqt.h"
 
 /* Configuration indices in sc_weights.config for kind SCRIBE_MODEL_ACOUSTIC (2). */
 enum {
@@ -58,9 +59,13 @@ typedef struct sc_acoustic_model {
     float log_eps, db_scale, bn_scale, bn_offset;
     float *cqt_kernels;      /* [taps][2*bins_per_octave]: real then imaginary (owned) */
     float *cqt_lowpass;      /* [taps] (owned copy) */
+    float *cqt_lowpass_poly; /* polyphase decimation matrix (see cqt.h), in `owned` */
+    float *cqt_group_store;  /* kernels trimmed per bin group (see cqt.h), in `owned` */
+    sc_cqt cqt;              /* the front end over the tensors above */
     float *cqt_scale;        /* [cqt_bins] (owned copy) */
     float *owned;            /* f32 copies of every tensor (one block) */
     sc_conv_layer contour1, contour2, note1, note2, onset1, onset2;
+    sc_conv_layer onset2_notes, onset2_rest; /* onset2 split by input channel (1 + 32), weights in `owned` */
     long long n_params;
 } sc_acoustic_model;
 
@@ -73,7 +78,7 @@ typedef struct sc_acoustic_work {
     float *stack;     /* [frames][contour_bins][harmonics] */
     float *c1;        /* [frames][contour_bins][8] */
     float *n1;        /* [frames][note_bins][32] */
-    float *o1;        /* [frames][note_bins][33] */
+    float *o1;        /* [frames][note_bins][32] */
     float *col;       /* im2col scratch */
     size_t col_cap;   /* floats */
     double flops_cqt, flops_conv; /* counted FLOPs (for benchmarks) */
@@ -86,8 +91,9 @@ void sc_acoustic_model_free(sc_acoustic_model *m);
 scribe_status sc_acoustic_work_init(const sc_acoustic_model *m, sc_acoustic_work *wk, scribe_error *err);
 void sc_acoustic_work_free(sc_acoustic_work *wk);
 
-/* Runs one window of m->window samples; writes m->frames rows of each output
- * (contours [frames][contour_bins], notes and onsets [frames][note_bins]). Allocates nothing. */
+/* Runs one window of m->window samples; writes rows [overlap_frames / 2, frames - overlap_frames / 2)
+ * of each output (contours [frames][contour_bins], notes and onsets [frames][note_bins]): the
+ * frames the package keeps. Layers compute only the rows those depend on. Allocates nothing. */
 void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const float *audio, float *contours,
                          float *notes, float *onsets);
 

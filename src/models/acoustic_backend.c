@@ -6,11 +6,23 @@
  * output frames are trimmed by 15 at both ends and concatenated, and the whole is cut to
  * floor(n * 86 / 22050) frames. A window runs as soon as its samples are complete.
  *
- * Notes: the package's note creation is global over the file (inferred onsets are rescaled by
- * the file's maxima; the melodia trick repeatedly takes the file's strongest remaining cell), so
- * no note can be final before the end of the stream. The session keeps the posteriorgrams
- * (440 floats per frame, about 150 KB per second of audio) and creates all notes in
- * session_finish, which makes whole-file and streamed results identical to the package's. */
+ * Notes: the package's note creation runs over the whole file (the melodia trick repeatedly
+ * takes the file's strongest remaining cell; inferred onsets are rescaled by the file's largest
+ * onset and largest frame rise). By default (stream_notes 0) the session creates all notes at
+ * finish: exactly the package's result however the audio was fed.
+ * With stream_notes 1 (live input) it hands notes out while feeding. Note tracking never crosses a
+ * quiet stretch: every scan stops after energy_tolerance frames below the frame threshold. So
+ * when the posteriorgram holds a run of 2 * (energy_tolerance + 1) frames with every pitch below
+ * the frame threshold, the segment before the run's middle is created on its own (with the rows
+ * around it for frame differences and onset peaks) and handed out. The only global input left is
+ * the rescaling ratio, taken from the maxima seen so far: when the file's maxima come later, weak
+ * inferred onsets in early segments can pass or miss the onset threshold differently. (A check
+ * that the notes agree for every ratio the file can still reach, maxima up to 1, almost never
+ * passes on real music, so it would stream nothing.) tests/node/acoustic_parity.test.mjs
+ * measures the difference against the whole-file notes. Without quiet runs (dense music) the
+ * notes come at finish either way.
+ * Memory: the session keeps the posteriorgrams (440 floats per frame, about 150 KB per second of
+ * audio) until finish; with stream_notes 1 it drops the rows already handed out. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +45,15 @@ typedef struct ac_session {
     long long base;        /* padded-signal index of pending[0] */
     long long n_audio;     /* samples fed */
     float *wc, *wn, *wo;   /* one window's outputs */
-    float *all_c, *all_n, *all_o;
-    size_t n_frames, cap_frames;
+    float *all_c, *all_n, *all_o; /* frames [frame0, n_frames) of the file */
+    size_t n_frames, cap_frames;    /* n_frames: file frames so far; cap_frames: rows allocated */
+    int frame0;                     /* file frame of row 0 (rows before it were handed out) */
     int finished;
+    int seg_begin;          /* first frame whose notes are not handed out yet */
+    int scanned;            /* frames scanned for quiet runs */
+    int quiet_run;          /* length of the quiet run ending at `scanned` */
+    int max_rows;           /* rows folded into the maxima */
+    double onset_max, diff_max;
 } ac_session;
 
 static scribe_status model_init(const sc_weights *w, void **out, scribe_error *err) {
@@ -114,7 +132,8 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
     if (s->pend_len < m->window) memset(s->pending + s->pend_len, 0, (size_t)(m->window - s->pend_len) * sizeof(float));
     sc_acoustic_forward(m, &s->wk, s->pending, s->wc, s->wn, s->wo);
     const int keep = m->frames - 2 * s->trim;
-    size_t need = s->n_frames + (size_t)keep;
+    const size_t row = s->n_frames - (size_t)s->frame0;
+    size_t need = row + (size_t)keep;
     if (need > s->cap_frames) {
         size_t cap = s->cap_frames ? s->cap_frames : 1024;
         while (cap < need) cap *= 2;
@@ -127,11 +146,11 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
         if (!c || !nn || !o) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory keeping %zu frames", cap);
         s->cap_frames = cap;
     }
-    memcpy(s->all_c + s->n_frames * m->contour_bins, s->wc + (size_t)s->trim * m->contour_bins,
+    memcpy(s->all_c + row * m->contour_bins, s->wc + (size_t)s->trim * m->contour_bins,
            (size_t)keep * m->contour_bins * sizeof(float));
-    memcpy(s->all_n + s->n_frames * m->note_bins, s->wn + (size_t)s->trim * m->note_bins,
+    memcpy(s->all_n + row * m->note_bins, s->wn + (size_t)s->trim * m->note_bins,
            (size_t)keep * m->note_bins * sizeof(float));
-    memcpy(s->all_o + s->n_frames * m->note_bins, s->wo + (size_t)s->trim * m->note_bins,
+    memcpy(s->all_o + row * m->note_bins, s->wo + (size_t)s->trim * m->note_bins,
            (size_t)keep * m->note_bins * sizeof(float));
     s->n_frames += keep;
     /* advance by one window step */
@@ -144,6 +163,56 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
         if (done < 0) done = 0;
         if (io->progress(io->progress_user, done)) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
     }
+    return SCRIBE_OK;
+}
+
+/* Frames that certainly survive the final trim to floor(n * 86 / 22050). */
+static int known_frames(const ac_session *s) {
+    double fps = floor((double)s->m->sample_rate / s->m->hop) / s->m->sample_rate;
+    size_t n_orig = (size_t)floor((double)s->n_audio * fps);
+    return (int)(n_orig < s->n_frames ? n_orig : s->n_frames);
+}
+
+/* Drops the rows before seg_begin - 2 (kept: two rows for frame differences). */
+static void compact(ac_session *s) {
+    const int drop = s->seg_begin - 2 - s->frame0;
+    if (drop < 1024) return; /* about 12 s */
+    const size_t rows = s->n_frames - (size_t)s->frame0 - (size_t)drop;
+    const int NC = s->m->contour_bins, NBI = s->m->note_bins;
+    memmove(s->all_c, s->all_c + (size_t)drop * NC, rows * NC * sizeof(float));
+    memmove(s->all_n, s->all_n + (size_t)drop * NBI, rows * NBI * sizeof(float));
+    memmove(s->all_o, s->all_o + (size_t)drop * NBI, rows * NBI * sizeof(float));
+    s->frame0 += drop;
+}
+
+/* Hands out the notes before the middle of every complete quiet run (see the top of the file).
+ * Frame counters are file frames; rows of all_* are frame - frame0. */
+static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *err) {
+    const int known = known_frames(s), NBI = s->m->note_bins, f0 = s->frame0;
+    const int need = s->p.energy_tolerance + 1;
+    const float thr = s->p.frame_threshold;
+    sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, known - f0, &s->p, &s->onset_max,
+                             &s->diff_max);
+    if (known > s->max_rows) s->max_rows = known;
+    for (int r = s->scanned; r < known; r++) {
+        const float *row = s->all_n + (size_t)(r - f0) * NBI;
+        int quiet = 1;
+        for (int j = 0; j < NBI && quiet; j++) quiet = row[j] < thr;
+        s->quiet_run = quiet ? s->quiet_run + 1 : 0;
+        if (s->quiet_run >= 2 * need) {
+            const int b = r - need + 1; /* rows [b - need, b + need) are quiet */
+            if (b > s->seg_begin && b + 1 <= known) {
+                scribe_status st = sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, f0, known - f0,
+                                                             s->seg_begin - f0, b - f0, s->onset_max, s->diff_max,
+                                                             &s->p, io->done, err);
+                if (st) return st;
+                s->seg_begin = b;
+            }
+            s->quiet_run = 0;
+        }
+    }
+    if (known > s->scanned) s->scanned = known;
+    compact(s);
     return SCRIBE_OK;
 }
 
@@ -161,6 +230,7 @@ static scribe_status session_feed(void *session, const float *x, size_t n, sc_se
         n -= k;
         if (s->pend_len == W) {
             scribe_status st = run_window(s, io, err);
+            if (!st && io && io->done && s->p.stream_notes) st = emit_ready(s, io, err);
             if (st) return st;
         }
     }
@@ -185,7 +255,12 @@ static scribe_status session_finish(void *session, sc_session_io *io, scribe_err
     if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
     scribe_status st = flush_windows(s, io, err);
     if (st) return st;
-    return sc_acoustic_notes(s->all_n, s->all_o, s->all_c, (int)s->n_frames, &s->p, io->done, err);
+    const int n = (int)s->n_frames, f0 = s->frame0;
+    if (s->max_rows > n) s->max_rows = n; /* cannot happen: only kept rows were folded in */
+    sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, n - f0, &s->p, &s->onset_max, &s->diff_max);
+    s->max_rows = n;
+    return sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, f0, n - f0, s->seg_begin - f0, n - f0,
+                                     s->onset_max, s->diff_max, &s->p, io->done, err);
 }
 
 const sc_backend sc_backend_acoustic = {

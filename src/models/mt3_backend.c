@@ -17,7 +17,7 @@
 #include "../api/backend.h"
 #include "../music/mt3_tokens.h"
 #include "mt3.h"
-#include "mt3_logmel_tmp.h"
+#include "../dsp/logmel.h"
 
 /* ------------------------------------------------------------------ model */
 
@@ -98,7 +98,7 @@ typedef struct mt3_session {
     const sc_mt3_model *m;
     sc_t5_state t5;
     sc_mt3_decoder dec;
-    sc_mt3_logmel mel;
+    sc_logmel *mel;
     int batch, max_tokens, ignore_eos;
     size_t seg_samples;
     float *pending;          /* samples not yet run, from segment `next_segment` on */
@@ -124,7 +124,7 @@ static void be_session_free(void *session) {
     if (!s) return;
     sc_t5_state_free(&s->t5);
     sc_mt3_decoder_free(&s->dec);
-    sc_mt3_logmel_free(&s->mel);
+    sc_logmel_free(s->mel);
     free(s->pending);
     free(s->features);
     free(s->tokens);
@@ -154,7 +154,16 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     s->seg_samples = (size_t)c->segment_frames * (size_t)m->hop;
     scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
     if (!st) st = sc_mt3_decoder_init(&s->dec, &m->codec, err);
-    if (!st) st = sc_mt3_logmel_init(&s->mel, m->sample_rate, m->fft, m->hop, m->mel_bins, m->fmin, m->fmax, err);
+    if (!st) {
+        sc_logmel_config lc = sc_logmel_default_config();
+        lc.sample_rate = (uint32_t)m->sample_rate;
+        lc.fft_size = (uint32_t)m->fft;
+        lc.hop = (uint32_t)m->hop;
+        lc.n_mels = (uint32_t)m->mel_bins;
+        lc.lo_hz = m->fmin;
+        lc.hi_hz = m->fmax;
+        st = sc_logmel_init(&lc, &s->mel, err);
+    }
     if (!st) {
         s->features = sc_malloc_array((size_t)c->segment_frames * c->input_features, sizeof(float));
         s->tokens = sc_malloc_array((size_t)batch * max_tokens, sizeof(int32_t));
@@ -194,7 +203,7 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
         if (io->cancel && *io->cancel) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
         int frames = i == n - 1 ? last_frames : (int)T;
         memset(s->features, 0, T * F * sizeof(float));
-        sc_mt3_logmel_compute(&s->mel, s->pending + (size_t)i * s->seg_samples, (size_t)frames * s->m->hop,
+        sc_logmel_compute(s->mel, s->pending + (size_t)i * s->seg_samples, (size_t)frames * s->m->hop,
                               s->features);
         sc_t5_encode(&s->t5, i, s->features);
     }

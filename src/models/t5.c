@@ -12,6 +12,10 @@
 #include <wasm_simd128.h>
 #endif
 
+static void transpose_keys(const sc_t5_state *s, const float *K, int n, int H, int Dh, float *base, size_t off,
+                           int ld);
+static inline void kv_set(const sc_t5_state *s, float *base, size_t i, float v);
+
 #define PANEL 64   /* columns dequantised at a time for large M */
 #define SKINNY 16  /* rows up to which the strip kernel is used */
 
@@ -202,14 +206,16 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
     s->m = m;
     s->slots = slots;
     s->max_tokens = max_tokens;
+    s->kv_bf16 = m->weight_dtype == SC_DTYPE_Q8;
+#define kvn(n) (s->kv_bf16 ? ((n) + 1) / 2 : (n)) /* floats holding n cache elements */
     size_t T = (size_t)c->segment_frames, D = (size_t)c->d_model, HD = (size_t)c->heads * c->head_dim,
            M = (size_t)c->mlp_dim, B = (size_t)slots, L = (size_t)c->dec_layers;
     size_t kmax = SC_MAX(SC_MAX((size_t)c->input_features, D), SC_MAX(HD, M));
     struct { float **p; size_t n; } bufs[] = {
         {&s->ex, T * D}, {&s->eh, T * SC_MAX((size_t)c->input_features, D)}, {&s->eq, T * HD}, {&s->ek, T * HD},
         {&s->ev, T * HD}, {&s->eatt, T * HD}, {&s->escore, T * T}, {&s->em0, T * M}, {&s->em1, T * M},
-        {&s->enc_out, B * T * D}, {&s->xk, L * B * T * HD}, {&s->xv, L * B * T * HD},
-        {&s->ck, L * B * (size_t)max_tokens * HD}, {&s->cv, L * B * (size_t)max_tokens * HD},
+        {&s->enc_out, B * T * D}, {&s->xk, kvn(L * B * T * HD)}, {&s->xv, kvn(L * B * T * HD)},
+        {&s->ck, kvn(L * B * (size_t)max_tokens * HD)}, {&s->cv, kvn(L * B * (size_t)max_tokens * HD)},
         {&s->dx, B * D}, {&s->dh, B * D}, {&s->dq, B * HD}, {&s->dk, B * HD}, {&s->dv, B * HD},
         {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
         {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL},
@@ -306,55 +312,87 @@ static void gated_gelu(float *a, const float *b, size_t n) {
     }
 }
 
-/* Strip kernel for few rows: C[M x 16] (+)= A[M x K] W[K x 16] (W with row stride ldw), column scales optional. */
-static void strip16(int M, int K, const float *A, int lda, const float *W, int ldw, float *C, int ldc, int acc,
-                    const float *scale) {
-    int m = 0;
 #ifdef __wasm_simd128__
-    for (; m + 2 <= M; m += 2) {
-        const float *a0 = A + (size_t)m * lda, *a1 = a0 + lda;
-        v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c02 = c00, c03 = c00;
-        v128_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        const float *w = W;
-        for (int k = 0; k < K; k++, w += ldw) {
-            v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4), w2 = wasm_v128_load(w + 8),
-                   w3 = wasm_v128_load(w + 12);
-            v128_t x0 = wasm_f32x4_splat(a0[k]), x1 = wasm_f32x4_splat(a1[k]);
-            c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, w0));
-            c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, w1));
-            c02 = wasm_f32x4_add(c02, wasm_f32x4_mul(x0, w2));
-            c03 = wasm_f32x4_add(c03, wasm_f32x4_mul(x0, w3));
-            c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, w0));
-            c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, w1));
-            c12 = wasm_f32x4_add(c12, wasm_f32x4_mul(x1, w2));
-            c13 = wasm_f32x4_add(c13, wasm_f32x4_mul(x1, w3));
-        }
-        v128_t r[2][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}};
-        for (int i = 0; i < 2; i++) {
-            float *cr = C + (size_t)(m + i) * ldc;
-            for (int j = 0; j < 4; j++) {
-                v128_t v = r[i][j];
-                if (scale) v = wasm_f32x4_mul(v, wasm_v128_load(scale + 4 * j));
-                if (acc) v = wasm_f32x4_add(v, wasm_v128_load(cr + 4 * j));
-                wasm_v128_store(cr + 4 * j, v);
+/* R x 8 tile (R <= 4) over K: accumulators in registers; k unrolled by 2 with two accumulator sets
+ * when R < 3 so the add latency chain does not bound the loop. */
+static inline __attribute__((always_inline)) void tile8(const int R, int K, const float *A, int lda, const float *P,
+                                                       int ldp, float *C, int ldc, int acc, const float *scale) {
+    v128_t c0[4], c1[4], d0[4], d1[4];
+    for (int i = 0; i < R; i++) c0[i] = c1[i] = d0[i] = d1[i] = wasm_f32x4_splat(0);
+    const float *w = P;
+    int k = 0;
+    if (R < 3) {
+        for (; k + 2 <= K; k += 2, w += 2 * (size_t)ldp) {
+            v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+            v128_t u0 = wasm_v128_load(w + ldp), u1 = wasm_v128_load(w + ldp + 4);
+            for (int i = 0; i < R; i++) {
+                v128_t x = wasm_v128_load32_splat(A + (size_t)i * lda + k);
+                v128_t y = wasm_v128_load32_splat(A + (size_t)i * lda + k + 1);
+                c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(x, w0));
+                c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(x, w1));
+                d0[i] = wasm_f32x4_add(d0[i], wasm_f32x4_mul(y, u0));
+                d1[i] = wasm_f32x4_add(d1[i], wasm_f32x4_mul(y, u1));
             }
         }
     }
+    for (; k < K; k++, w += ldp) {
+        v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+        for (int i = 0; i < R; i++) {
+            v128_t x = wasm_v128_load32_splat(A + (size_t)i * lda + k);
+            c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(x, w0));
+            c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(x, w1));
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        v128_t v0 = c0[i], v1 = c1[i];
+        if (R < 3) {
+            v0 = wasm_f32x4_add(v0, d0[i]);
+            v1 = wasm_f32x4_add(v1, d1[i]);
+        }
+        float *cr = C + (size_t)i * ldc;
+        if (scale) {
+            v0 = wasm_f32x4_mul(v0, wasm_v128_load(scale));
+            v1 = wasm_f32x4_mul(v1, wasm_v128_load(scale + 4));
+        }
+        if (acc) {
+            v0 = wasm_f32x4_add(v0, wasm_v128_load(cr));
+            v1 = wasm_f32x4_add(v1, wasm_v128_load(cr + 4));
+        }
+        wasm_v128_store(cr, v0);
+        wasm_v128_store(cr + 4, v1);
+    }
+}
 #endif
+
+/* Few-row kernel on one 8-column panel: C[M x 8] (+)= A[M x K] P[K x 8] (P rows `ldp` apart),
+ * times optional column scales. 4 x 8 register tiles (8 accumulators: V8 on x64 has 16 xmm registers). */
+static void panel8(int M, int K, const float *A, int lda, const float *P, int ldp, float *C, int ldc, int acc,
+                   const float *scale) {
+    int m = 0;
+#ifdef __wasm_simd128__
+    for (; m + 4 <= M; m += 4) tile8(4, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale);
+    switch (M - m) {
+    case 3: tile8(3, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale); break;
+    case 2: tile8(2, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale); break;
+    case 1: tile8(1, K, A + (size_t)m * lda, lda, P, ldp, C + (size_t)m * ldc, ldc, acc, scale); break;
+    default: break;
+    }
+#else
     for (; m < M; m++) {
         const float *a = A + (size_t)m * lda;
-        float s[16] = {0};
-        const float *w = W;
-        for (int k = 0; k < K; k++, w += ldw) {
+        float s[8] = {0};
+        const float *w = P;
+        for (int k = 0; k < K; k++, w += ldp) {
             float x = a[k];
-            for (int j = 0; j < 16; j++) s[j] += x * w[j];
+            for (int j = 0; j < 8; j++) s[j] += x * w[j];
         }
         float *cr = C + (size_t)m * ldc;
-        for (int j = 0; j < 16; j++) {
+        for (int j = 0; j < 8; j++) {
             float v = scale ? s[j] * scale[j] : s[j];
             cr[j] = acc ? cr[j] + v : v;
         }
     }
+#endif
 }
 
 /* int8 [K x n] columns (row stride ld) -> f32 [K x n] (stride n), optionally scaled */
@@ -382,9 +420,87 @@ static void dequant(const int8_t *q, int ld, int K, int n, const float *scale, f
             wasm_v128_store(o + j + 8, f2);
             wasm_v128_store(o + j + 12, f3);
         }
+        for (; j + 8 <= n; j += 8) {
+            v128_t b = wasm_v128_load64_zero(qr + j);
+            v128_t lo = wasm_i16x8_extend_low_i8x16(b);
+            v128_t f0 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo));
+            v128_t f1 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo));
+            if (scale) {
+                f0 = wasm_f32x4_mul(f0, wasm_v128_load(scale + j));
+                f1 = wasm_f32x4_mul(f1, wasm_v128_load(scale + j + 4));
+            }
+            wasm_v128_store(o + j, f0);
+            wasm_v128_store(o + j + 4, f1);
+        }
 #endif
         for (; j < n; j++) o[j] = scale ? (float)qr[j] * scale[j] : (float)qr[j];
     }
+}
+
+#ifdef __wasm_simd128__
+/* q8 kernel for 1..2 rows: C[R x 16] (+)= A[R x K] (Q[K x 16] int8, rows ld bytes apart) * scale,
+ * widening in registers (one-token decoding is bound by the bytes read). */
+static inline __attribute__((always_inline)) void q8_rows16(const int R, int K, const float *A, int lda,
+                                                           const int8_t *Q, int ld, const float *scale, float *C,
+                                                           int ldc, int acc) {
+    v128_t c[2][4];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < 4; j++) c[i][j] = wasm_f32x4_splat(0);
+    for (int k = 0; k < K; k++, Q += ld) {
+        v128_t v = wasm_v128_load(Q);
+        v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+        v128_t w[4] = {wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo)),
+                       wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)),
+                       wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi)),
+                       wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi))};
+        for (int i = 0; i < R; i++) {
+            v128_t x = wasm_v128_load32_splat(A + (size_t)i * lda + k);
+            for (int j = 0; j < 4; j++) c[i][j] = wasm_f32x4_add(c[i][j], wasm_f32x4_mul(x, w[j]));
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        float *cr = C + (size_t)i * ldc;
+        for (int j = 0; j < 4; j++) {
+            v128_t r = wasm_f32x4_mul(c[i][j], wasm_v128_load(scale + 4 * j));
+            if (acc) r = wasm_f32x4_add(r, wasm_v128_load(cr + 4 * j));
+            wasm_v128_store(cr + 4 * j, r);
+        }
+    }
+}
+#endif
+
+/* Packs columns n0..n0+64 of a dense kernel into 8 contiguous [K x 8] panels (panel j at out + j*K*8);
+ * q8 values are widened unscaled (the scales are applied to the results). */
+static void pack64(const sc_t5_dense *d, int n0, float *out) {
+    const int K = d->in, N = d->out;
+    const size_t stride = (size_t)K * 8;
+    for (int k = 0; k < K; k++) {
+        float *o = out + (size_t)k * 8;
+        if (d->dtype == SC_DTYPE_F32) {
+            const float *w = d->w + (size_t)k * N + n0;
+            for (int j = 0; j < 8; j++) memcpy(o + j * stride, w + 8 * j, 8 * sizeof(float));
+            continue;
+        }
+        const int8_t *q = d->q + (size_t)k * N + n0;
+#ifdef __wasm_simd128__
+        for (int b = 0; b < 4; b++) {
+            v128_t v = wasm_v128_load(q + 16 * b);
+            v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+            float *p0 = o + (size_t)(2 * b) * stride, *p1 = o + (size_t)(2 * b + 1) * stride;
+            wasm_v128_store(p0, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo)));
+            wasm_v128_store(p0 + 4, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)));
+            wasm_v128_store(p1, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi)));
+            wasm_v128_store(p1 + 4, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi)));
+        }
+#else
+        for (int j = 0; j < 64; j++) o[(size_t)(j / 8) * stride + j % 8] = (float)q[j];
+#endif
+    }
+}
+
+/* f32 [K x n] columns (row stride ld) -> contiguous [K x n] */
+static void copy_panel(const float *w, int ld, int K, int n, float *out) {
+    for (int k = 0; k < K; k++) memcpy(out + (size_t)k * n, w + (size_t)k * ld, (size_t)n * sizeof(float));
 }
 
 void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, float *y, int ldy, int accumulate,
@@ -392,12 +508,38 @@ void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, flo
     const int K = d->in, N = d->out;
     if (M <= SKINNY) {
         int n0 = 0;
-        for (; n0 + 16 <= N; n0 += 16) {
-            if (d->dtype == SC_DTYPE_F32) {
-                strip16(M, K, x, ldx, d->w + n0, N, y + n0, ldy, accumulate, NULL);
+#ifdef __wasm_simd128__
+        if (M < 4 && d->dtype == SC_DTYPE_Q8) {
+            for (; n0 + 16 <= N; n0 += 16)
+                for (int m = 0; m < M; m += 2) {
+                    if (M - m >= 2)
+                        q8_rows16(2, K, x + (size_t)m * ldx, ldx, d->q + n0, N, d->scales + n0,
+                                  y + (size_t)m * ldy + n0, ldy, accumulate);
+                    else
+                        q8_rows16(1, K, x + (size_t)m * ldx, ldx, d->q + n0, N, d->scales + n0,
+                                  y + (size_t)m * ldy + n0, ldy, accumulate);
+                }
+        }
+#endif
+        if (M >= 4 || d->dtype != SC_DTYPE_F32) {
+            /* 64 columns at a time into contiguous panels: one pass over each weight row, and the
+             * panels are re-read for every 4-row tile without the L1 set aliasing of strided rows */
+            for (; n0 + 64 <= N; n0 += 64) {
+                pack64(d, n0, panel);
+                for (int j = 0; j < 8; j++)
+                    panel8(M, K, x, ldx, panel + (size_t)j * K * 8, 8, y + n0 + 8 * j, ldy, accumulate,
+                           d->dtype == SC_DTYPE_F32 ? NULL : d->scales + n0 + 8 * j);
+            }
+        }
+        for (; n0 + 8 <= N; n0 += 8) {
+            if (d->dtype != SC_DTYPE_F32) {
+                dequant(d->q + n0, N, K, 8, NULL, panel);
+                panel8(M, K, x, ldx, panel, 8, y + n0, ldy, accumulate, d->scales + n0);
+            } else if (M >= 4) { /* contiguous copy: the strided rows alias in L1 when re-read */
+                copy_panel(d->w + n0, N, K, 8, panel);
+                panel8(M, K, x, ldx, panel, 8, y + n0, ldy, accumulate, NULL);
             } else {
-                dequant(d->q + n0, N, K, 16, NULL, panel);
-                strip16(M, K, x, ldx, panel, 16, y + n0, ldy, accumulate, d->scales + n0);
+                panel8(M, K, x, ldx, d->w + n0, N, y + n0, ldy, accumulate, NULL);
             }
         }
         if (n0 < N) { /* ragged tail: scalar */
@@ -461,8 +603,10 @@ void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
     /* cross-attention keys and values of every decoder layer */
     for (int l = 0; l < c->dec_layers; l++) {
         size_t off = ((size_t)l * s->slots + slot) * T * HD;
-        sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->xk + off, HD, 0, s->panel);
-        sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->xv + off, HD, 0, s->panel);
+        sc_t5_dense_apply(&m->dec[l].cross.k, T, out, D, s->ek, HD, 0, s->panel);
+        transpose_keys(s, s->ek, T, c->heads, c->head_dim, s->xk, off, T);
+        sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->ev, HD, 0, s->panel);
+        for (size_t i = 0; i < (size_t)T * HD; i++) kv_set(s, s->xv, off + i, s->ev[i]);
     }
 }
 
@@ -478,17 +622,191 @@ static void embed_row(const sc_t5_dense *e, int tok, float *out) {
     }
 }
 
-/* One attention for one query row over `n` keys/values rows (stride HD); output into att. */
-static void attend(const float *q, const float *K, const float *V, int n, int H, int Dh, float *score, float *att) {
+static inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static inline float from_bf16(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Element `i` of a cache (f32 or bf16) set to v. */
+static inline void kv_set(const sc_t5_state *s, float *base, size_t i, float v) {
+    if (s->kv_bf16)
+        ((uint16_t *)base)[i] = to_bf16(v);
+    else
+        base[i] = v;
+}
+
+static inline void *kv_at(const sc_t5_state *s, float *base, size_t i) {
+    return s->kv_bf16 ? (void *)((uint16_t *)base + i) : (void *)(base + i);
+}
+
+#ifdef __wasm_simd128__
+/* 8 bf16 at p -> two f32x4 (the bf16 bits become the high half of each lane) */
+static inline void bf16x8(const uint16_t *p, v128_t *lo, v128_t *hi) {
+    v128_t v = wasm_v128_load(p), z = wasm_i32x4_splat(0);
+    *lo = wasm_i16x8_shuffle(z, v, 0, 8, 1, 9, 2, 10, 3, 11);
+    *hi = wasm_i16x8_shuffle(z, v, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+#endif
+
+static void attn_scores_bf16(const float *q, const uint16_t *Kt, int ld, int n, int Dh, float *score) {
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 16 <= n; j += 16) {
+        v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        const uint16_t *k = Kt + j;
+        for (int d = 0; d < Dh; d++, k += ld) {
+            v128_t x = wasm_v128_load32_splat(q + d), k0, k1, k2, k3;
+            bf16x8(k, &k0, &k1);
+            bf16x8(k + 8, &k2, &k3);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, k0));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, k1));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, k2));
+            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, k3));
+        }
+        wasm_v128_store(score + j, s0);
+        wasm_v128_store(score + j + 4, s1);
+        wasm_v128_store(score + j + 8, s2);
+        wasm_v128_store(score + j + 12, s3);
+    }
+#endif
+    for (; j < n; j++) {
+        float a = 0;
+        for (int d = 0; d < Dh; d++) a += q[d] * from_bf16(Kt[(size_t)d * ld + j]);
+        score[j] = a;
+    }
+}
+
+static void attn_values_bf16(const float *p, const uint16_t *V, int ldv, int n, int Dh, float *out) {
+    int d = 0;
+#ifdef __wasm_simd128__
+    for (; d + 32 <= Dh; d += 32) {
+        v128_t o0 = wasm_f32x4_splat(0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+        const uint16_t *v = V + d;
+        for (int j = 0; j < n; j++, v += ldv) {
+            v128_t x = wasm_v128_load32_splat(p + j), a, b;
+            bf16x8(v, &a, &b);
+            o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(x, a));
+            o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(x, b));
+            bf16x8(v + 8, &a, &b);
+            o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(x, a));
+            o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(x, b));
+            bf16x8(v + 16, &a, &b);
+            o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(x, a));
+            o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(x, b));
+            bf16x8(v + 24, &a, &b);
+            o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(x, a));
+            o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(x, b));
+        }
+        wasm_v128_store(out + d, o0);
+        wasm_v128_store(out + d + 4, o1);
+        wasm_v128_store(out + d + 8, o2);
+        wasm_v128_store(out + d + 12, o3);
+        wasm_v128_store(out + d + 16, o4);
+        wasm_v128_store(out + d + 20, o5);
+        wasm_v128_store(out + d + 24, o6);
+        wasm_v128_store(out + d + 28, o7);
+    }
+#endif
+    for (; d < Dh; d++) {
+        float a = 0;
+        for (int j = 0; j < n; j++) a += p[j] * from_bf16(V[(size_t)j * ldv + d]);
+        out[d] = a;
+    }
+}
+
+/* scores[0..n) = q . Kt[:, j]: keys stored transposed (Dh rows of `ld` floats), vectorised across keys. */
+static void attn_scores(const float *q, const float *Kt, int ld, int n, int Dh, float *score) {
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 16 <= n; j += 16) {
+        v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        const float *k = Kt + j;
+        for (int d = 0; d < Dh; d++, k += ld) {
+            v128_t x = wasm_v128_load32_splat(q + d);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(k)));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(k + 4)));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(k + 8)));
+            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(k + 12)));
+        }
+        wasm_v128_store(score + j, s0);
+        wasm_v128_store(score + j + 4, s1);
+        wasm_v128_store(score + j + 8, s2);
+        wasm_v128_store(score + j + 12, s3);
+    }
+#endif
+    for (; j < n; j++) {
+        float a = 0;
+        for (int d = 0; d < Dh; d++) a += q[d] * Kt[(size_t)d * ld + j];
+        score[j] = a;
+    }
+}
+
+/* out[0..Dh) = sum_j p[j] V[j][0..Dh) (V rows `ldv` apart). */
+static void attn_values(const float *p, const float *V, int ldv, int n, int Dh, float *out) {
+    int d = 0;
+#ifdef __wasm_simd128__
+    for (; d + 32 <= Dh; d += 32) {
+        v128_t o0 = wasm_f32x4_splat(0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+        const float *v = V + d;
+        for (int j = 0; j < n; j++, v += ldv) {
+            v128_t x = wasm_v128_load32_splat(p + j);
+            o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(x, wasm_v128_load(v)));
+            o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(x, wasm_v128_load(v + 4)));
+            o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(x, wasm_v128_load(v + 8)));
+            o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(x, wasm_v128_load(v + 12)));
+            o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(x, wasm_v128_load(v + 16)));
+            o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(x, wasm_v128_load(v + 20)));
+            o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(x, wasm_v128_load(v + 24)));
+            o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(x, wasm_v128_load(v + 28)));
+        }
+        wasm_v128_store(out + d, o0);
+        wasm_v128_store(out + d + 4, o1);
+        wasm_v128_store(out + d + 8, o2);
+        wasm_v128_store(out + d + 12, o3);
+        wasm_v128_store(out + d + 16, o4);
+        wasm_v128_store(out + d + 20, o5);
+        wasm_v128_store(out + d + 24, o6);
+        wasm_v128_store(out + d + 28, o7);
+    }
+#endif
+    if (d < Dh) {
+        memset(out + d, 0, (size_t)(Dh - d) * sizeof *out);
+        for (int j = 0; j < n; j++) axpy(out + d, p[j], V + (size_t)j * ldv + d, Dh - d);
+    }
+}
+
+/* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]), f32 or bf16. */
+static void attend(const float *q, const void *Kt, int ldk, const void *V, int n, int H, int Dh, float *score,
+                   float *att, int bf16) {
     const int HD = H * Dh;
     for (int hh = 0; hh < H; hh++) {
-        const float *qh = q + hh * Dh;
-        for (int j = 0; j < n; j++) score[j] = dot(qh, K + (size_t)j * HD + hh * Dh, Dh);
+        if (bf16)
+            attn_scores_bf16(q + hh * Dh, (const uint16_t *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
+        else
+            attn_scores(q + hh * Dh, (const float *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
         softmax(score, n);
-        float *o = att + hh * Dh;
-        memset(o, 0, (size_t)Dh * sizeof *o);
-        for (int j = 0; j < n; j++) axpy(o, score[j], V + (size_t)j * HD + hh * Dh, Dh);
+        if (bf16)
+            attn_values_bf16(score, (const uint16_t *)V + hh * Dh, HD, n, Dh, att + hh * Dh);
+        else
+            attn_values(score, (const float *)V + hh * Dh, HD, n, Dh, att + hh * Dh);
     }
+}
+
+/* [n][H*Dh] rows -> cache [H][Dh][ld] columns 0..n (f32 or bf16) from element offset `off` */
+static void transpose_keys(const sc_t5_state *s, const float *K, int n, int H, int Dh, float *base, size_t off,
+                           int ld) {
+    const int HD = H * Dh;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < HD; c++) kv_set(s, base, off + (size_t)c * ld + j, K[(size_t)j * HD + c]);
 }
 
 void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t *tokens, int *lengths,
@@ -521,10 +839,13 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             sc_t5_dense_apply(&L->self.v, n_act, s->dh, D, s->dv, HD, 0, s->panel);
             for (int r = 0; r < n_act; r++) {
                 size_t base = ((size_t)l * s->slots + s->active[r]) * s->max_tokens * HD;
-                float *Kc = s->ck + base, *Vc = s->cv + base;
-                memcpy(Kc + (size_t)step * HD, s->dk + (size_t)r * HD, (size_t)HD * sizeof(float));
-                memcpy(Vc + (size_t)step * HD, s->dv + (size_t)r * HD, (size_t)HD * sizeof(float));
-                attend(s->dq + (size_t)r * HD, Kc, Vc, step + 1, H, Dh, s->dscore, s->datt + (size_t)r * HD);
+                const float *kr = s->dk + (size_t)r * HD, *vr = s->dv + (size_t)r * HD;
+                for (int c2 = 0; c2 < HD; c2++) {
+                    kv_set(s, s->ck, base + (size_t)c2 * s->max_tokens + step, kr[c2]);
+                    kv_set(s, s->cv, base + (size_t)step * HD + c2, vr[c2]);
+                }
+                attend(s->dq + (size_t)r * HD, kv_at(s, s->ck, base), s->max_tokens, kv_at(s, s->cv, base), step + 1, H,
+                       Dh, s->dscore, s->datt + (size_t)r * HD, s->kv_bf16);
             }
             sc_t5_dense_apply(&L->self.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* cross-attention */
@@ -532,8 +853,8 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             sc_t5_dense_apply(&L->cross.q, n_act, s->dh, D, s->dq, HD, 0, s->panel);
             for (int r = 0; r < n_act; r++) {
                 size_t off = ((size_t)l * s->slots + s->active[r]) * T * HD;
-                attend(s->dq + (size_t)r * HD, s->xk + off, s->xv + off, T, H, Dh, s->dscore,
-                       s->datt + (size_t)r * HD);
+                attend(s->dq + (size_t)r * HD, kv_at(s, s->xk, off), T, kv_at(s, s->xv, off), T, H, Dh, s->dscore,
+                       s->datt + (size_t)r * HD, s->kv_bf16);
             }
             sc_t5_dense_apply(&L->cross.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* MLP */

@@ -99,15 +99,18 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
 void sc_t5_model_free(sc_t5_model *m);
 scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *cfg, scribe_error *err);
 
-/* Run state for `slots` segments decoded together and up to `max_tokens` tokens each. */
+/* Run state for `slots` segments decoded together and up to `max_tokens` tokens each.
+ * With q8 weights the cross- and self-attention caches are kept in bfloat16 (round to nearest even):
+ * batched decoding reads them once per token per segment, and they outweigh the weights. */
 typedef struct sc_t5_state {
     const sc_t5_model *m;
     int slots, max_tokens;
+    int kv_bf16;             /* attention caches in bfloat16 (compact q8 models): halves their reads */
     /* encoder scratch (one segment at a time) */
     float *ex, *eh, *eq, *ek, *ev, *eatt, *escore, *em0, *em1;
     float *enc_out;          /* [slots][T][D] */
-    float *xk, *xv;          /* cross K/V [dec_layers][slots][T][H*Dh] */
-    float *ck, *cv;          /* self K/V cache [dec_layers][slots][max_tokens][H*Dh] */
+    float *xk, *xv;          /* cross K [dec_layers][slots][H][Dh][T] (transposed), V [..][T][H*Dh] */
+    float *ck, *cv;          /* self K cache [dec_layers][slots][H][Dh][max_tokens], V [..][max_tokens][H*Dh] */
     /* decoder scratch [slots][...] */
     float *dx, *dh, *dq, *dk, *dv, *datt, *dm0, *dm1, *dlogits, *dscore;
     float *panel;            /* dequantisation scratch [K_max][64] */

@@ -38,9 +38,14 @@ static int arg_max_last(const double *v, int n) {
     return m;
 }
 
+/* Per-row maxima of `rem` and a max segment tree over them, so that the melodia loop finds the
+ * global maximum and its first row in O(log n) instead of scanning every row per iteration
+ * (which made note creation quadratic in the file length). */
 typedef struct rowmax {
     double *val;
     int *idx;
+    double *tree; /* [2 * size]: leaves at size + i (NaN stored as -inf), node = max of children */
+    int size;
 } rowmax;
 
 static void row_update(const double *rem, int i, rowmax *rm) {
@@ -48,16 +53,29 @@ static void row_update(const double *rem, int i, rowmax *rm) {
     int m = arg_max_last(r, NB);
     rm->idx[i] = m;
     rm->val[i] = r[m];
+    int k = rm->size + i;
+    rm->tree[k] = isnan(r[m]) ? -INFINITY : r[m];
+    for (k >>= 1; k >= 1; k >>= 1) {
+        double a = rm->tree[2 * k], b = rm->tree[2 * k + 1];
+        rm->tree[k] = a >= b ? a : b;
+    }
+}
+
+/* First row holding the maximum of the tree. */
+static int row_first_max(const rowmax *rm) {
+    int k = 1;
+    while (k < rm->size) k = rm->tree[2 * k] >= rm->tree[2 * k + 1] ? 2 * k : 2 * k + 1;
+    return k - rm->size;
 }
 
 /* Appends one note (frames -> seconds as noteFramesToTime; bends as addPitchBendsToNoteEvents). */
-static scribe_status emit(int start, int dur, int f, double amp, const float *contours,
+static scribe_status emit(int frame0, int start, int dur, int f, double amp, const float *contours,
                           const scribe_session_params *p, scribe_bend *bends, scribe_notes *out, scribe_error *err) {
     scribe_note note = {0};
     note.pitch = f + MIDI_OFFSET;
-    const double t0 = sc_acoustic_frame_time(start);
+    const double t0 = sc_acoustic_frame_time(frame0 + start);
     note.onset_s = t0;
-    note.offset_s = t0 + (sc_acoustic_frame_time(start + dur) - t0);
+    note.offset_s = t0 + (sc_acoustic_frame_time(frame0 + start + dur) - t0);
     double v = nearbyint(127.0 * amp);
     note.velocity = (int32_t)(v < 1 ? 1 : v > 127 ? 127 : v);
     size_t nb = 0;
@@ -85,7 +103,7 @@ static scribe_status emit(int start, int dur, int f, double amp, const float *co
                     m = c;
                 }
             }
-            bends[nb].time_s = sc_acoustic_frame_time(start + t);
+            bends[nb].time_s = sc_acoustic_frame_time(frame0 + start + t);
             bends[nb].semitones = (float)((m - shift) / 3.0);
             nb++;
         }
@@ -93,71 +111,97 @@ static scribe_status emit(int start, int dur, int f, double amp, const float *co
     return scribe_notes_push(out, &note, bends, nb, err);
 }
 
-scribe_status sc_acoustic_notes(const float *frames_in, const float *onsets_in, const float *contours, int n,
+/* constrainFrequency's column limits [lo, hi) of the kept pitches. */
+static void freq_limits(const scribe_session_params *p, int *lo, int *hi) {
+    *lo = 0;
+    *hi = NB;
+    if (p->max_frequency_hz > 0) *hi = js_index(hz_to_midi(p->max_frequency_hz) - MIDI_OFFSET);
+    if (p->min_frequency_hz > 0) *lo = js_index(hz_to_midi(p->min_frequency_hz) - MIDI_OFFSET);
+}
+
+/* The value getInferredOnsets rescales at row i, column j (frames constrained). */
+static double frame_rise(const float *frames, int frame0, int i, int j, int lo, int hi) {
+    if (frame0 + i < 2 || j < lo || j >= hi) return 0;
+    double v = frames[(size_t)i * NB + j];
+    double d1 = v - frames[(size_t)(i - 1) * NB + j];
+    double d2 = v - frames[(size_t)(i - 2) * NB + j];
+    double d = d1 < d2 ? d1 : d2;
+    return d < 0 ? 0 : d;
+}
+
+void sc_acoustic_onset_maxima(const float *frames, const float *onsets, int frame0, int from, int to,
+                              const scribe_session_params *p, double *onset_max, double *diff_max) {
+    int lo, hi;
+    freq_limits(p, &lo, &hi);
+    for (int i = from; i < to; i++)
+        for (int j = lo; j < hi; j++) {
+            *onset_max = fmax(*onset_max, onsets[(size_t)i * NB + j]);
+            *diff_max = fmax(*diff_max, frame_rise(frames, frame0, i, j, lo, hi));
+        }
+}
+
+scribe_status sc_acoustic_notes(const float *frames, const float *onsets, const float *contours, int n,
                                 const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
+    double om = 0, dm = 0;
+    sc_acoustic_onset_maxima(frames, onsets, 0, 0, n, p, &om, &dm);
+    return sc_acoustic_notes_segment(frames, onsets, contours, 0, n, 0, n, om, dm, p, out, err);
+}
+
+scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *onsets_in, const float *contours,
+                                        int frame0, int n_all, int begin, int end, double onset_max, double diff_max,
+                                        const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
+    if (begin < 0 || end > n_all || begin > end)
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note segment [%d, %d) outside %d frames", begin, end, n_all);
+    const int n = end - begin;
     if (n <= 0) return sc_ok(err);
     if (!frames_in || !onsets_in || (p->pitch_bends && !contours))
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_acoustic_notes: NULL posteriorgram");
+    /* rows [lo, hi) around the segment: two before for frame differences, one each side for peaks */
+    const int lo = begin >= 2 ? begin - 2 : 0, hi = end + 1 <= n_all ? end + 1 : n_all;
+    const int nx = hi - lo, off = begin - lo;
     const size_t cells = (size_t)n * NB;
     double *fr = sc_malloc_array(cells, sizeof(double));
-    double *on = sc_malloc_array(cells, sizeof(double));
+    double *inf = sc_malloc_array((size_t)nx * NB, sizeof(double));
     double *rem = sc_malloc_array(cells, sizeof(double));
     int *starts = sc_malloc_array(cells, sizeof(int));
-    rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int))};
+    rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int)), NULL, 1};
+    while (rm.size < n) rm.size *= 2;
+    rm.tree = sc_malloc_array(2 * (size_t)rm.size, sizeof(double));
     scribe_bend *bends = sc_malloc_array((size_t)n + 1, sizeof(scribe_bend));
     scribe_status st = SCRIBE_OK;
-    if (!fr || !on || !rem || !starts || !rm.val || !rm.idx || !bends) {
+    if (!fr || !inf || !rem || !starts || !rm.val || !rm.idx || !rm.tree || !bends) {
         st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for note creation over %d frames", n);
         goto done;
     }
-    for (size_t i = 0; i < cells; i++) {
-        fr[i] = frames_in[i];
-        on[i] = onsets_in[i];
-    }
     const double thresh = p->frame_threshold;
     const int min_len = p->min_note_frames, tol = p->energy_tolerance;
-
-    /* constrainFrequency */
-    if (p->max_frequency_hz > 0) {
-        int s = js_index(hz_to_midi(p->max_frequency_hz) - MIDI_OFFSET);
-        for (int i = 0; i < n; i++)
-            for (int j = s; j < NB; j++) on[(size_t)i * NB + j] = fr[(size_t)i * NB + j] = 0;
-    }
-    if (p->min_frequency_hz > 0) {
-        int e = js_index(hz_to_midi(p->min_frequency_hz) - MIDI_OFFSET);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < e; j++) on[(size_t)i * NB + j] = fr[(size_t)i * NB + j] = 0;
-    }
-
-    /* getInferredOnsets: max(onsets, rescaled positive frame differences); reuse rem as scratch */
-    double *inf = on;
-    if (p->infer_onsets) {
-        double onset_max = 0, diff_max = 0;
-        for (size_t i = 0; i < cells; i++) onset_max = fmax(onset_max, on[i]);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < NB; j++) {
-                double v = fr[(size_t)i * NB + j];
-                double d1 = v - (i >= 1 ? fr[(size_t)(i - 1) * NB + j] : 0.0);
-                double d2 = v - (i >= 2 ? fr[(size_t)(i - 2) * NB + j] : 0.0);
-                double d = d1 < d2 ? d1 : d2;
-                if (d < 0 || i < 2) d = 0;
-                rem[(size_t)i * NB + j] = d;
-                diff_max = fmax(diff_max, d);
+    int flo, fhi;
+    freq_limits(p, &flo, &fhi);
+    /* constrainFrequency (frames of the segment; onsets of the extended rows) */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < NB; j++)
+            fr[(size_t)i * NB + j] = j >= flo && j < fhi ? frames_in[(size_t)(begin + i) * NB + j] : 0.0;
+    /* getInferredOnsets: max(onsets, onset_max * rise / diff_max); 0/0 gives NaN as in the JS */
+    for (int i = 0; i < nx; i++)
+        for (int j = 0; j < NB; j++) {
+            const int g = lo + i;
+            double o = j >= flo && j < fhi ? onsets_in[(size_t)g * NB + j] : 0.0;
+            if (p->infer_onsets) {
+                double d = onset_max * frame_rise(frames_in, frame0, g, j, flo, fhi) / diff_max;
+                o = isnan(d) ? d : (o > d ? o : d);
             }
-        for (size_t i = 0; i < cells; i++) {
-            double d = onset_max * rem[i] / diff_max; /* 0/0 = NaN as in the JS */
-            on[i] = isnan(d) ? d : (on[i] > d ? on[i] : d);
+            inf[(size_t)i * NB + j] = o;
         }
-    }
 
-    /* argRelMax (order 1) then threshold: candidate starts in row-major order */
+    /* argRelMax (order 1, neighbours over the whole file) then threshold: starts in row-major order */
     size_t n_starts = 0;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < NB; j++) {
-            double v = inf[(size_t)i * NB + j];
+            const int x = off + i, g = begin + i;
+            double v = inf[(size_t)x * NB + j];
             int rel = 1;
-            if (i > 0 && !(v > inf[(size_t)(i - 1) * NB + j])) rel = 0;
-            if (i + 1 < n && !(v > inf[(size_t)(i + 1) * NB + j])) rel = 0;
+            if (frame0 + g > 0 && !(v > inf[(size_t)(x - 1) * NB + j])) rel = 0;
+            if (g + 1 < n_all && !(v > inf[(size_t)(x + 1) * NB + j])) rel = 0;
             if (rel && v > p->onset_threshold) starts[n_starts++] = i * NB + j;
         }
 
@@ -181,23 +225,23 @@ scribe_status sc_acoustic_notes(const float *frames_in, const float *onsets_in, 
             amp += fr[(size_t)j * NB + f];
         }
         amp /= (i - start);
-        st = emit(start, i - start, f, amp, contours, p, bends, out, err);
+        st = emit(frame0, begin + start, i - start, f, amp, contours, p, bends, out, err);
         if (st) goto done;
     }
 
     if (p->melodia_trick) {
+        for (int i = 1; i < 2 * rm.size; i++) rm.tree[i] = -INFINITY; /* padding leaves and their ancestors */
         for (int i = 0; i < n; i++) row_update(rem, i, &rm);
         for (;;) {
-            double gmax = 0;
-            for (int i = 0; i < n; i++) gmax = fmax(gmax, rm.val[i]);
+            double gmax = rm.tree[1] > 0 ? rm.tree[1] : 0;
             if (!(gmax > thresh)) break;
-            /* first row whose (last-index) maximum strictly beats the running best, from [0,0] */
+            /* the 2-D argmax from [0,0]: the first row whose (last-index) maximum strictly beats the
+             * running best, i.e. the first row holding gmax, unless rem[0][0] already equals it */
             int bi = 0, bj = 0;
-            for (int i = 0; i < n; i++)
-                if (rm.val[i] > rem[(size_t)bi * NB + bj]) {
-                    bi = i;
-                    bj = rm.idx[i];
-                }
+            if (!(rem[0] >= gmax)) {
+                bi = row_first_max(&rm);
+                bj = rm.idx[bi];
+            }
             const int mid = bi, f = bj;
             rem[(size_t)mid * NB + f] = 0;
             int i = mid + 1, k = 0;
@@ -211,7 +255,7 @@ scribe_status sc_acoustic_notes(const float *frames_in, const float *onsets_in, 
                 row_update(rem, i, &rm);
                 i++;
             }
-            const int end = i - 1 - k;
+            const int e0 = i - 1 - k;
             i = mid - 1;
             k = 0;
             while (i > 0 && k < tol) {
@@ -225,22 +269,23 @@ scribe_status sc_acoustic_notes(const float *frames_in, const float *onsets_in, 
                 i--;
             }
             row_update(rem, mid, &rm);
-            const int begin = i + 1 + k;
-            if (end - begin <= min_len) continue;
+            const int b0 = i + 1 + k;
+            if (e0 - b0 <= min_len) continue;
             double amp = 0;
-            for (int j = begin; j < end; j++) amp += fr[(size_t)j * NB + f];
-            amp /= (end - begin);
-            st = emit(begin, end - begin, f, amp, contours, p, bends, out, err);
+            for (int j = b0; j < e0; j++) amp += fr[(size_t)j * NB + f];
+            amp /= (e0 - b0);
+            st = emit(frame0, begin + b0, e0 - b0, f, amp, contours, p, bends, out, err);
             if (st) goto done;
         }
     }
 done:
     free(fr);
-    free(on);
+    free(inf);
     free(rem);
     free(starts);
     free(rm.val);
     free(rm.idx);
+    free(rm.tree);
     free(bends);
     return st ? st : sc_ok(err);
 }

@@ -18,6 +18,23 @@
 scribe_status sc_acoustic_notes(const float *frames, const float *onsets, const float *contours, int n,
                                 const scribe_session_params *p, scribe_notes *out, scribe_error *err);
 
+/* The same on frames [begin, end) of a longer posteriorgram of n_all rows whose row 0 is frame
+ * `frame0` of the file (times and the file-start rules use frame0 + row), with the inferred-onset
+ * rescaling maxima given (sc_acoustic_onset_maxima over the rows they should cover). Frame
+ * differences and onset peaks use the rows around the segment; note tracking stays inside it.
+ * Equal to the whole-file result when [begin, end) is bounded by quiet stretches (no frame value
+ * at or above the frame threshold) of more than energy_tolerance frames on each side and the
+ * maxima equal the file's (see acoustic_backend.c). */
+scribe_status sc_acoustic_notes_segment(const float *frames, const float *onsets, const float *contours, int frame0,
+                                        int n_all, int begin, int end, double onset_max, double diff_max,
+                                        const scribe_session_params *p, scribe_notes *out, scribe_error *err);
+
+/* Raises *onset_max / *diff_max to the maxima of the onsets and of the positive frame rises
+ * (frequency-constrained, as getInferredOnsets computes them) over rows [from, to) (rows from-2
+ * and from-1 must exist unless frame0 + from < 2). */
+void sc_acoustic_onset_maxima(const float *frames, const float *onsets, int frame0, int from, int to,
+                              const scribe_session_params *p, double *onset_max, double *diff_max);
+
 /* The package's modelFrameToTime. */
 double sc_acoustic_frame_time(int frame);
 

@@ -85,6 +85,23 @@ static int is_hit(const match_problem *mp, size_t i, size_t j) {
 enum { PRED_ABSENT = -2, PRED_UNMATCHED = -1 };
 
 typedef struct {
+    int32_t pitch, idx;
+    double on;
+} est_key;
+
+static int cmp_est_key(const void *pa, const void *pb) {
+    const est_key *a = pa, *b = pb;
+    if (a->pitch != b->pitch) return a->pitch < b->pitch ? -1 : 1;
+    if (a->on != b->on) return a->on < b->on ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static int cmp_i32(const void *pa, const void *pb) {
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+typedef struct {
     int32_t v;      /* right vertex (reference note) being explored */
     size_t pos;     /* next entry of its preds list */
     int32_t u;      /* left vertex tried when descending */
@@ -111,17 +128,51 @@ static scribe_status bipartite_match(const match_problem *mp, int32_t *match_v, 
     uint8_t *in_preds = NULL, *nl_has = NULL, *alive = NULL;
     int32_t *pair_v = NULL, *pair_u = NULL, *plist = NULL;
     size_t *pstart = NULL, *pcount = NULL;
+    struct { int32_t i, j; } *edges = NULL;
     hk_frame *stack = NULL;
     if (!deg || !keys || !kstart || !kpos || !fill) goto oom;
 
-    size_t n_keys = 0, n_edges = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m; j++)
-            if (is_hit(mp, i, j)) {
-                if (!deg[j]) keys[n_keys++] = (int32_t)j;
-                deg[j]++;
-                n_edges++;
-            }
+    /* Hits in row-major order (reference ascending, estimate ascending within a row), found
+     * through the estimates sorted by (pitch, onset): only onsets within the tolerance plus a
+     * margin wider than the 1e-4 rounding can hit; is_hit decides exactly. */
+    size_t n_keys = 0, n_edges = 0, edge_cap = 0;
+    est_key *sorted = sc_malloc_array(m, sizeof *sorted);
+    int32_t *row = sc_malloc_array(m, sizeof *row);
+    if (!sorted || !row) { free(sorted); free(row); goto oom; }
+    for (size_t j = 0; j < m; j++) {
+        sorted[j].pitch = mp->est[j].pitch;
+        sorted[j].on = mp->est[j].on;
+        sorted[j].idx = (int32_t)j;
+    }
+    qsort(sorted, m, sizeof *sorted, cmp_est_key);
+    double margin = mp->onset_tol + 1e-3;
+    for (size_t i = 0; i < n && st == SCRIBE_OK; i++) {
+        const ev_note *r = &mp->ref[i];
+        size_t lo = 0, hi = m; /* first entry >= (pitch, on - margin) */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (sorted[mid].pitch < r->pitch || (sorted[mid].pitch == r->pitch && sorted[mid].on < r->on - margin))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        size_t nrow = 0;
+        for (size_t q = lo; q < m && sorted[q].pitch == r->pitch && sorted[q].on <= r->on + margin; q++)
+            if (is_hit(mp, i, (size_t)sorted[q].idx)) row[nrow++] = sorted[q].idx;
+        if (nrow > 1) qsort(row, nrow, sizeof *row, cmp_i32);
+        if (nrow && sc_grow((void **)&edges, &edge_cap, n_edges + nrow, sizeof *edges, err)) st = SCRIBE_ERR_OUT_OF_MEMORY;
+        for (size_t q = 0; q < nrow && st == SCRIBE_OK; q++) {
+            int32_t j = row[q];
+            if (!deg[j]) keys[n_keys++] = j;
+            deg[j]++;
+            edges[n_edges].i = (int32_t)i;
+            edges[n_edges].j = j;
+            n_edges++;
+        }
+    }
+    free(sorted);
+    free(row);
+    if (st) goto out;
     if (!n_edges) goto done;
     kstart[0] = 0;
     for (size_t k = 0; k < n_keys; k++) {
@@ -147,9 +198,7 @@ static scribe_status bipartite_match(const match_problem *mp, int32_t *match_v, 
     if (!adj || !pair_v || !pair_u || !plist || !pred || !layer || !layer2 || !nl_order || !unmatched ||
         !in_preds || !nl_has || !alive || !pstart || !pcount || !stack)
         goto oom;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m; j++)
-            if (deg[j] && is_hit(mp, i, j)) adj[fill[kpos[j]]++] = (int32_t)i;
+    for (size_t e = 0; e < n_edges; e++) adj[fill[kpos[edges[e].j]]++] = edges[e].i;
 
     /* Greedy start: each key takes its first free neighbour. */
     for (size_t k = 0; k < n_keys; k++)
@@ -243,7 +292,7 @@ oom:
 out:
     free(deg); free(keys); free(kstart); free(kpos); free(fill); free(adj); free(pred); free(layer); free(layer2);
     free(nl_order); free(unmatched); free(in_preds); free(nl_has); free(alive); free(pair_v); free(pair_u);
-    free(plist); free(pstart); free(pcount); free(stack);
+    free(plist); free(pstart); free(pcount); free(stack); free(edges);
     return st;
 }
 
@@ -322,6 +371,10 @@ static scribe_status check_notes(const scribe_notes *l, const char *what, scribe
                            n->onset_s, n->offset_s);
         if (n->pitch < 0 || n->pitch > 127)
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: pitch %d outside 0..127", what, i, n->pitch);
+        if (!n->is_drum && (n->program < 0 || n->program > 127))
+            return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: program %d outside 0..127", what, i, n->program);
+        if (n->velocity < 0 || n->velocity > 127)
+            return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "%s note %zu: velocity %d outside 0..127", what, i, n->velocity);
     }
     return SCRIBE_OK;
 }
@@ -369,16 +422,17 @@ static scribe_status frame_prf(const scribe_notes *ref, const scribe_notes *est,
         }
     if (!nr || !ne) return SCRIBE_OK;
     double wd = fs * end;
-    if (!(wd < 1e9)) return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "frame metrics: %g frames is too many", wd);
+    if (!(wd < 134217728.0))
+        return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "frame metrics: %.0f frames (notes up to %g s) is too many", wd, end);
     size_t w = (size_t)wd;
-    double *acc = sc_calloc_array(2 * (w + 1), sizeof *acc);
+    int32_t *acc = sc_calloc_array(2 * (w + 1), sizeof *acc);
     if (!acc) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu frames", w);
-    double *dr = acc, *de = acc + w + 1;
+    int32_t *dr = acc, *de = acc + w + 1;
     uint64_t tp = 0, pos_r = 0, pos_e = 0;
     for (int pitch = 0; pitch < 128; pitch++) {
         int any = 0;
         for (int li = 0; li < 2; li++) {
-            double *d = li == 0 ? dr : de;
+            int32_t *d = li == 0 ? dr : de;
             for (size_t i = 0; i < lists[li]->count; i++) {
                 const scribe_note *n = &lists[li]->notes[i];
                 if (n->is_drum || n->pitch != pitch) continue;
@@ -392,7 +446,7 @@ static scribe_status frame_prf(const scribe_notes *ref, const scribe_notes *est,
             }
         }
         if (!any) continue;
-        double sr = 0, se = 0;
+        int64_t sr = 0, se = 0;
         for (size_t t = 0; t < w; t++) {
             sr += dr[t];
             se += de[t];
@@ -420,8 +474,7 @@ static scribe_status multi_prf(const scribe_notes *ref, const scribe_notes *est,
         for (size_t i = 0; i < lists[li]->count; i++) {
             const scribe_note *n = &lists[li]->notes[i];
             if (n->is_drum) continue;
-            int32_t prog = n->program < 0 ? 0 : n->program > 127 ? 127 : n->program;
-            seen[granularity == 0 ? 0 : granularity == 1 ? 8 * (prog / 8) : prog] = 1;
+            seen[granularity == 0 ? 0 : granularity == 1 ? 8 * (n->program / 8) : n->program] = 1;
         }
     double psum = 0, rsum = 0;
     size_t pcount = 0, rcount = 0;

@@ -8,10 +8,11 @@
  *   a note shorter than one tick keeps one tick.
  *   Channels: the 15 non-drum channels go to programs in order. With more than 15
  *   programs, tracks share channels round-robin and every note-on of a shared channel
- *   is preceded by a program change. Channels left over serve pitch-bent notes: a note
- *   with bends that overlaps another note of its track's channel moves to a spare
- *   channel where it overlaps nothing (program change before its note-on); when no
- *   spare channel is free it stays, and its bends also bend the overlapping notes.
+ *   is preceded by a program change. Channels left over serve pitch-bent notes (split
+ *   among the tracks that have bends): a bent note that overlaps another note of its
+ *   track's channel moves to one of its track's spare channels that is silent at that
+ *   time (program change before its note-on); when none is free it stays, and its bends
+ *   then also bend the notes it overlaps (pitch bend is per channel).
  *   Bends: each scribe_bend point becomes a pitch-bend message at its tick (clamped
  *   into the note; points at or after the note-off tick are dropped), value
  *   8192 + semitones / 2 * 8192 (a +-2 semitone range) clamped to 0..16383; the
@@ -135,8 +136,6 @@ static int cmp_wevent(const void *pa, const void *pb) {
 }
 
 static uint32_t to_tick(double t) { return (uint32_t)llround(t * SC_MIDI_TICKS_PER_S); }
-
-static int overlaps(const wnote *a, const wnote *b) { return a->on < b->off && b->on < a->off; }
 
 /* Context for sorting wnotes by (on, pitch) without globals. */
 typedef struct {
@@ -268,15 +267,14 @@ scribe_status scribe_midi_write(const scribe_notes *list, uint8_t **out, size_t 
     for (int p = 0; p < 128; p++) if (has_program[p]) programs[np++] = p;
     int shared = np > 15, n_spare = shared ? 0 : 15 - np;
 
+    /* Spare channels are split among the pitched tracks that have bent notes. */
+    int bent_program[128] = {0}, n_bent_tracks = 0, bent_rank[128];
+    for (size_t i = 0; i < list->count; i++)
+        if (!list->notes[i].is_drum && list->notes[i].bend_count) bent_program[list->notes[i].program] = 1;
+    for (int k = 0; k < np; k++) bent_rank[k] = bent_program[programs[k]] ? n_bent_tracks++ : -1;
+
     wnote_key *ks = sc_malloc_array(list->count, sizeof *ks);
-    /* Per spare channel: notes placed on it (indices into a flat array of placed notes). */
-    wnote *spare_notes = sc_malloc_array(list->count, sizeof *spare_notes);
-    int *spare_of = sc_malloc_array(list->count, sizeof *spare_of);
-    if (!ks || !spare_notes || !spare_of) {
-        free(ks); free(spare_notes); free(spare_of);
-        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory writing %zu notes as MIDI", list->count);
-    }
-    size_t n_spare_notes = 0;
+    if (!ks) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory writing %zu notes as MIDI", list->count);
     bytebuf b = {0};
     bb_put(&b, "MThd", 4);
     bb_u32(&b, 6);
@@ -311,32 +309,36 @@ scribe_status scribe_midi_write(const scribe_notes *list, uint8_t **out, size_t 
             k->w.channel = channel;
             k->w.dropped = 0;
         }
-        /* Bent notes that overlap another note of the channel move to a free spare channel. */
-        if (!drums && n_spare) {
+        /* Bent notes that overlap another note of the channel move to a free spare channel
+         * of this track (notes in onset order; a spare is free once its last note ended). */
+        if (!drums && n_spare && bent_rank[ti] >= 0) {
+            int spares[15], ns = 0;
+            uint32_t spare_off[15] = {0};
+            for (int sidx = 0; sidx < n_spare; sidx++)
+                if (sidx % n_bent_tracks == bent_rank[ti]) spares[ns++] = free_channels[np + sidx];
+            if (nk > 1) qsort(ks, nk, sizeof *ks, cmp_wnote_key);
+            uint32_t max_off = 0;
             for (size_t a = 0; a < nk; a++) {
-                const scribe_note *n = &list->notes[ks[a].w.idx];
-                if (!n->bend_count) continue;
-                int clash = 0;
-                for (size_t c = 0; c < nk && !clash; c++)
-                    clash = c != a && ks[c].w.channel == channel && overlaps(&ks[a].w, &ks[c].w);
-                if (!clash) continue;
-                for (int s = 0; s < n_spare; s++) {
-                    int sch = free_channels[np + s], busy = 0;
-                    for (size_t q = 0; q < n_spare_notes && !busy; q++)
-                        busy = spare_of[q] == sch && overlaps(&spare_notes[q], &ks[a].w);
-                    if (busy) continue;
-                    ks[a].w.channel = sch;
-                    spare_notes[n_spare_notes] = ks[a].w;
-                    spare_of[n_spare_notes++] = sch;
-                    break;
+                wnote *w = &ks[a].w;
+                int moved = 0;
+                if (list->notes[w->idx].bend_count) {
+                    int clash = max_off > w->on;
+                    for (size_t c = a + 1; c < nk && !clash && ks[c].w.on < w->off; c++) clash = 1;
+                    for (int k = 0; clash && k < ns && !moved; k++)
+                        if (spare_off[k] <= w->on) {
+                            w->channel = spares[k];
+                            spare_off[k] = w->off;
+                            moved = 1;
+                        }
                 }
+                if (!moved && w->off > max_off) max_off = w->off;
             }
         }
         char name[64];
         snprintf(name, sizeof name, "%s", drums ? "Drums" : gm_program_names[program]);
         st = write_track(&b, list, ks, nk, name, program, channel, shared, err);
     }
-    free(ks); free(spare_notes); free(spare_of);
+    free(ks);
     if (!st && b.oom) st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory writing MIDI");
     if (st) { free(b.data); return st; }
     *out = b.data;

@@ -1,8 +1,17 @@
 /* WASM exports for note lists, CSV, MIDI and metrics. Bindings contain no logic:
  * JS (web/engine/music.js) reads and writes the structs through the layout sizes below. */
 #include <emscripten/emscripten.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include "../common/common.h"
+
+/* web/engine/music.js reads these structs with fixed offsets. */
+_Static_assert(sizeof(scribe_note) == 40 && offsetof(scribe_note, pitch) == 16 &&
+               offsetof(scribe_note, bend_index) == 32, "scribe_note layout: update web/engine/music.js");
+_Static_assert(sizeof(scribe_bend) == 16 && offsetof(scribe_bend, semitones) == 8, "scribe_bend layout");
+_Static_assert(sizeof(scribe_eval_params) == 40, "scribe_eval_params layout: update web/engine/music.js");
+_Static_assert(sizeof(scribe_prf) == 32 && sizeof(scribe_eval_result) == 264 &&
+               offsetof(scribe_eval_result, ref_notes) == 256, "scribe_eval_result layout: update web/engine/music.js");
 
 EMSCRIPTEN_KEEPALIVE size_t wasm_note_size(void) { return sizeof(scribe_note); }
 EMSCRIPTEN_KEEPALIVE size_t wasm_bend_size(void) { return sizeof(scribe_bend); }

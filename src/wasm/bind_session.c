@@ -37,6 +37,7 @@ EMSCRIPTEN_KEEPALIVE int wasm_params_set(scribe_session_params *p, int field, do
     case 10: p->melodia_trick = (int32_t)v; return 0;
     case 11: p->pitch_bends = (int32_t)v; return 0;
     case 12: p->energy_tolerance = (int32_t)v; return 0;
+    case 13: p->stream_notes = (int32_t)v; return 0;
     }
     return -1;
 }

@@ -56,6 +56,7 @@ static double check_one(int M, int N, int K, int pad, int accumulate, int bt) {
 static const int shapes[][3] = {
     {1, 1, 1}, {3, 7, 5}, {17, 33, 65}, {127, 129, 31}, {2, 100, 300}, {5, 9, 1}, {4, 8, 256},
     {6, 16, 257}, {64, 64, 64}, {33, 200, 513}, {130, 47, 260}, {1, 513, 77}, {257, 3, 19},
+    {7, 37, 300}, {2, 64, 600}, {5, 48, 33},
 };
 
 TEST(kernels_matmul_random_shapes) {

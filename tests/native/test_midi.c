@@ -279,3 +279,31 @@ TEST(midi_reader_survives_mutated_files) {
     scribe_notes_free(&a);
     scribe_notes_free(&b);
 }
+
+TEST(midi_reader_smpte_division_and_format_2) {
+    /* -25 fps x 40 ticks per frame = 1000 ticks per second. */
+    static const uint8_t f[] = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 0xE7, 0x28,
+                                'M', 'T', 'r', 'k', 0, 0, 0, 13,
+                                0x83, 0x74, 0x90, 0x40, 0x50,   /* 500 ticks: on */
+                                0x87, 0x68, 0x80, 0x40, 0x00,   /* +1000 ticks: off */
+                                0x00, 0xFF, 0x2F};
+    scribe_notes b;
+    scribe_notes_init(&b);
+    scribe_error err = {0};
+    /* The end-of-track meta lacks its length byte: rejected, not read past the end. */
+    CHECK(scribe_midi_read(f, sizeof f, &b, &err) == SCRIBE_ERR_BAD_MIDI);
+    uint8_t g[sizeof f + 1];
+    memcpy(g, f, sizeof f);
+    g[sizeof f] = 0x00;
+    g[21] = 14;
+    scribe_notes_clear(&b);
+    CHECK_MSG(scribe_midi_read(g, sizeof g, &b, &err) == SCRIBE_OK, "%s", err.message);
+    CHECK(b.count == 1);
+    if (b.count == 1) {
+        CHECK_NEAR(b.notes[0].onset_s, 0.5, 1e-12);
+        CHECK_NEAR(b.notes[0].offset_s, 1.5, 1e-12);
+    }
+    g[9] = 2;
+    CHECK(scribe_midi_read(g, sizeof g, &b, &err) == SCRIBE_ERR_UNSUPPORTED);
+    scribe_notes_free(&b);
+}

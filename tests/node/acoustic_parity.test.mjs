@@ -114,6 +114,50 @@ for (const clip of CLIPS) {
       });
     }
 
+    await t.test('streamNotes: notes handed out while feeding, compared with the whole-file notes', async () => {
+      const whole = engineNotesFrom(eng.core, ours, ours.n, toJsParams(DEFAULTS));
+      const ref = eng.readNotes(eng.core, whole);
+      eng.core.mod._wasm_notes_free(whole);
+      const s = new eng.Session(eng.core, eng.model, { inputSampleRate: 22050, ...toJsParams(DEFAULTS), streamNotes: 1 });
+      const early = [], all = [];
+      for (let i = 0; i < x.length; i += 4096) {
+        s.feed(x.subarray(i, Math.min(x.length, i + 4096)));
+        const got = s.takeNotes();
+        early.push(...got.map((n) => ({ ...n, fed: (i + 4096) / 22050 })));
+        all.push(...got);
+      }
+      s.finish();
+      all.push(...s.takeNotes());
+      s.free();
+      const sig = (n) => `${n.onset.toFixed(9)}|${n.offset.toFixed(9)}|${n.pitch}|${n.velocity}|${n.bends.map((b) => b.semitones).join(',')}`;
+      const a = new Set(ref.map(sig)), same = all.filter((n) => a.has(sig(n))).length;
+      const lag = early.length ? Math.max(...early.map((n) => n.fed - n.offset)) : 0;
+      const { f1 } = matchNotes(ref, all);
+      t.diagnostic(`streamNotes: ${early.length} of ${all.length} notes handed out before finish (at most ${lag.toFixed(1)} s after the note's end); ` +
+        `${same} identical to the whole-file notes (${ref.length}); onset+offset F1 ${f1.toFixed(4)}`);
+      assert.ok(f1 >= 0.95, `streamed vs whole-file F1 ${f1}`);
+      if (clip.startsWith('vocadito')) assert.ok(early.length > ref.length / 2, 'singing with pauses must stream most notes');
+      for (const n of early) assert.ok(n.offset <= n.fed + 1e-9, 'a note was handed out before its audio was fed');
+    });
+
+    await t.test('default session (notes at finish) equals whole-file note creation exactly', async () => {
+      const whole = engineNotesFrom(eng.core, ours, ours.n, toJsParams(DEFAULTS));
+      const ref = eng.readNotes(eng.core, whole);
+      eng.core.mod._wasm_notes_free(whole);
+      const s = new eng.Session(eng.core, eng.model, { inputSampleRate: 22050, ...toJsParams(DEFAULTS) });
+      const all = [];
+      for (let i = 0; i < x.length; i += 5000) {
+        s.feed(x.subarray(i, Math.min(x.length, i + 5000)));
+        assert.equal(s.takeNotes().length, 0, 'no notes before finish by default');
+      }
+      s.finish();
+      all.push(...s.takeNotes());
+      s.free();
+      const sig = (n) => `${n.onset}|${n.offset}|${n.pitch}|${n.velocity}|${n.bends.map((b) => b.semitones).join(',')}`;
+      assert.ok(ref.length > 5);
+      assert.deepEqual(all.map(sig).sort(), ref.map(sig).sort());
+    });
+
     await t.test('end to end (session, blocks of 1 s): notes F1 >= 0.99, bends within 0.01', async () => {
       const pk = await referenceNotes(ref, DEFAULTS);
       const pkg = packageNotesToScribe(pk.timed, pk.events);

@@ -1,7 +1,7 @@
 // bin/scribe: eval output against mir_eval, and one-line errors with non-zero exit status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
@@ -46,7 +46,12 @@ test('eval against a perturbed copy matches mir_eval (CSV and MIDI inputs)', asy
   const rows = parseCsvRows(readFileSync(refFile, 'utf8'));
   assert.ok(rows.length > 100);
   let s = 99;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const r = () => { // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   const est = [];
   for (const [on, off, pitch, vel, prog, drum] of rows) {
     if (r() < 0.1) continue;
@@ -121,4 +126,34 @@ test('errors exit non-zero with exactly one line on stderr', () => {
     assert.ok(!/\n\s+at /.test(r.stderr), `${what}: stack trace`);
     assert.equal(r.stdout, '', `${what}: wrote to stdout`);
   }
+});
+
+// Runs once WAV decoding (web/engine/audio.js) and a weights file are in the tree.
+test('transcribe writes CSV, MIDI and JSON that eval scores against the ground truth', (t) => {
+  const hasWeights = existsSync(path.join(root, 'weights')) &&
+    readdirSync(path.join(root, 'weights')).some((f) => f.endsWith('.scrb'));
+  if (!existsSync(path.join(root, 'web/engine/audio.js')) || !hasWeights) {
+    t.skip('needs web/engine/audio.js and a weights/*.scrb file');
+    return;
+  }
+  const clip = path.join(data, 'guitarset-00_BN1-129-Eb_comp');
+  const csv = path.join(tmp, 't.csv');
+  const mid = path.join(tmp, 't.mid');
+  const json = path.join(tmp, 't.json');
+  const r = run('transcribe', `${clip}.wav`, '--csv', csv, '--midi', mid, '--json', json);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.ok(readFileSync(csv, 'utf8').startsWith('onset_s,offset_s,pitch,velocity,program,is_drum\n'));
+  const j = JSON.parse(readFileSync(json, 'utf8'));
+  assert.ok(j.notes.length > 50, `${j.notes.length} notes`);
+  const viaCsv = JSON.parse(run('eval', `${clip}.notes.csv`, csv).stdout);
+  const viaMid = JSON.parse(run('eval', `${clip}.notes.csv`, mid).stdout);
+  console.log(`transcribe guitarset with ${j.model}: ${j.notes.length} notes, onset F1 ${viaCsv.onset_f1.toFixed(4)}`);
+  assert.ok(viaCsv.onset_f1 > 0.5, `onset F1 ${viaCsv.onset_f1}`);
+  assert.ok(Math.abs(viaMid.onset_f1 - viaCsv.onset_f1) < 0.02);
+  const bad = path.join(tmp, 'bad.wav');
+  writeFileSync(bad, 'RIFF\x04\x00\x00\x00WAVEjunk');
+  const e = run('transcribe', bad);
+  assert.notEqual(e.status, 0);
+  assert.match(e.stderr, /^scribe: input .*bad_audio.*\n$/);
 });

@@ -45,7 +45,7 @@ test('WASM build uses the SIMD128 branch', () => {
 });
 
 test('matmul and matmul_bt match a float64 reference on odd shapes', () => {
-  const shapes = [[1, 1, 1], [3, 7, 5], [17, 33, 65], [127, 129, 31], [2, 100, 300], [6, 16, 257], [33, 200, 513], [130, 47, 260]];
+  const shapes = [[1, 1, 1], [3, 7, 5], [17, 33, 65], [127, 129, 31], [2, 100, 300], [6, 16, 257], [33, 200, 513], [130, 47, 260], [7, 37, 300], [2, 64, 600]];
   let n = 0;
   for (const [M, N, K] of shapes) for (const bt of [false, true]) for (const acc of [0, 1]) for (const pad of [0, 3]) {
     const e = check(M, N, K, pad, acc, bt);

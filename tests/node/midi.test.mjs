@@ -205,3 +205,54 @@ test('CSV round trip through the engine is exact; malformed MIDI throws a bad_mi
   assert.throws(() => midiToNotes(core, new TextEncoder().encode('not a midi file at all')), /bad_midi/);
   assert.throws(() => csvToNotes(core, 'onset_s,offset_s,pitch\n0.1,0.2,999\n'), /bad_csv/);
 });
+
+// Real-world files shipped by Debian packages in tools/deps.sh (openttd-openmsx, mma):
+// our reader and mido (tools/midi_notes_mido.py, same note conventions) agree on every note.
+test('real MIDI files from Debian packages read the same as with mido', async (t) => {
+  const { readdirSync, statSync, existsSync } = await import('node:fs');
+  const dirs = ['/usr/share/games/openttd/baseset/openmsx', '/usr/share/mma/lib/pflib', '/usr/share/doc/mma/examples/plectrum'];
+  const files = [];
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d).sort()) {
+      const p = path.join(d, f);
+      if (/\.midi?$/i.test(f) && statSync(p).size < 40000 && files.filter((x) => x.startsWith(d)).length < 8) files.push(p);
+    }
+  }
+  if (files.length < 5) { t.skip('fewer than 5 MIDI files installed (openttd-openmsx, mma)'); return; }
+  const core = await load();
+  const res = spawnSync('/usr/bin/python3', [path.join(root, 'tools/midi_notes_mido.py'), ...files],
+    { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(res.status, 0, res.stderr);
+  const byFile = JSON.parse(res.stdout);
+  let total = 0;
+  for (const f of files) {
+    const ours = midiToNotes(core, readFileSync(f));
+    const theirs = byFile[f].map((n) => ({ ...n, isDrum: !!n.is_drum }));
+    assert.equal(ours.length, theirs.length, `${f}: ${ours.length} notes, mido ${theirs.length}`);
+    const group = (list) => {
+      const m = new Map();
+      for (const n of list) {
+        const k = `${n.pitch},${n.velocity},${n.program},${n.isDrum}`;
+        if (!m.has(k)) m.set(k, []);
+        m.get(k).push(n);
+      }
+      for (const v of m.values()) v.sort((x, y) => Math.round(x.onset * 1e7) - Math.round(y.onset * 1e7) || x.offset - y.offset);
+      return m;
+    };
+    const a = group(ours);
+    const b = group(theirs);
+    for (const [k, la] of a) {
+      const lb = b.get(k);
+      assert.ok(lb && lb.length === la.length, `${f}: notes ${k} differ in count`);
+      la.forEach((n, i) => {
+        assert.ok(Math.abs(n.onset - lb[i].onset) < 1e-6 && Math.abs(n.offset - lb[i].offset) < 1e-6,
+          `${f}: ${k} at ${n.onset}..${n.offset} vs ${lb[i].onset}..${lb[i].offset}`);
+        assert.equal(n.bends.length, lb[i].bends.length, `${f}: bends of ${k} at ${n.onset}`);
+      });
+    }
+    total += ours.length;
+  }
+  console.log(`real MIDI files: ${files.length} files, ${total} notes identical to mido`);
+  assert.ok(total > 1000);
+});

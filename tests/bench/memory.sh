@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make bench-memory: peak native RSS and WASM heap, and wall time, for looped dev-clip audio of
+# each length given (minutes), with the acoustic model and a small random MT3 model
+# (bin/mt3-commands.mjs random-weights --preset small, 16 decode tokens per segment, EOS ignored);
+# acoustic-live is the acoustic model with stream_notes 1 (notes handed out before quiet stretches).
+# BENCH_MODELS="acoustic acoustic-live mt3-small" picks the models.
+# Prints one table row per run: engine model minutes notes wall_s realtime_x memory_mb.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+minutes=("${@:-1 10 60}")
+clip=../shared/data/dev/vocadito-1.wav
+mkdir -p dist/bench
+mt3=dist/bench/mt3-small-random.scrb
+[ -f "$mt3" ] || node bin/mt3-commands.mjs random-weights --preset small --out "$mt3" >/dev/null
+field() { grep "^$1:" | head -1 | awk '{print $2}'; }
+printf '%-6s %-13s %7s %7s %9s %10s %10s\n' engine model minutes notes wall_s realtime_x memory_mb
+for m in ${minutes[@]}; do
+  for model in ${BENCH_MODELS:-acoustic acoustic-live mt3-small}; do
+    case $model in
+      acoustic) w=weights/basic-pitch.scrb; extra=() ;;
+      acoustic-live) w=weights/basic-pitch.scrb; extra=(--stream-notes 1) ;;
+      mt3-small) w=$mt3; extra=(--fixed-tokens 16) ;;
+    esac
+    out=$(dist/native/scribe-native transcribe "$clip" --model "$w" --seconds $((m * 60)) "${extra[@]}")
+    printf '%-6s %-13s %7s %7s %9s %10s %10s\n' native $model $m "$(field notes <<<"$out")" \
+      "$(field wall_seconds <<<"$out")" "$(field realtime_factor <<<"$out")" "$(field peak_rss_mb <<<"$out")"
+    out=$(node tests/bench/memory_wasm.mjs "$w" $m "$clip" "${extra[@]}")
+    printf '%-6s %-13s %7s %7s %9s %10s %10s\n' wasm $model $m "$(field notes <<<"$out")" \
+      "$(field wall_seconds <<<"$out")" "$(field realtime_factor <<<"$out")" "$(field wasm_heap_mb <<<"$out")"
+  done
+done
+echo "memory_mb: native peak RSS (getrusage), wasm HEAPU8.buffer.byteLength at the end of the run"
