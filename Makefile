@@ -184,8 +184,9 @@ train:
 	  --layers 3 --batch 8 --warmup 30 --lr 1.5e-3 --aux 1.0 --guided 1.0 --minutes $(TRAIN_MIN)
 
 # Transcribes the dev clips and the held-out set with the engine (bin/scribe) and prints mir_eval metrics.
+MT3_MODEL ?= weights/mt3.scrb
 eval: wasm
-	$(PY) tools/eval.py --model weights/mt3.scrb
+	$(PY) tools/eval.py --model $(MT3_MODEL)
 
 # ---------------------------------------------------------------- native CLI twin, memory bound
 dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscribe.a
