@@ -11,7 +11,15 @@
  * at 512x1024x512; the micro-kernel alone on L1-resident panels 34 (the same for packed-A,
  * interleaved A/B and 4-pointer variants; lane-shuffle splats 25); a load-free loop of 8
  * independent f32x4 mul+add chains 37. Without fused multiply-add (relaxed SIMD is not allowed)
- * every MAC costs a mul and an add, so the f32x4 FP ports (mul 0/1, add 1/5) bound the build. */
+ * every MAC costs a mul and an add, so the f32x4 FP ports (mul 0/1, add 1/5) bound the build:
+ * 3 ops/cycle measured natively (6 vmulps + 6 vaddps: 2.7/cycle with loop overhead; 12 of one
+ * kind: 2.0), i.e. 12 flop/cycle = 35.5 GFLOP/s at 2.96 GHz; the 4 x 8 micro-kernel alone reaches
+ * 34.6 (97%). Measured and rejected (2026-11, h-perf): unrolling k by 2/4/8 (V8 schedules every
+ * load of the unrolled body first and then spills the accumulators: 28.7/24.5/20.0 for the kernel
+ * alone, also with compiler barriers), 5x8/6x8/3x12/4x12/2x16/3x16 tiles (24-28), NC from 32 to
+ * 96 KB of panel buffer and KC 128/384/512 (within +-3%), and one level of Strassen with the sums
+ * formed while packing (7/8 of the flops, but the extra packing and two-quadrant epilogues ate the
+ * gain: 29.5-33.0 counted as 2MNK, best with a 192 KB buffer). */
 #include "kernels.h"
 
 #include <math.h>
@@ -37,7 +45,10 @@
 #define SC_KC 256
 #endif
 /* NC columns of KC rows: 256 * 48 * 4 bytes = 48 KB on the stack. */
-#define SC_NC (((48 * 1024) / (SC_KC * 4)) / SC_NR * SC_NR)
+#ifndef SC_BPACK_KB
+#define SC_BPACK_KB 48
+#endif
+#define SC_NC (((SC_BPACK_KB * 1024) / (SC_KC * 4)) / SC_NR * SC_NR)
 #define SC_SMALL_M 4
 /* sc_matmul with 2 <= M < SC_DIRECT_M and M not a multiple of MR reads B in place instead of
  * packing it (gemm_direct); measured in WASM: M = 2, 3, 5, 6 gain (a partial MR-row strip wastes

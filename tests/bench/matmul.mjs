@@ -36,7 +36,9 @@ function bench(M, N, K, bt) {
   return flops / best / 1e9;
 }
 
-const shapes = [[512, 1024, 512], [256, 512, 512], [1024, 1024, 1024], [64, 2048, 512], [1, 1024, 512]];
+// The last rows are the MT3 decoder's few-row products (M = 1..16) and one acoustic 3x39 conv row.
+const shapes = [[512, 1024, 512], [256, 512, 512], [1024, 1024, 1024], [64, 2048, 512], [1, 1024, 512],
+  [4, 1024, 512], [6, 512, 1024], [8, 1024, 512], [16, 2048, 512], [264, 8, 312]];
 console.log(`wasm (${simd}), single thread, CPU time, best of 7`);
 for (const [M, N, K] of shapes) {
   console.log(`  matmul    ${M}x${N}x${K}: ${bench(M, N, K, false).toFixed(1)} GFLOP/s`);
