@@ -3,14 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadScribe, ScribeError } from '../../web/engine/core.js';
+import { ScribeError } from '../../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 import { decodeWav, encodeWav, resample, Resampler } from '../../web/engine/audio.js';
 
 const root = new URL('../../', import.meta.url);
-const core = await loadScribe({
-  moduleUrl: new URL('dist/scribe.mjs', root).href,
-  wasmBinary: readFileSync(new URL('dist/scribe.wasm', root)),
-});
+const core = await loadEngine();
 const dataDir = process.env.SCRIBE_DATA ?? new URL('../shared/data/dev/', root).pathname;
 
 test('decodes a dev clip to 44.1 kHz mono', () => {

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 import { notesToMidi, csvToNotes } from '../../web/engine/music.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,10 +78,7 @@ test('eval against a perturbed copy matches mir_eval (CSV and MIDI inputs)', asy
   assert.ok(ours.onset_f1 > 0.3 && ours.onset_f1 < 1, `onset_f1 ${ours.onset_f1}`);
 
   // The same reference as a MIDI file scores 1 on onsets against its CSV.
-  const core = await loadScribe({
-    moduleUrl: pathToFileURL(path.join(root, 'dist/scribe.mjs')).href,
-    wasmBinary: readFileSync(path.join(root, 'dist/scribe.wasm')),
-  });
+  const core = await loadEngine();
   const midFile = path.join(tmp, 'ref.mid');
   writeFileSync(midFile, notesToMidi(core, csvToNotes(core, readFileSync(refFile, 'utf8'))));
   const viaMidi = run('eval', refFile, midFile);

@@ -2,13 +2,9 @@
 // Error measure: max |C - ref| / max |ref| < 1e-5 per product (ref includes the initial C when accumulating).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 
-const core = await loadScribe({
-  moduleUrl: new URL('../../dist/scribe.mjs', import.meta.url).href,
-  wasmBinary: readFileSync(new URL('../../dist/scribe.wasm', import.meta.url)),
-});
+const core = await loadEngine();
 
 let seed = 7;
 const rand = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return (seed / 2 ** 32) * 2 - 1; };

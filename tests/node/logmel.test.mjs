@@ -8,14 +8,11 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 import { decodeWav, resample } from '../../web/engine/audio.js';
 
 const root = new URL('../../', import.meta.url);
-const core = await loadScribe({
-  moduleUrl: new URL('dist/scribe.mjs', root).href,
-  wasmBinary: readFileSync(new URL('dist/scribe.wasm', root)),
-});
+const core = await loadEngine();
 const dataDir = process.env.SCRIBE_DATA ?? new URL('../shared/data/dev/', root).pathname;
 
 function wasmLogmel(samples) {

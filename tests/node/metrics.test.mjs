@@ -2,21 +2,17 @@
 // on hundreds of random note sets built to sit on the tolerance boundaries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 import { evaluate, onsetSweep } from '../../web/engine/music.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const N_CASES = Number(process.env.SCRIBE_METRIC_CASES ?? 600);
 
 async function load() {
-  return loadScribe({
-    moduleUrl: pathToFileURL(path.join(root, 'dist/scribe.mjs')).href,
-    wasmBinary: readFileSync(path.join(root, 'dist/scribe.wasm')),
-  });
+  return loadEngine();
 }
 
 // Deterministic PRNG (mulberry32).

@@ -5,21 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMidi } from 'midi-file';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 import { notesToMidi, midiToNotes, notesToCsv, csvToNotes } from '../../web/engine/music.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TICK = 1 / 960;
 
 async function load() {
-  return loadScribe({
-    moduleUrl: pathToFileURL(path.join(root, 'dist/scribe.mjs')).href,
-    wasmBinary: readFileSync(path.join(root, 'dist/scribe.wasm')),
-  });
+  return loadEngine();
 }
 
 function rng(seed) {

@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { loadScribe, ScribeError } from '../../web/engine/core.js';
+import { ScribeError } from '../../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 import { Model, Session } from '../../web/engine/session.js';
 
 const root = new URL('../../', import.meta.url);
-const core = await loadScribe({ moduleUrl: new URL('dist/scribe.mjs', root).href, wasmBinary: fs.readFileSync(new URL('dist/scribe.wasm', root)) });
+const core = await loadEngine();
 const acoustic = fs.readFileSync(new URL('weights/basic-pitch.scrb', root));
 const mt3Tiny = fs.readFileSync(new URL('tests/fuzz/corpus/weights/seed-mt3-tiny-q8', root));
 
