@@ -11,3 +11,15 @@ export function loadEngine() {
     wasmBinary: readFileSync(new URL('dist/scribe.wasm', ROOT_URL)),
   });
 }
+
+/** Deterministic PRNG (mulberry32) returning floats in [0, 1), for reproducible random cases. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -5,27 +5,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { loadEngine } from './engine.mjs';
+import { loadEngine, rng } from './engine.mjs';
 import { evaluate, onsetSweep } from '../../web/engine/music.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const N_CASES = Number(process.env.SCRIBE_METRIC_CASES ?? 600);
-
-async function load() {
-  return loadEngine();
-}
-
-// Deterministic PRNG (mulberry32).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Times on a 1e-4 grid half of the time so distances land exactly on 0.05 / 20 % boundaries.
 function makeCase(r, k) {
@@ -80,7 +64,7 @@ function reference(cases) {
 }
 
 test(`metrics equal mir_eval on ${N_CASES} random note sets to 1e-9`, async () => {
-  const core = await load();
+  const core = await loadEngine();
   const r = rng(20261123);
   const cases = Array.from({ length: N_CASES }, (_, k) => makeCase(r, k));
   const ref = reference(cases);
@@ -108,7 +92,7 @@ test(`metrics equal mir_eval on ${N_CASES} random note sets to 1e-9`, async () =
 });
 
 test('onset sweep equals onset-only mir_eval at each tolerance', async () => {
-  const core = await load();
+  const core = await loadEngine();
   const r = rng(7);
   const { ref, est } = makeCase(r, 3);
   const tols = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
@@ -120,7 +104,7 @@ test('onset sweep equals onset-only mir_eval at each tolerance', async () => {
 });
 
 test('identical note lists score 1 and empty estimates score 0', async () => {
-  const core = await load();
+  const core = await loadEngine();
   const notes = [
     { onset: 0.1, offset: 0.5, pitch: 60, velocity: 100, program: 0, isDrum: false },
     { onset: 0.2, offset: 0.6, pitch: 64, velocity: 90, program: 33, isDrum: false },

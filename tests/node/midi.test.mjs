@@ -9,26 +9,11 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMidi } from 'midi-file';
-import { loadEngine } from './engine.mjs';
+import { loadEngine, rng } from './engine.mjs';
 import { notesToMidi, midiToNotes, notesToCsv, csvToNotes } from '../../web/engine/music.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TICK = 1 / 960;
-
-async function load() {
-  return loadEngine();
-}
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Notes extracted from midi-file's parse, with the same conventions as tools/midi_notes_mido.py.
 function notesFromMidiFile(bytes) {
@@ -144,7 +129,7 @@ function randomNotes(r, nPrograms, withBends) {
 }
 
 test('20 programs and drums: midi-file, mido and our reader see the written notes', async () => {
-  const core = await load();
+  const core = await loadEngine();
   const notes = randomNotes(rng(1), 20, false);
   const bytes = notesToMidi(core, notes);
   assert.equal(String.fromCharCode(...bytes.slice(0, 4)), 'MThd');
@@ -159,7 +144,7 @@ test('20 programs and drums: midi-file, mido and our reader see the written note
 });
 
 test('pitch bends on overlapping notes survive through spare channels', async () => {
-  const core = await load();
+  const core = await loadEngine();
   // Only 3 programs: bent notes overlapping others move to spare channels.
   const r = rng(2);
   const notes = [];
@@ -177,7 +162,7 @@ test('pitch bends on overlapping notes survive through spare channels', async ()
 });
 
 test('random bends with few programs round-trip', async () => {
-  const core = await load();
+  const core = await loadEngine();
   const notes = randomNotes(rng(3), 3, true);
   const bytes = notesToMidi(core, notes);
   assertSameNotes(notes, notesFromMido(bytes), 'mido');
@@ -185,7 +170,7 @@ test('random bends with few programs round-trip', async () => {
 });
 
 test('CSV round trip through the engine is exact; malformed MIDI throws a bad_midi error', async () => {
-  const core = await load();
+  const core = await loadEngine();
   const notes = randomNotes(rng(4), 5, false).map(({ bends, ...n }) => n);
   const csv = notesToCsv(core, notes);
   assert.ok(csv.startsWith('onset_s,offset_s,pitch,velocity,program,is_drum\n'));
@@ -217,7 +202,7 @@ test('real MIDI files from Debian packages read the same as with mido', async (t
     }
   }
   if (files.length < 5) { t.skip('fewer than 5 MIDI files installed (openttd-openmsx, mma)'); return; }
-  const core = await load();
+  const core = await loadEngine();
   const res = spawnSync('/usr/bin/python3', [path.join(root, 'tools/midi_notes_mido.py'), ...files],
     { encoding: 'utf8', maxBuffer: 1 << 28 });
   assert.equal(res.status, 0, res.stderr);
