@@ -248,6 +248,16 @@ typedef struct scribe_session_params {
                                      stretch (live input). Streamed notes use the inferred-onset
                                      scaling seen so far and can differ slightly from the
                                      whole-file result (see src/models/acoustic_backend.c). */
+    float max_pending_seconds;    /* 300: bounded memory. When the posteriorgram held for notes not
+                                     yet made exceeds this many seconds (dense music without quiet
+                                     stretches, or any file longer than it with stream_notes 0),
+                                     the notes before a cut at a frame of low activation are made
+                                     anyway: memory stays below about 2 KB per frame of this
+                                     length (300 s: about 60 MB). Notes starting near a cut can
+                                     differ slightly from the whole-file result; files shorter
+                                     than this are exactly the package's. 0: unlimited (exact
+                                     whole-file notes at any length, memory grows with it);
+                                     otherwise 2..86400. */
 } scribe_session_params;
 
 scribe_session_params scribe_session_default_params(void);

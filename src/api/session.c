@@ -43,6 +43,7 @@ scribe_session_params scribe_session_default_params(void) {
     p.melodia_trick = 1;
     p.pitch_bends = 1;
     p.energy_tolerance = 11;
+    p.max_pending_seconds = 300;
     return p;
 }
 
@@ -186,6 +187,10 @@ double scribe_session_seconds_fed(const scribe_session *s) {
 }
 
 double scribe_session_seconds_done(const scribe_session *s) { return s ? s->seconds_done : 0.0; }
+
+void *sc_session_backend_impl(const scribe_session *s, const sc_backend *backend) {
+    return s && s->model->backend == backend ? s->impl : NULL;
+}
 
 void scribe_session_free(scribe_session *s) {
     if (!s) return;

@@ -11,4 +11,6 @@ struct scribe_model {
 };
 
 const sc_backend *sc_backend_for_kind(uint32_t kind);
+/* The backend's session state when the session runs `backend`, else NULL (tests, statistics). */
+void *sc_session_backend_impl(const scribe_session *s, const sc_backend *backend);
 #endif

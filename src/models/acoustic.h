@@ -105,4 +105,16 @@ scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float 
                                          float **notes, float **onsets, int *n_frames, double *stats,
                                          scribe_error *err);
 
+/* Memory figures of an acoustic session (tests, benchmarks): posteriorgram rows held now and at
+ * most, rows allocated, the bound on rows allocated that max_pending_seconds implies (0:
+ * unlimited), the longest note-creation window (its scratch is about 16 bytes per cell, 1.4 KB per
+ * row), the number of forced cuts made, bytes per held row. */
+typedef struct sc_acoustic_session_stats {
+    int rows_held, peak_rows_held;
+    int rows_allocated, peak_rows_allocated, rows_bound;
+    int peak_window_rows, forced_cuts, bytes_per_row;
+} sc_acoustic_session_stats;
+
+scribe_status sc_acoustic_session_get_stats(const scribe_session *s, sc_acoustic_session_stats *out, scribe_error *err);
+
 #endif

@@ -46,6 +46,7 @@ typedef struct ac_session {
     long long n_audio;     /* samples fed */
     float *wc, *wn, *wo;   /* one window's outputs */
     float *all_c, *all_n, *all_o; /* frames [frame0, n_frames) of the file */
+    unsigned char *all_used;        /* [rows][88] cells taken by notes already handed out */
     size_t n_frames, cap_frames;    /* n_frames: file frames so far; cap_frames: rows allocated */
     int frame0;                     /* file frame of row 0 (rows before it were handed out) */
     int finished;
@@ -54,6 +55,12 @@ typedef struct ac_session {
     int quiet_run;          /* length of the quiet run ending at `scanned` */
     int max_rows;           /* rows folded into the maxima */
     double onset_max, diff_max;
+    int limit;              /* max_pending_seconds in frames (0: unlimited) */
+    int look, search;       /* forced cuts: lookahead after the cut, span searched for it */
+    int compact_min;        /* rows dropped at once at least */
+    size_t cap_bound;       /* rows allocated at most when limited (the arrays may exceed it only
+                               if a single step needs more, which the tests check never happens) */
+    sc_acoustic_session_stats stats;
 } ac_session;
 
 static scribe_status model_init(const sc_weights *w, void **out, scribe_error *err) {
@@ -92,6 +99,7 @@ static void session_free(void *session) {
     free(s->all_c);
     free(s->all_n);
     free(s->all_o);
+    free(s->all_used);
     free(s);
 }
 
@@ -100,6 +108,9 @@ static scribe_status session_init(const void *model, const scribe_session_params
     if (p->min_note_frames < 0 || p->energy_tolerance < 1)
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "min_note_frames %d / energy_tolerance %d out of range",
                        p->min_note_frames, p->energy_tolerance);
+    if (!(p->max_pending_seconds == 0 || (p->max_pending_seconds >= 2 && p->max_pending_seconds <= 86400)))
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "max_pending_seconds %g is neither 0 (unlimited) nor inside 2..86400",
+                       (double)p->max_pending_seconds);
     ac_session *s = calloc(1, sizeof *s);
     if (!s) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for an acoustic session");
     s->m = m;
@@ -107,6 +118,19 @@ static scribe_status session_init(const void *model, const scribe_session_params
     s->lead = m->overlap_frames * m->hop / 2;
     s->trim = m->overlap_frames / 2;
     s->step = m->window - m->overlap_frames * m->hop;
+    s->compact_min = 1024; /* about 12 s */
+    if (p->max_pending_seconds > 0) {
+        const double fps = floor((double)m->sample_rate / m->hop);
+        s->limit = (int)ceil(p->max_pending_seconds * fps);
+        s->look = s->limit / 3 < (int)(10 * fps) ? s->limit / 3 : (int)(10 * fps);
+        s->search = s->limit / 4 < (int)(2 * fps) ? s->limit / 4 : (int)(2 * fps);
+        if (s->compact_min > s->limit / 4) s->compact_min = s->limit / 4;
+        /* rows held: < limit pending after a cut, the two rows before it, compaction slack, and the
+         * frames of the windows run before the next cut (one while feeding, three at finish) */
+        const int keep = m->frames - m->overlap_frames;
+        s->cap_bound = (size_t)s->limit + 2 + (size_t)s->compact_min + 4 * (size_t)keep;
+        s->stats.rows_bound = (int)s->cap_bound;
+    }
     scribe_status st = sc_acoustic_work_init(m, &s->wk, err);
     if (!st) {
         s->pending = calloc((size_t)m->window, sizeof(float));
@@ -137,15 +161,20 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
     if (need > s->cap_frames) {
         size_t cap = s->cap_frames ? s->cap_frames : 1024;
         while (cap < need) cap *= 2;
+        if (s->cap_bound && cap > s->cap_bound) cap = need > s->cap_bound ? need : s->cap_bound;
         float *c = sc_realloc_array(s->all_c, cap * m->contour_bins, sizeof(float));
         if (c) s->all_c = c;
         float *nn = sc_realloc_array(s->all_n, cap * m->note_bins, sizeof(float));
         if (nn) s->all_n = nn;
         float *o = sc_realloc_array(s->all_o, cap * m->note_bins, sizeof(float));
         if (o) s->all_o = o;
-        if (!c || !nn || !o) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory keeping %zu frames", cap);
+        unsigned char *u = sc_realloc_array(s->all_used, cap * m->note_bins, 1);
+        if (u) s->all_used = u;
+        if (!c || !nn || !o || !u) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory keeping %zu frames", cap);
         s->cap_frames = cap;
+        if ((int)cap > s->stats.peak_rows_allocated) s->stats.peak_rows_allocated = (int)cap;
     }
+    memset(s->all_used + row * m->note_bins, 0, (size_t)keep * m->note_bins);
     memcpy(s->all_c + row * m->contour_bins, s->wc + (size_t)s->trim * m->contour_bins,
            (size_t)keep * m->contour_bins * sizeof(float));
     memcpy(s->all_n + row * m->note_bins, s->wn + (size_t)s->trim * m->note_bins,
@@ -153,6 +182,7 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
     memcpy(s->all_o + row * m->note_bins, s->wo + (size_t)s->trim * m->note_bins,
            (size_t)keep * m->note_bins * sizeof(float));
     s->n_frames += keep;
+    if ((int)(s->n_frames - (size_t)s->frame0) > s->stats.peak_rows_held) s->stats.peak_rows_held = (int)(s->n_frames - (size_t)s->frame0);
     /* advance by one window step */
     s->base += s->step;
     int left = s->pend_len - s->step;
@@ -176,17 +206,63 @@ static int known_frames(const ac_session *s) {
 /* Drops the rows before seg_begin - 2 (kept: two rows for frame differences). */
 static void compact(ac_session *s) {
     const int drop = s->seg_begin - 2 - s->frame0;
-    if (drop < 1024) return; /* about 12 s */
+    if (drop < s->compact_min || drop < 1) return;
     const size_t rows = s->n_frames - (size_t)s->frame0 - (size_t)drop;
     const int NC = s->m->contour_bins, NBI = s->m->note_bins;
     memmove(s->all_c, s->all_c + (size_t)drop * NC, rows * NC * sizeof(float));
     memmove(s->all_n, s->all_n + (size_t)drop * NBI, rows * NBI * sizeof(float));
     memmove(s->all_o, s->all_o + (size_t)drop * NBI, rows * NBI * sizeof(float));
+    memmove(s->all_used, s->all_used + (size_t)drop * NBI, rows * NBI);
     s->frame0 += drop;
 }
 
-/* Hands out the notes before the middle of every complete quiet run (see the top of the file).
- * Frame counters are file frames; rows of all_* are frame - frame0. */
+/* Creates and hands out the notes starting in [seg_begin, own_end), tracking up to `end`
+ * (file frames; `rows` of them are held), then starts the next segment at own_end. */
+static scribe_status make_notes(ac_session *s, int own_end, int end, int rows, int at_file_end, sc_session_io *io,
+                                scribe_error *err) {
+    const int f0 = s->frame0;
+    sc_ac_window w = {f0, rows - f0, s->seg_begin - f0, own_end - f0, end - f0, at_file_end, s->all_used,
+                      s->onset_max, s->diff_max};
+    if (end - s->seg_begin > s->stats.peak_window_rows) s->stats.peak_window_rows = end - s->seg_begin;
+    scribe_status st = sc_acoustic_notes_window(s->all_n, s->all_o, s->all_c, &w, &s->p, io->done, err);
+    if (st) return st;
+    if (own_end < end) s->stats.forced_cuts++;
+    s->seg_begin = own_end;
+    return SCRIBE_OK;
+}
+
+/* Bounded memory (max_pending_seconds): while `limit` frames or more are pending, the notes
+ * before a cut are made anyway. The cut is the frame, among the `search` frames before the last
+ * `look` + 1 known ones, whose strongest note activation is lowest (first such frame), so that
+ * few notes cross it. The window tracks notes `look` frames past the cut (notes crossing it are
+ * made whole, and later notes cut earlier ones short as in the package); only notes starting
+ * before the cut are handed out, and the cells their tracking took are marked as used, so the next
+ * segment neither makes them again nor loses what they left. */
+static scribe_status forced_cuts(ac_session *s, int known, sc_session_io *io, scribe_error *err) {
+    const int NBI = s->m->note_bins;
+    while (s->limit && known - s->seg_begin >= s->limit) {
+        const int hi = known - 1 - s->look; /* the window's last row needs a successor for onset peaks */
+        int lo = hi - s->search, cut = hi;
+        if (lo < s->seg_begin + 1) lo = s->seg_begin + 1;
+        float best = INFINITY;
+        for (int r = lo; r <= hi; r++) {
+            const float *row = s->all_n + (size_t)(r - s->frame0) * NBI;
+            float v = row[0];
+            for (int j = 1; j < NBI; j++) v = row[j] > v ? row[j] : v;
+            if (v < best) {
+                best = v;
+                cut = r;
+            }
+        }
+        scribe_status st = make_notes(s, cut, cut + s->look, known, 0, io, err);
+        if (st) return st;
+    }
+    return SCRIBE_OK;
+}
+
+/* Hands out the notes before the middle of every complete quiet run (stream_notes, see the top of
+ * the file) and before the forced cuts. Frame counters are file frames; rows of all_* are
+ * frame - frame0. */
 static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *err) {
     const int known = known_frames(s), NBI = s->m->note_bins, f0 = s->frame0;
     const int need = s->p.energy_tolerance + 1;
@@ -194,7 +270,7 @@ static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *
     sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, known - f0, &s->p, &s->onset_max,
                              &s->diff_max);
     if (known > s->max_rows) s->max_rows = known;
-    for (int r = s->scanned; r < known; r++) {
+    for (int r = s->scanned; r < known && s->p.stream_notes; r++) {
         const float *row = s->all_n + (size_t)(r - f0) * NBI;
         int quiet = 1;
         for (int j = 0; j < NBI && quiet; j++) quiet = row[j] < thr;
@@ -202,16 +278,15 @@ static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *
         if (s->quiet_run >= 2 * need) {
             const int b = r - need + 1; /* rows [b - need, b + need) are quiet */
             if (b > s->seg_begin && b + 1 <= known) {
-                scribe_status st = sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, f0, known - f0,
-                                                             s->seg_begin - f0, b - f0, s->onset_max, s->diff_max,
-                                                             &s->p, io->done, err);
+                scribe_status st = make_notes(s, b, b, known, 0, io, err);
                 if (st) return st;
-                s->seg_begin = b;
             }
             s->quiet_run = 0;
         }
     }
     if (known > s->scanned) s->scanned = known;
+    scribe_status st = forced_cuts(s, known, io, err);
+    if (st) return st;
     compact(s);
     return SCRIBE_OK;
 }
@@ -230,7 +305,7 @@ static scribe_status session_feed(void *session, const float *x, size_t n, sc_se
         n -= k;
         if (s->pend_len == W) {
             scribe_status st = run_window(s, io, err);
-            if (!st && io && io->done && s->p.stream_notes) st = emit_ready(s, io, err);
+            if (!st && io && io->done) st = emit_ready(s, io, err);
             if (st) return st;
         }
     }
@@ -259,8 +334,20 @@ static scribe_status session_finish(void *session, sc_session_io *io, scribe_err
     if (s->max_rows > n) s->max_rows = n; /* cannot happen: only kept rows were folded in */
     sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, n - f0, &s->p, &s->onset_max, &s->diff_max);
     s->max_rows = n;
-    return sc_acoustic_notes_segment(s->all_n, s->all_o, s->all_c, f0, n - f0, s->seg_begin - f0, n - f0,
-                                     s->onset_max, s->diff_max, &s->p, io->done, err);
+    st = forced_cuts(s, n, io, err);
+    if (st) return st;
+    return make_notes(s, n, n, n, 1, io, err);
+}
+
+scribe_status sc_acoustic_session_get_stats(const scribe_session *session, sc_acoustic_session_stats *out,
+                                            scribe_error *err) {
+    const ac_session *s = sc_session_backend_impl(session, &sc_backend_acoustic);
+    if (!s || !out) return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_acoustic_session_get_stats: not an acoustic session");
+    *out = s->stats;
+    out->rows_held = (int)(s->n_frames - (size_t)s->frame0);
+    out->rows_allocated = (int)s->cap_frames;
+    out->bytes_per_row = (int)((s->m->contour_bins + 2 * s->m->note_bins) * sizeof(float) + s->m->note_bins);
+    return sc_ok(err);
 }
 
 const sc_backend sc_backend_acoustic = {

@@ -31,7 +31,7 @@ static int js_index(double x) {
 }
 
 /* argMax of toMidi.ts: the last index holding the maximum. */
-static int arg_max_last(const double *v, int n) {
+static int arg_max_last(const float *v, int n) {
     int m = 0;
     for (int i = 1; i < n; i++)
         if (!(v[m] > v[i])) m = i;
@@ -48,8 +48,8 @@ typedef struct rowmax {
     int size;
 } rowmax;
 
-static void row_update(const double *rem, int i, rowmax *rm) {
-    const double *r = rem + (size_t)i * NB;
+static void row_update(const float *rem, int i, rowmax *rm) {
+    const float *r = rem + (size_t)i * NB;
     int m = arg_max_last(r, NB);
     rm->idx[i] = m;
     rm->val[i] = r[m];
@@ -144,43 +144,68 @@ scribe_status sc_acoustic_notes(const float *frames, const float *onsets, const 
                                 const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
     double om = 0, dm = 0;
     sc_acoustic_onset_maxima(frames, onsets, 0, 0, n, p, &om, &dm);
-    return sc_acoustic_notes_segment(frames, onsets, contours, 0, n, 0, n, om, dm, p, out, err);
+    sc_ac_window w = {0, n, 0, n, n, 1, NULL, om, dm};
+    return sc_acoustic_notes_window(frames, onsets, contours, &w, p, out, err);
 }
 
-scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *onsets_in, const float *contours,
-                                        int frame0, int n_all, int begin, int end, double onset_max, double diff_max,
-                                        const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
-    if (begin < 0 || end > n_all || begin > end)
-        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note segment [%d, %d) outside %d frames", begin, end, n_all);
+/* Zeroes rem cell (i, j) (window rows); logs it when it was nonzero. */
+#define ZERO_CELL(i, j)                                                             \
+    do {                                                                            \
+        float *c_ = rem + (size_t)(i) * NB + (j);                                   \
+        if (zlog && *c_ != 0) zlog[n_zlog++] = (i) * NB + (j);                      \
+        *c_ = 0;                                                                    \
+    } while (0)
+
+scribe_status sc_acoustic_notes_window(const float *frames_in, const float *onsets_in, const float *contours,
+                                       const sc_ac_window *w, const scribe_session_params *p, scribe_notes *out,
+                                       scribe_error *err) {
+    const int frame0 = w->frame0, n_all = w->n_all, begin = w->begin, end = w->end;
+    if (begin < 0 || end > n_all || begin > end || w->own_end < begin || w->own_end > end)
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note window [%d, %d) (own to %d) outside %d frames", begin,
+                       end, w->own_end, n_all);
     const int n = end - begin;
     if (n <= 0) return sc_ok(err);
     if (!frames_in || !onsets_in || (p->pitch_bends && !contours))
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_acoustic_notes: NULL posteriorgram");
-    /* rows [lo, hi) around the segment: two before for frame differences, one each side for peaks */
+    if ((size_t)n * NB >= (size_t)INT32_MAX / 2)
+        return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "note window of %d frames is too long", n);
+    /* rows [lo, hi) around the window: two before for frame differences, one each side for peaks */
     const int lo = begin >= 2 ? begin - 2 : 0, hi = end + 1 <= n_all ? end + 1 : n_all;
     const int nx = hi - lo, off = begin - lo;
+    const int own_n = w->own_end - begin; /* notes starting at window rows below own_n are emitted */
+    /* tracking bounds: the package never tracks into the file's last frame nor back to its first */
+    const int fwd_lim = w->at_file_end ? n - 1 : n, back_lim = frame0 + begin == 0 ? 0 : -1;
+    unsigned char *consumed = w->consumed ? w->consumed + (size_t)begin * NB : NULL;
     const size_t cells = (size_t)n * NB;
-    double *fr = sc_malloc_array(cells, sizeof(double));
+    int n_zlog = 0;
     double *inf = sc_malloc_array((size_t)nx * NB, sizeof(double));
-    double *rem = sc_malloc_array(cells, sizeof(double));
+    float *rem = sc_malloc_array(cells, sizeof(float));
     int *starts = sc_malloc_array(cells, sizeof(int));
+    int *zlog = consumed ? sc_malloc_array(3 * (size_t)n + 1, sizeof(int)) : NULL;
     rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int)), NULL, 1};
     while (rm.size < n) rm.size *= 2;
     rm.tree = sc_malloc_array(2 * (size_t)rm.size, sizeof(double));
     scribe_bend *bends = sc_malloc_array((size_t)n + 1, sizeof(scribe_bend));
     scribe_status st = SCRIBE_OK;
-    if (!fr || !inf || !rem || !starts || !rm.val || !rm.idx || !rm.tree || !bends) {
+    if (!inf || !rem || !starts || (consumed && !zlog) || !rm.val || !rm.idx || !rm.tree || !bends) {
         st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for note creation over %d frames", n);
         goto done;
     }
     const double thresh = p->frame_threshold;
     const int min_len = p->min_note_frames, tol = p->energy_tolerance;
+    const double onset_max = w->onset_max, diff_max = w->diff_max;
     int flo, fhi;
     freq_limits(p, &flo, &fhi);
-    /* constrainFrequency (frames of the segment; onsets of the extended rows) */
+    /* constrainFrequency of the frames, read in place (FR) and copied into rem: the float values
+     * of the posteriorgram, so comparing them with the double threshold is exact */
+#define FR(i, j) ((j) >= flo && (j) < fhi ? (double)frames_in[(size_t)(begin + (i)) * NB + (j)] : 0.0)
     for (int i = 0; i < n; i++)
         for (int j = 0; j < NB; j++)
-            fr[(size_t)i * NB + j] = j >= flo && j < fhi ? frames_in[(size_t)(begin + i) * NB + j] : 0.0;
+            rem[(size_t)i * NB + j] = (float)FR(i, j);
+    /* cells taken by notes of earlier windows */
+    if (consumed)
+        for (size_t c = 0; c < cells; c++)
+            if (consumed[c]) rem[c] = 0;
     /* getInferredOnsets: max(onsets, onset_max * rise / diff_max); 0/0 gives NaN as in the JS */
     for (int i = 0; i < nx; i++)
         for (int j = 0; j < NB; j++) {
@@ -205,26 +230,31 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
             if (rel && v > p->onset_threshold) starts[n_starts++] = i * NB + j;
         }
 
-    memcpy(rem, fr, cells * sizeof(double));
     for (size_t s = n_starts; s-- > 0;) {
         const int start = starts[s] / NB, f = starts[s] % NB;
-        if (start >= n - 1) continue;
+        if (start >= fwd_lim) continue;
         int i = start + 1, k = 0;
-        while (i < n - 1 && k < tol) {
+        while (i < fwd_lim && k < tol) {
             if (rem[(size_t)i * NB + f] < thresh) k++;
             else k = 0;
             i++;
         }
         i -= k;
         if (i - start <= min_len) continue;
+        const int owned = start < own_n;
         double amp = 0;
         for (int j = start; j < i; j++) {
+            if (owned && consumed)
+                for (int d = -1; d <= 1; d++)
+                    if (f + d >= 0 && f + d <= MAX_FREQ_IDX && rem[(size_t)j * NB + f + d] != 0)
+                        consumed[(size_t)j * NB + f + d] = 1;
             rem[(size_t)j * NB + f] = 0;
             if (f < MAX_FREQ_IDX) rem[(size_t)j * NB + f + 1] = 0;
             if (f > 0) rem[(size_t)j * NB + f - 1] = 0;
-            amp += fr[(size_t)j * NB + f];
+            amp += FR(j, f);
         }
         amp /= (i - start);
+        if (!owned) continue;
         st = emit(frame0, begin + start, i - start, f, amp, contours, p, bends, out, err);
         if (st) goto done;
     }
@@ -243,46 +273,51 @@ scribe_status sc_acoustic_notes_segment(const float *frames_in, const float *ons
                 bj = rm.idx[bi];
             }
             const int mid = bi, f = bj;
-            rem[(size_t)mid * NB + f] = 0;
+            n_zlog = 0;
+            ZERO_CELL(mid, f);
             int i = mid + 1, k = 0;
-            while (i < n - 1 && k < tol) {
-                double *r = rem + (size_t)i * NB;
-                if (r[f] < thresh) k++;
+            while (i < fwd_lim && k < tol) {
+                if (rem[(size_t)i * NB + f] < thresh) k++;
                 else k = 0;
-                r[f] = 0;
-                if (f < MAX_FREQ_IDX) r[f + 1] = 0;
-                if (f > 0) r[f - 1] = 0;
+                ZERO_CELL(i, f);
+                if (f < MAX_FREQ_IDX) ZERO_CELL(i, f + 1);
+                if (f > 0) ZERO_CELL(i, f - 1);
                 row_update(rem, i, &rm);
                 i++;
             }
             const int e0 = i - 1 - k;
             i = mid - 1;
             k = 0;
-            while (i > 0 && k < tol) {
-                double *r = rem + (size_t)i * NB;
-                if (r[f] < thresh) k++;
+            while (i > back_lim && k < tol) {
+                if (rem[(size_t)i * NB + f] < thresh) k++;
                 else k = 0;
-                r[f] = 0;
-                if (f < MAX_FREQ_IDX) r[f + 1] = 0;
-                if (f > 0) r[f - 1] = 0;
+                ZERO_CELL(i, f);
+                if (f < MAX_FREQ_IDX) ZERO_CELL(i, f + 1);
+                if (f > 0) ZERO_CELL(i, f - 1);
                 row_update(rem, i, &rm);
                 i--;
             }
             row_update(rem, mid, &rm);
             const int b0 = i + 1 + k;
-            if (e0 - b0 <= min_len) continue;
+            /* a walk belongs to the window holding the note's first frame: only those consume cells
+             * for later windows (the others are redone there) */
+            const int owned = b0 < own_n;
+            if (owned && zlog)
+                for (int z = 0; z < n_zlog; z++) consumed[zlog[z]] = 1;
+            if (e0 - b0 <= min_len || !owned) continue;
             double amp = 0;
-            for (int j = b0; j < e0; j++) amp += fr[(size_t)j * NB + f];
+            for (int j = b0; j < e0; j++) amp += FR(j, f);
             amp /= (e0 - b0);
             st = emit(frame0, begin + b0, e0 - b0, f, amp, contours, p, bends, out, err);
             if (st) goto done;
         }
     }
+#undef FR
 done:
-    free(fr);
     free(inf);
     free(rem);
     free(starts);
+    free(zlog);
     free(rm.val);
     free(rm.idx);
     free(rm.tree);

@@ -18,16 +18,32 @@
 scribe_status sc_acoustic_notes(const float *frames, const float *onsets, const float *contours, int n,
                                 const scribe_session_params *p, scribe_notes *out, scribe_error *err);
 
-/* The same on frames [begin, end) of a longer posteriorgram of n_all rows whose row 0 is frame
- * `frame0` of the file (times and the file-start rules use frame0 + row), with the inferred-onset
- * rescaling maxima given (sc_acoustic_onset_maxima over the rows they should cover). Frame
- * differences and onset peaks use the rows around the segment; note tracking stays inside it.
- * Equal to the whole-file result when [begin, end) is bounded by quiet stretches (no frame value
- * at or above the frame threshold) of more than energy_tolerance frames on each side and the
- * maxima equal the file's (see acoustic_backend.c). */
-scribe_status sc_acoustic_notes_segment(const float *frames, const float *onsets, const float *contours, int frame0,
-                                        int n_all, int begin, int end, double onset_max, double diff_max,
-                                        const scribe_session_params *p, scribe_notes *out, scribe_error *err);
+/* A note-creation window over rows of a longer posteriorgram (see sc_acoustic_notes_window). */
+typedef struct sc_ac_window {
+    int frame0;        /* file frame of row 0 of the arrays (times, file-start rules use frame0 + row) */
+    int n_all;         /* rows in the arrays */
+    int begin;         /* first row of the window */
+    int own_end;       /* notes whose first frame is in [begin, own_end) are emitted */
+    int end;           /* rows [begin, end) are tracked (own_end..end: lookahead) */
+    int at_file_end;   /* end is the file's last frame + 1: tracking stops one row early as in the package */
+    unsigned char *consumed; /* NULL, or [n_all][88] cells taken by notes of earlier windows; updated */
+    double onset_max, diff_max; /* the inferred-onset rescaling maxima (sc_acoustic_onset_maxima) */
+} sc_ac_window;
+
+/* Note creation on rows [begin, end) of a longer posteriorgram, with the given inferred-onset
+ * rescaling maxima. Frame differences and onset peaks use the rows around the window (two before,
+ * one after); note tracking stays inside it. Only notes starting before own_end are emitted (the
+ * later ones still run, so that they cut the earlier notes short as in the package, and are made
+ * again by the next window). Cells marked in `consumed` start at zero; the cells zeroed by the
+ * emitted notes' tracking (onset-led notes, and melodia walks whose note starts before own_end,
+ * emitted or too short) are marked there, so that the next window (begin = own_end) neither makes
+ * them again nor loses them. One window over the whole file (begin 0, own_end = end = n_all,
+ * at_file_end 1, the file's maxima) is exactly the package's result; so is a window bounded by
+ * quiet stretches (no frame value at or above the frame threshold) of more than energy_tolerance
+ * frames on each side (see acoustic_backend.c). */
+scribe_status sc_acoustic_notes_window(const float *frames, const float *onsets, const float *contours,
+                                       const sc_ac_window *w, const scribe_session_params *p, scribe_notes *out,
+                                       scribe_error *err);
 
 /* Raises *onset_max / *diff_max to the maxima of the onsets and of the positive frame rises
  * (frequency-constrained, as getInferredOnsets computes them) over rows [from, to) (rows from-2
