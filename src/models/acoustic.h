@@ -113,6 +113,7 @@ typedef struct sc_acoustic_session_stats {
     int rows_held, peak_rows_held;
     int rows_allocated, peak_rows_allocated, rows_bound;
     int peak_window_rows, forced_cuts, bytes_per_row;
+    int cut_frames[64]; /* the first 64 forced cuts (file frames) */
 } sc_acoustic_session_stats;
 
 scribe_status sc_acoustic_session_get_stats(const scribe_session *s, sc_acoustic_session_stats *out, scribe_error *err);

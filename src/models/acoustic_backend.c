@@ -226,6 +226,7 @@ static scribe_status make_notes(ac_session *s, int own_end, int end, int rows, i
     if (end - s->seg_begin > s->stats.peak_window_rows) s->stats.peak_window_rows = end - s->seg_begin;
     scribe_status st = sc_acoustic_notes_window(s->all_n, s->all_o, s->all_c, &w, &s->p, io->done, err);
     if (st) return st;
+    if (own_end < end && s->stats.forced_cuts < 64) s->stats.cut_frames[s->stats.forced_cuts] = own_end;
     if (own_end < end) s->stats.forced_cuts++;
     s->seg_begin = own_end;
     return SCRIBE_OK;

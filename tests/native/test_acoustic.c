@@ -221,3 +221,184 @@ TEST(acoustic_frame_time_matches_the_package) {
     CHECK_NEAR(sc_acoustic_frame_time(172), 172 * 256.0 / 22050 - off, 1e-12);
     CHECK_NEAR(sc_acoustic_frame_time(400), 400 * 256.0 / 22050 - 2 * off, 1e-12);
 }
+
+/* ------------------------------------------------------------------ bounded memory */
+
+/* A dev clip (44.1 kHz), looped to `seconds`. */
+static float *dev_clip_looped(const char *name, double seconds, size_t *n, uint32_t *rate) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.wav", test_data_dir(), name);
+    size_t len;
+    unsigned char *b = test_read_file(path, &len);
+    if (!b) return NULL;
+    scribe_audio a;
+    scribe_status st = scribe_wav_decode(b, len, &a, NULL);
+    free(b);
+    if (st) return NULL;
+    *rate = a.sample_rate;
+    *n = (size_t)(seconds * a.sample_rate);
+    float *x = malloc(*n * sizeof *x);
+    for (size_t i = 0; x && i < *n; i++) x[i] = a.samples[i % a.frames];
+    scribe_audio_free(&a);
+    return x;
+}
+
+/* Runs a session over x in blocks of 4096 with the given limit and stream mode; notes sorted. */
+static int run_limited(const scribe_model *m, const float *x, size_t n, uint32_t rate, float limit, int stream,
+                       int infer, scribe_notes *out, sc_acoustic_session_stats *stats) {
+    scribe_session_params p = scribe_session_default_params();
+    p.input_sample_rate = rate;
+    p.max_pending_seconds = limit;
+    p.stream_notes = stream;
+    p.infer_onsets = infer;
+    scribe_session *s = NULL;
+    scribe_error err;
+    if (scribe_session_init(m, &p, &s, &err)) {
+        fprintf(stderr, "  session: %s\n", err.message);
+        return 0;
+    }
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i += 4096) {
+        ok = !scribe_session_feed(s, x + i, n - i < 4096 ? n - i : 4096, &err) && !scribe_session_take_notes(s, out, &err);
+        sc_acoustic_session_stats now;
+        if (ok && !sc_acoustic_session_get_stats(s, &now, &err) && stats->rows_bound)
+            CHECK_MSG(now.rows_held <= stats->rows_bound, "%d rows held > bound %d", now.rows_held, stats->rows_bound);
+        if (ok && i == 0) *stats = now;
+    }
+    ok = ok && !scribe_session_finish(s, &err) && !scribe_session_take_notes(s, out, &err) &&
+         !sc_acoustic_session_get_stats(s, stats, &err);
+    if (!ok) fprintf(stderr, "  %s\n", err.message);
+    scribe_session_free(s);
+    scribe_notes_sort(out);
+    return ok;
+}
+
+static int same_note(const scribe_note *a, const scribe_note *b) {
+    return a->pitch == b->pitch && a->onset_s == b->onset_s && a->offset_s == b->offset_s && a->velocity == b->velocity;
+}
+
+/* Notes of `a` without an identical note in `b`; counts those more than `near_s` from every cut. */
+static size_t unmatched(const scribe_notes *a, const scribe_notes *b, const sc_acoustic_session_stats *st,
+                        double near_s, size_t *far) {
+    size_t bad = 0;
+    *far = 0;
+    for (size_t i = 0; i < a->count; i++) {
+        int found = 0;
+        for (size_t j = 0; j < b->count && !found; j++) found = same_note(&a->notes[i], &b->notes[j]);
+        if (found) continue;
+        bad++;
+        int near = 0;
+        for (int c = 0; c < st->forced_cuts && c < 64 && !near; c++) {
+            double t = sc_acoustic_frame_time(st->cut_frames[c]);
+            near = a->notes[i].onset_s - near_s <= t && t <= a->notes[i].offset_s + near_s;
+        }
+        if (!near) (*far)++;
+    }
+    return bad;
+}
+
+/* Dense music (two Slakh mixes, looped) with max_pending_seconds 4: the session never holds more
+ * than the bound (about 4 s of rows however long the input), and the notes equal the unlimited
+ * session's except near the forced cuts (and, with inferred onsets, where the rescaling maxima
+ * seen before a cut differ from the whole input's). */
+TEST(acoustic_pending_limit_bounds_rows_and_keeps_notes) {
+    scribe_model *m = load_model();
+    if (!m) return;
+#if defined(__SANITIZE_ADDRESS__)
+    const double seconds = 30;
+#else
+    const double seconds = 90;
+#endif
+    size_t n1 = 0, n2 = 0;
+    uint32_t rate = 0, rate2 = 0;
+    float *a = dev_clip_looped("slakh-Track01501", seconds / 2, &n1, &rate);
+    float *b = dev_clip_looped("slakh-Track00001", seconds / 2, &n2, &rate2);
+    CHECK(a && b && rate == rate2);
+    float *x = a && b ? realloc(a, (n1 + n2) * sizeof *x) : NULL;
+    if (!x) {
+        free(a);
+        free(b);
+        scribe_model_free(m);
+        return;
+    }
+    memcpy(x + n1, b, n2 * sizeof *x);
+    const size_t n = n1 + n2;
+    const double fps = 22050.0 / 256;
+    /* [infer_onsets][0 unlimited, 1 limited, 2 limited + stream_notes] */
+    scribe_notes notes[2][3];
+    sc_acoustic_session_stats st[2][3];
+    int ok = 1;
+    for (int inf = 0; inf < 2; inf++)
+        for (int k = 0; k < 3; k++) {
+            scribe_notes_init(&notes[inf][k]);
+            memset(&st[inf][k], 0, sizeof st[inf][k]);
+            if (ok && (inf == 1 || k < 2))
+                ok = run_limited(m, x, n, rate, k ? 4.0f : 0.0f, k == 2, inf, &notes[inf][k], &st[inf][k]);
+        }
+    CHECK(ok);
+    if (ok) {
+        const sc_acoustic_session_stats *sw = &st[1][0];
+        /* unlimited: the whole posteriorgram is held (what the limit prevents) */
+        CHECK_MSG(sw->peak_rows_held >= (int)(seconds * fps) - 200 && sw->forced_cuts == 0, "unlimited held %d rows",
+                  sw->peak_rows_held);
+        for (int inf = 0; inf < 2; inf++)
+            for (int k = 1; k < 3; k++) {
+                const sc_acoustic_session_stats *s = &st[inf][k];
+                if (inf == 0 && k == 2) continue;
+                /* 4 s = 345 rows; bound = limit + 2 + compaction slack + frames of a few windows */
+                CHECK_MSG(s->rows_bound > 345 && s->rows_bound < 345 + 2 + 86 + 4 * 142 + 1, "bound %d", s->rows_bound);
+                CHECK_MSG(s->peak_rows_held <= s->rows_bound && s->peak_rows_allocated <= s->rows_bound,
+                          "held %d, allocated %d rows, bound %d", s->peak_rows_held, s->peak_rows_allocated, s->rows_bound);
+                CHECK_MSG(s->peak_window_rows <= 345 + 4 * 142, "note window of %d rows", s->peak_window_rows);
+                CHECK_MSG(s->forced_cuts >= (int)(seconds / 4), "%d forced cuts", s->forced_cuts);
+            }
+        const scribe_notes *whole = &notes[1][0];
+        CHECK(whole->count > seconds * 5);
+        /* without inferred onsets the only global input is gone: differences only near cuts, and few */
+        size_t far_a, far_b, far_c, far_d, far_e, far_f;
+        size_t miss0 = unmatched(&notes[0][0], &notes[0][1], &st[0][1], 1.0, &far_a);
+        size_t extra0 = unmatched(&notes[0][1], &notes[0][0], &st[0][1], 1.0, &far_b);
+        size_t miss = unmatched(whole, &notes[1][1], &st[1][1], 1.0, &far_c);
+        size_t extra = unmatched(&notes[1][1], whole, &st[1][1], 1.0, &far_d);
+        size_t miss_v = unmatched(whole, &notes[1][2], &st[1][2], 1.0, &far_e);
+        size_t extra_v = unmatched(&notes[1][2], whole, &st[1][2], 1.0, &far_f);
+        fprintf(stderr, "  %.0f s dense, limit 4 s: %d cuts, peak %d rows held (unlimited %d), window %d rows; "
+                "whole-file notes missing + new: infer_onsets 0: %zu + %zu of %zu (%zu away from cuts); "
+                "default: %zu + %zu of %zu (%zu away); stream_notes 1: %zu + %zu (%zu away)\n",
+                seconds, st[1][1].forced_cuts, st[1][1].peak_rows_held, sw->peak_rows_held, st[1][1].peak_window_rows,
+                miss0, extra0, notes[0][0].count, far_a + far_b, miss, extra, whole->count, far_c + far_d, miss_v,
+                extra_v, far_e + far_f);
+        CHECK_MSG(far_a + far_b == 0, "%zu + %zu differing notes away from every cut", far_a, far_b);
+        CHECK_MSG(miss0 + extra0 <= (size_t)st[0][1].forced_cuts / 3, "%zu + %zu notes differ at %d cuts", miss0, extra0,
+                  st[0][1].forced_cuts);
+        CHECK_MSG(miss + extra <= whole->count / 10, "%zu + %zu of %zu notes differ", miss, extra, whole->count);
+        CHECK_MSG(miss_v + extra_v <= whole->count / 10, "live: %zu + %zu of %zu notes differ", miss_v, extra_v, whole->count);
+    }
+    for (int inf = 0; inf < 2; inf++)
+        for (int k = 0; k < 3; k++) scribe_notes_free(&notes[inf][k]);
+    free(x);
+    free(b);
+    scribe_model_free(m);
+}
+
+TEST(acoustic_pending_limit_is_validated) {
+    scribe_model *m = load_model();
+    if (!m) return;
+    const float bad[] = {1.0f, -1.0f, 1e9f, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        scribe_session_params p = scribe_session_default_params();
+        p.max_pending_seconds = bad[i];
+        scribe_session *s = NULL;
+        scribe_error err = {0};
+        CHECK(scribe_session_init(m, &p, &s, &err) == SCRIBE_ERR_INVALID_ARGUMENT && s == NULL);
+        CHECK_MSG(strstr(err.message, "max_pending_seconds") != NULL, "%s", err.message);
+    }
+    scribe_session_params p = scribe_session_default_params();
+    CHECK(p.max_pending_seconds == 300.0f);
+    scribe_session *s = NULL;
+    scribe_error err = {0};
+    p.max_pending_seconds = 0;
+    CHECK_OK(scribe_session_init(m, &p, &s, &err));
+    scribe_session_free(s);
+    scribe_model_free(m);
+}
