@@ -38,6 +38,7 @@ EMSCRIPTEN_KEEPALIVE int wasm_params_set(scribe_session_params *p, int field, do
     case 11: p->pitch_bends = (int32_t)v; return 0;
     case 12: p->energy_tolerance = (int32_t)v; return 0;
     case 13: p->stream_notes = (int32_t)v; return 0;
+    case 14: p->max_pending_seconds = (float)v; return 0;
     }
     return -1;
 }

@@ -1,7 +1,7 @@
 // WASM heap and time of a long transcription (figures, not a test): a dev clip is looped (never
 // materialised) and fed to a session in blocks of 4096 samples for MINUTES minutes; prints the
 // heap size (HEAPU8.buffer.byteLength) after the run, the note count and the wall time.
-//   node tests/bench/memory_wasm.mjs MODEL.scrb MINUTES [CLIP.wav] [--fixed-tokens N] [--batch N] [--stream-notes 1]
+//   node tests/bench/memory_wasm.mjs MODEL.scrb MINUTES [CLIP.wav] [--fixed-tokens N] [--batch N] [--stream-notes 1] [--max-pending S]
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadScribe } from '../../web/engine/core.js';
@@ -11,6 +11,7 @@ const root = new URL('../../', import.meta.url);
 const args = process.argv.slice(2);
 const opt = (k) => { const i = args.indexOf(k); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
 const fixed = Number(opt('--fixed-tokens') ?? 0), batch = Number(opt('--batch') ?? 0), streamNotes = Number(opt('--stream-notes') ?? 0);
+const maxPending = opt('--max-pending');
 const [modelPath, minutes = '1', clip = new URL('../shared/data/dev/vocadito-1.wav', root).pathname] = args;
 if (!modelPath) { console.error('usage: memory_wasm.mjs MODEL.scrb MINUTES [CLIP.wav] [--fixed-tokens N] [--batch N]'); process.exit(2); }
 
@@ -42,6 +43,7 @@ const params = { inputSampleRate: rate };
 if (fixed > 0) params.fixedDecodeTokens = fixed;
 if (batch > 0) params.batchSegments = batch;
 if (streamNotes) params.streamNotes = streamNotes;
+if (maxPending !== undefined) params.maxPendingSeconds = Number(maxPending);
 const session = new Session(core, model, params);
 const total = Math.round(Number(minutes) * 60 * rate), block = 4096;
 let notes = 0, pos = 0, maxHeap = heap();

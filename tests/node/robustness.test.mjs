@@ -76,6 +76,9 @@ test('sessions: bad parameters and use after free are refused with messages', ()
   const m = Model.load(core, acoustic);
   expectError(() => new Session(core, m, { inputSampleRate: 10 }), 1, /sample rate 10/, 'rate 10 Hz');
   expectError(() => new Session(core, m, { inputSampleRate: 44100, onsetThreshold: 2 }), 1, /threshold/, 'threshold 2');
+  // maxPendingSeconds reaches the engine's max_pending_seconds (0 or 2..86400)
+  expectError(() => new Session(core, m, { inputSampleRate: 44100, maxPendingSeconds: 1 }), 1, /max_pending_seconds 1 /, 'pending limit 1 s');
+  new Session(core, m, { inputSampleRate: 44100, maxPendingSeconds: 0 }).free();
   const s = new Session(core, m, { inputSampleRate: 44100 });
   s.finish();
   expectError(() => s.feed(new Float32Array(10)), 9, /finish/, 'feed after finish');

@@ -44,10 +44,10 @@ static int fail(const char *what, const scribe_error *e) {
 
 int main(int argc, char **argv) {
     const char *usage = "usage: scribe-native transcribe IN.wav --model FILE [--csv OUT] [--seconds N] [--block N] "
-                        "[--fixed-tokens N] [--batch N] [--seed S] [--stream-notes 0|1]";
+                        "[--fixed-tokens N] [--batch N] [--seed S] [--stream-notes 0|1] [--max-pending S]";
     if (argc < 3 || strcmp(argv[1], "transcribe") != 0) { fprintf(stderr, "%s\n", usage); return 2; }
     const char *in = argv[2], *model_path = NULL, *csv_path = NULL;
-    double seconds = 0;
+    double seconds = 0, max_pending = -1;
     long block = 4096, fixed = 0, batch = 0, stream_notes = 0;
     uint32_t seed = 12345;
     for (int i = 3; i < argc; i++) {
@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--fixed-tokens")) fixed = atol(v);
         else if (!strcmp(k, "--batch")) batch = atol(v);
         else if (!strcmp(k, "--stream-notes")) stream_notes = atol(v);
+        else if (!strcmp(k, "--max-pending")) max_pending = atof(v);
         else if (!strcmp(k, "--seed")) seed = (uint32_t)strtoul(v, NULL, 10) | 1u;
         else { fprintf(stderr, "unknown option %s\n%s\n", k, usage); return 2; }
     }
@@ -83,6 +84,7 @@ int main(int argc, char **argv) {
     if (fixed > 0) p.fixed_decode_tokens = (int32_t)fixed;
     if (batch > 0) p.batch_segments = (int32_t)batch;
     p.stream_notes = (int32_t)stream_notes;
+    if (max_pending >= 0) p.max_pending_seconds = (float)max_pending;
     scribe_session *s;
     if (scribe_session_init(model, &p, &s, &err)) return fail("session", &err);
 

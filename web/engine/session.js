@@ -9,7 +9,7 @@ const KINDS = { 1: 'mt3', 2: 'acoustic' };
 const PARAM_FIELDS = [
   'inputSampleRate', 'maxDecodeTokens', 'fixedDecodeTokens', 'batchSegments',
   'onsetThreshold', 'frameThreshold', 'minNoteFrames', 'minFrequencyHz', 'maxFrequencyHz',
-  'inferOnsets', 'melodiaTrick', 'pitchBends', 'energyTolerance', 'streamNotes',
+  'inferOnsets', 'melodiaTrick', 'pitchBends', 'energyTolerance', 'streamNotes', 'maxPendingSeconds',
 ];
 
 export class Model {
