@@ -125,10 +125,10 @@ static scribe_status session_init(const void *model, const scribe_session_params
         s->look = s->limit / 3 < (int)(10 * fps) ? s->limit / 3 : (int)(10 * fps);
         s->search = s->limit / 4 < (int)(2 * fps) ? s->limit / 4 : (int)(2 * fps);
         if (s->compact_min > s->limit / 4) s->compact_min = s->limit / 4;
-        /* rows held: < limit pending after a cut, the two rows before it, compaction slack, and the
+        /* rows held: < limit pending after a cut, the three rows before it, compaction slack, and the
          * frames of the windows run before the next cut (one while feeding, three at finish) */
         const int keep = m->frames - m->overlap_frames;
-        s->cap_bound = (size_t)s->limit + 2 + (size_t)s->compact_min + 4 * (size_t)keep;
+        s->cap_bound = (size_t)s->limit + 3 + (size_t)s->compact_min + 4 * (size_t)keep;
         s->stats.rows_bound = (int)s->cap_bound;
     }
     scribe_status st = sc_acoustic_work_init(m, &s->wk, err);
@@ -161,7 +161,9 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
     if (need > s->cap_frames) {
         size_t cap = s->cap_frames ? s->cap_frames : 1024;
         while (cap < need) cap *= 2;
-        if (s->cap_bound && cap > s->cap_bound) cap = need > s->cap_bound ? need : s->cap_bound;
+        /* bounded: double up to a quarter of the bound, then take the bound at once (a realloc
+         * briefly holds the old and the new array: 1.25 bounds at most, not 2) */
+        if (s->cap_bound && cap > s->cap_bound / 4) cap = need > s->cap_bound ? need : s->cap_bound;
         float *c = sc_realloc_array(s->all_c, cap * m->contour_bins, sizeof(float));
         if (c) s->all_c = c;
         float *nn = sc_realloc_array(s->all_n, cap * m->note_bins, sizeof(float));
@@ -203,9 +205,10 @@ static int known_frames(const ac_session *s) {
     return (int)(n_orig < s->n_frames ? n_orig : s->n_frames);
 }
 
-/* Drops the rows before seg_begin - 2 (kept: two rows for frame differences). */
+/* Drops the rows before seg_begin - 3 (kept: the onset peak at seg_begin compares with the inferred
+ * onset of the row before, a frame difference over the two rows before that). */
 static void compact(ac_session *s) {
-    const int drop = s->seg_begin - 2 - s->frame0;
+    const int drop = s->seg_begin - 3 - s->frame0;
     if (drop < s->compact_min || drop < 1) return;
     const size_t rows = s->n_frames - (size_t)s->frame0 - (size_t)drop;
     const int NC = s->m->contour_bins, NBI = s->m->note_bins;

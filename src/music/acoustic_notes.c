@@ -140,6 +140,20 @@ void sc_acoustic_onset_maxima(const float *frames, const float *onsets, int fram
         }
 }
 
+/* getInferredOnsets at row g: max(onsets, onset_max * rise / diff_max) of the constrained
+ * posteriorgrams; 0/0 gives NaN as in the JS. */
+static void inferred_row(const float *frames, const float *onsets, int frame0, int g, int flo, int fhi,
+                         const sc_ac_window *w, const scribe_session_params *p, double *out) {
+    for (int j = 0; j < NB; j++) {
+        double o = j >= flo && j < fhi ? onsets[(size_t)g * NB + j] : 0.0;
+        if (p->infer_onsets) {
+            double d = w->onset_max * frame_rise(frames, frame0, g, j, flo, fhi) / w->diff_max;
+            o = isnan(d) ? d : (o > d ? o : d);
+        }
+        out[j] = o;
+    }
+}
+
 scribe_status sc_acoustic_notes(const float *frames, const float *onsets, const float *contours, int n,
                                 const scribe_session_params *p, scribe_notes *out, scribe_error *err) {
     double om = 0, dm = 0;
@@ -169,31 +183,28 @@ scribe_status sc_acoustic_notes_window(const float *frames_in, const float *onse
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_acoustic_notes: NULL posteriorgram");
     if ((size_t)n * NB >= (size_t)INT32_MAX / 2)
         return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "note window of %d frames is too long", n);
-    /* rows [lo, hi) around the window: two before for frame differences, one each side for peaks */
-    const int lo = begin >= 2 ? begin - 2 : 0, hi = end + 1 <= n_all ? end + 1 : n_all;
-    const int nx = hi - lo, off = begin - lo;
     const int own_n = w->own_end - begin; /* notes starting at window rows below own_n are emitted */
     /* tracking bounds: the package never tracks into the file's last frame nor back to its first */
     const int fwd_lim = w->at_file_end ? n - 1 : n, back_lim = frame0 + begin == 0 ? 0 : -1;
     unsigned char *consumed = w->consumed ? w->consumed + (size_t)begin * NB : NULL;
     const size_t cells = (size_t)n * NB;
     int n_zlog = 0;
-    double *inf = sc_malloc_array((size_t)nx * NB, sizeof(double));
+    double *inf = sc_malloc_array(3 * (size_t)NB, sizeof(double)); /* inferred onsets of rows g-1, g, g+1 */
     float *rem = sc_malloc_array(cells, sizeof(float));
-    int *starts = sc_malloc_array(cells, sizeof(int));
+    int *starts = NULL;
+    size_t starts_cap = 0;
     int *zlog = consumed ? sc_malloc_array(3 * (size_t)n + 1, sizeof(int)) : NULL;
     rowmax rm = {sc_malloc_array((size_t)n, sizeof(double)), sc_malloc_array((size_t)n, sizeof(int)), NULL, 1};
     while (rm.size < n) rm.size *= 2;
     rm.tree = sc_malloc_array(2 * (size_t)rm.size, sizeof(double));
     scribe_bend *bends = sc_malloc_array((size_t)n + 1, sizeof(scribe_bend));
     scribe_status st = SCRIBE_OK;
-    if (!inf || !rem || !starts || (consumed && !zlog) || !rm.val || !rm.idx || !rm.tree || !bends) {
+    if (!inf || !rem || (consumed && !zlog) || !rm.val || !rm.idx || !rm.tree || !bends) {
         st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for note creation over %d frames", n);
         goto done;
     }
     const double thresh = p->frame_threshold;
     const int min_len = p->min_note_frames, tol = p->energy_tolerance;
-    const double onset_max = w->onset_max, diff_max = w->diff_max;
     int flo, fhi;
     freq_limits(p, &flo, &fhi);
     /* constrainFrequency of the frames, read in place (FR) and copied into rem: the float values
@@ -206,29 +217,33 @@ scribe_status sc_acoustic_notes_window(const float *frames_in, const float *onse
     if (consumed)
         for (size_t c = 0; c < cells; c++)
             if (consumed[c]) rem[c] = 0;
-    /* getInferredOnsets: max(onsets, onset_max * rise / diff_max); 0/0 gives NaN as in the JS */
-    for (int i = 0; i < nx; i++)
-        for (int j = 0; j < NB; j++) {
-            const int g = lo + i;
-            double o = j >= flo && j < fhi ? onsets_in[(size_t)g * NB + j] : 0.0;
-            if (p->infer_onsets) {
-                double d = onset_max * frame_rise(frames_in, frame0, g, j, flo, fhi) / diff_max;
-                o = isnan(d) ? d : (o > d ? o : d);
-            }
-            inf[(size_t)i * NB + j] = o;
-        }
-
-    /* argRelMax (order 1, neighbours over the whole file) then threshold: starts in row-major order */
+    /* argRelMax (order 1, neighbours over the whole file) of the inferred onsets, then threshold:
+     * starts in row-major order. Inferred onsets are made three rows at a time (rows g-1 and g+1
+     * exist: the inferred onset of row begin-1 needs rows begin-3..begin-1, held for every window
+     * but at the file's start; one row is held after every window but the file's last). */
     size_t n_starts = 0;
-    for (int i = 0; i < n; i++)
+    double *prev = inf, *cur = inf + NB, *next = inf + 2 * NB;
+    if (frame0 + begin > 0) inferred_row(frames_in, onsets_in, frame0, begin - 1, flo, fhi, w, p, prev);
+    inferred_row(frames_in, onsets_in, frame0, begin, flo, fhi, w, p, cur);
+    for (int i = 0; i < n; i++) {
+        const int g = begin + i;
+        if (g + 1 < n_all) inferred_row(frames_in, onsets_in, frame0, g + 1, flo, fhi, w, p, next);
         for (int j = 0; j < NB; j++) {
-            const int x = off + i, g = begin + i;
-            double v = inf[(size_t)x * NB + j];
+            double v = cur[j];
             int rel = 1;
-            if (frame0 + g > 0 && !(v > inf[(size_t)(x - 1) * NB + j])) rel = 0;
-            if (g + 1 < n_all && !(v > inf[(size_t)(x + 1) * NB + j])) rel = 0;
-            if (rel && v > p->onset_threshold) starts[n_starts++] = i * NB + j;
+            if (frame0 + g > 0 && !(v > prev[j])) rel = 0;
+            if (g + 1 < n_all && !(v > next[j])) rel = 0;
+            if (rel && v > p->onset_threshold) {
+                st = sc_grow((void **)&starts, &starts_cap, n_starts + 1, sizeof(int), err);
+                if (st) goto done;
+                starts[n_starts++] = i * NB + j;
+            }
         }
+        double *t = prev;
+        prev = cur;
+        cur = next;
+        next = t;
+    }
 
     for (size_t s = n_starts; s-- > 0;) {
         const int start = starts[s] / NB, f = starts[s] % NB;

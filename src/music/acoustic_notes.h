@@ -31,8 +31,9 @@ typedef struct sc_ac_window {
 } sc_ac_window;
 
 /* Note creation on rows [begin, end) of a longer posteriorgram, with the given inferred-onset
- * rescaling maxima. Frame differences and onset peaks use the rows around the window (two before,
- * one after); note tracking stays inside it. Only notes starting before own_end are emitted (the
+ * rescaling maxima. Frame differences and onset peaks use the rows around the window (three
+ * before unless the file starts there, one after unless it ends there); note tracking stays
+ * inside it. Only notes starting before own_end are emitted (the
  * later ones still run, so that they cut the earlier notes short as in the package, and are made
  * again by the next window). Cells marked in `consumed` start at zero; the cells zeroed by the
  * emitted notes' tracking (onset-led notes, and melodia walks whose note starts before own_end,

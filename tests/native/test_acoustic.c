@@ -305,7 +305,7 @@ TEST(acoustic_pending_limit_bounds_rows_and_keeps_notes) {
     scribe_model *m = load_model();
     if (!m) return;
 #if defined(__SANITIZE_ADDRESS__)
-    const double seconds = 30;
+    const double seconds = 20;
 #else
     const double seconds = 90;
 #endif
@@ -345,12 +345,12 @@ TEST(acoustic_pending_limit_bounds_rows_and_keeps_notes) {
             for (int k = 1; k < 3; k++) {
                 const sc_acoustic_session_stats *s = &st[inf][k];
                 if (inf == 0 && k == 2) continue;
-                /* 4 s = 345 rows; bound = limit + 2 + compaction slack + frames of a few windows */
-                CHECK_MSG(s->rows_bound > 345 && s->rows_bound < 345 + 2 + 86 + 4 * 142 + 1, "bound %d", s->rows_bound);
+                /* 4 s = 345 rows; bound = limit + 3 + compaction slack + frames of a few windows */
+                CHECK_MSG(s->rows_bound > 345 && s->rows_bound < 345 + 3 + 86 + 4 * 142 + 1, "bound %d", s->rows_bound);
                 CHECK_MSG(s->peak_rows_held <= s->rows_bound && s->peak_rows_allocated <= s->rows_bound,
                           "held %d, allocated %d rows, bound %d", s->peak_rows_held, s->peak_rows_allocated, s->rows_bound);
                 CHECK_MSG(s->peak_window_rows <= 345 + 4 * 142, "note window of %d rows", s->peak_window_rows);
-                CHECK_MSG(s->forced_cuts >= (int)(seconds / 4), "%d forced cuts", s->forced_cuts);
+                CHECK_MSG(s->forced_cuts >= (int)(seconds / 5), "%d forced cuts", s->forced_cuts);
             }
         const scribe_notes *whole = &notes[1][0];
         CHECK(whole->count > seconds * 5);
