@@ -8,8 +8,9 @@
  *
  * Notes: the package's note creation runs over the whole file (the melodia trick repeatedly
  * takes the file's strongest remaining cell; inferred onsets are rescaled by the file's largest
- * onset and largest frame rise). By default (stream_notes 0) the session creates all notes at
- * finish: exactly the package's result however the audio was fed.
+ * onset and largest frame rise). By default (stream_notes 0) the session creates the notes at
+ * finish: exactly the package's result however the audio was fed, for inputs up to
+ * max_pending_seconds (below).
  * With stream_notes 1 (live input) it hands notes out while feeding. Note tracking never crosses a
  * quiet stretch: every scan stops after energy_tolerance frames below the frame threshold. So
  * when the posteriorgram holds a run of 2 * (energy_tolerance + 1) frames with every pitch below
@@ -19,10 +20,25 @@
  * inferred onsets in early segments can pass or miss the onset threshold differently. (A check
  * that the notes agree for every ratio the file can still reach, maxima up to 1, almost never
  * passes on real music, so it would stream nothing.) tests/node/acoustic_parity.test.mjs
- * measures the difference against the whole-file notes. Without quiet runs (dense music) the
- * notes come at finish either way.
+ * measures the difference against the whole-file notes.
+ *
+ * Bounded memory (max_pending_seconds, default 300 s, 0 = unlimited): in either mode, when the
+ * rows of notes not yet made reach the limit (dense music without quiet runs, or any longer file
+ * with stream_notes 0), a forced cut hands out the notes before a frame of low activation (see
+ * forced_cuts). The cut's window tracks notes up to `look` frames past the cut; a note belongs to
+ * the segment holding its first frame, so a note crossing the cut is made once, whole, by the
+ * segment before it (tracked up to `look` frames past the cut; a longer one is ended there and
+ * its rest becomes a melodia note of the next segment), and the cells it took are marked in
+ * all_used so the next segment starts without them: nothing is lost or made twice. What can
+ * differ from the whole-file result near a cut is the order of the greedy steps across it
+ * (onset-led notes after the window and melodia notes of higher activation after the cut run
+ * later than in the package), and everywhere before the file's maxima are seen, the inferred-onset
+ * rescaling as above. tests/native/test_acoustic.c acoustic_pending_limit_bounds_rows_and_keeps_notes
+ * counts the differences; docs/robustness.md gives them for long files.
  * Memory: the session keeps the posteriorgrams (440 floats per frame, about 150 KB per second of
- * audio) until finish; with stream_notes 1 it drops the rows already handed out. */
+ * audio) plus one byte per cell of used marks, for the frames not handed out yet (at most
+ * max_pending_seconds of them plus a few seconds); note creation needs about 0.4 KB per frame of
+ * its window while it runs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,9 +177,9 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
     if (need > s->cap_frames) {
         size_t cap = s->cap_frames ? s->cap_frames : 1024;
         while (cap < need) cap *= 2;
-        /* bounded: double up to a quarter of the bound, then take the bound at once (a realloc
-         * briefly holds the old and the new array: 1.25 bounds at most, not 2) */
-        if (s->cap_bound && cap > s->cap_bound / 4) cap = need > s->cap_bound ? need : s->cap_bound;
+        /* bounded: doubling stops at the bound (the arrays are grown one after another, so a
+         * realloc briefly adds at most the old contour array: about 1.3 bounds at the last step) */
+        if (s->cap_bound && cap > s->cap_bound) cap = need > s->cap_bound ? need : s->cap_bound;
         float *c = sc_realloc_array(s->all_c, cap * m->contour_bins, sizeof(float));
         if (c) s->all_c = c;
         float *nn = sc_realloc_array(s->all_n, cap * m->note_bins, sizeof(float));
