@@ -113,6 +113,8 @@ typedef struct sc_acoustic_session_stats {
     int rows_held, peak_rows_held;
     int rows_allocated, peak_rows_allocated, rows_bound;
     int peak_window_rows, forced_cuts, bytes_per_row;
+    int peak_rows_ahead; /* rows held past the last one usable for notes (the trim point, or with a
+                            limit at most the lookahead before the newest row) */
     int cut_frames[64]; /* the first 64 forced cuts (file frames) */
 } sc_acoustic_session_stats;
 

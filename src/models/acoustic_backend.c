@@ -141,10 +141,11 @@ static scribe_status session_init(const void *model, const scribe_session_params
         s->look = s->limit / 3 < (int)(10 * fps) ? s->limit / 3 : (int)(10 * fps);
         s->search = s->limit / 4 < (int)(2 * fps) ? s->limit / 4 : (int)(2 * fps);
         if (s->compact_min > s->limit / 4) s->compact_min = s->limit / 4;
-        /* rows held: < limit pending after a cut, the three rows before it, compaction slack, and the
-         * frames of the windows run before the next cut (one while feeding, three at finish) */
+        /* rows held: < limit pending after a cut, the three rows before it, compaction slack, up to
+         * `look` rows ahead of the trim point (usable_frames) and the frames of the windows run
+         * before the next cut (one while feeding, three at finish) */
         const int keep = m->frames - m->overlap_frames;
-        s->cap_bound = (size_t)s->limit + 3 + (size_t)s->compact_min + 4 * (size_t)keep;
+        s->cap_bound = (size_t)s->limit + 3 + (size_t)s->compact_min + (size_t)s->look + 4 * (size_t)keep;
         s->stats.rows_bound = (int)s->cap_bound;
     }
     scribe_status st = sc_acoustic_work_init(m, &s->wk, err);
@@ -221,6 +222,20 @@ static int known_frames(const ac_session *s) {
     return (int)(n_orig < s->n_frames ? n_orig : s->n_frames);
 }
 
+/* Frames usable for notes now. The package's windows give 142 frames per 36164 samples (141.04
+ * frames at the 86 frames per second it trims to at the end), so the frames run ahead of the trim
+ * point by 0.68% of the input (24 s of rows per hour), and those rows would pile up. With a limit,
+ * frames more than `look` ahead of it count as known. They are cut off only if the input ends
+ * before they catch up, so for an input longer than about 50 minutes (0.68% of it beyond the
+ * 2 * look that a cut's window and lookahead need), notes in its last seconds may come from
+ * frames the package drops at the end (real audio: the package's last 0.68% goes unused). */
+static int usable_frames(ac_session *s) {
+    const int known = known_frames(s), ahead = (int)s->n_frames - known;
+    const int usable = s->limit && ahead > s->look ? (int)s->n_frames - s->look : known;
+    if ((int)s->n_frames - usable > s->stats.peak_rows_ahead) s->stats.peak_rows_ahead = (int)s->n_frames - usable;
+    return usable;
+}
+
 /* Drops the rows before seg_begin - 3 (kept: the onset peak at seg_begin compares with the inferred
  * onset of the row before, a frame difference over the two rows before that). */
 static void compact(ac_session *s) {
@@ -284,7 +299,7 @@ static scribe_status forced_cuts(ac_session *s, int known, sc_session_io *io, sc
  * the file) and before the forced cuts. Frame counters are file frames; rows of all_* are
  * frame - frame0. */
 static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *err) {
-    const int known = known_frames(s), NBI = s->m->note_bins, f0 = s->frame0;
+    const int known = usable_frames(s), NBI = s->m->note_bins, f0 = s->frame0;
     const int need = s->p.energy_tolerance + 1;
     const float thr = s->p.frame_threshold;
     sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, known - f0, &s->p, &s->onset_max,
@@ -342,6 +357,8 @@ static scribe_status flush_windows(ac_session *s, sc_session_io *io, scribe_erro
     s->finished = 1;
     size_t n_orig = (size_t)floor((double)s->n_audio * (floor((double)s->m->sample_rate / s->m->hop) / s->m->sample_rate));
     if (n_orig < s->n_frames) s->n_frames = n_orig;
+    /* notes may have been made past the trim point (usable_frames): nothing is left to make there */
+    if (s->n_frames < (size_t)s->seg_begin) s->n_frames = (size_t)s->seg_begin;
     return SCRIBE_OK;
 }
 
