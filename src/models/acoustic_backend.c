@@ -225,10 +225,11 @@ static int known_frames(const ac_session *s) {
 /* Frames usable for notes now. The package's windows give 142 frames per 36164 samples (141.04
  * frames at the 86 frames per second it trims to at the end), so the frames run ahead of the trim
  * point by 0.68% of the input (24 s of rows per hour), and those rows would pile up. With a limit,
- * frames more than `look` ahead of it count as known. They are cut off only if the input ends
- * before they catch up, so for an input longer than about 50 minutes (0.68% of it beyond the
- * 2 * look that a cut's window and lookahead need), notes in its last seconds may come from
- * frames the package drops at the end (real audio: the package's last 0.68% goes unused). */
+ * frames more than `look` ahead of it count as known for forced cuts (quiet cuts stay before the
+ * trim point). They are cut off only if the input ends before they catch up, so for an input
+ * longer than about 50 minutes (0.68% of it beyond the 2 * look that a forced cut's window and
+ * lookahead need), notes in its last seconds may come from frames the package drops at the end
+ * (real audio: the package leaves its last 0.68% unused). */
 static int usable_frames(ac_session *s) {
     const int known = known_frames(s), ahead = (int)s->n_frames - known;
     const int usable = s->limit && ahead > s->look ? (int)s->n_frames - s->look : known;
@@ -299,7 +300,9 @@ static scribe_status forced_cuts(ac_session *s, int known, sc_session_io *io, sc
  * the file) and before the forced cuts. Frame counters are file frames; rows of all_* are
  * frame - frame0. */
 static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *err) {
-    const int known = usable_frames(s), NBI = s->m->note_bins, f0 = s->frame0;
+    /* quiet cuts only up to the trim point (exactly the package's frames); forced cuts up to the
+     * usable frames (usable_frames) */
+    const int known = known_frames(s), NBI = s->m->note_bins, f0 = s->frame0;
     const int need = s->p.energy_tolerance + 1;
     const float thr = s->p.frame_threshold;
     sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, known - f0, &s->p, &s->onset_max,
@@ -320,7 +323,11 @@ static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *
         }
     }
     if (known > s->scanned) s->scanned = known;
-    scribe_status st = forced_cuts(s, known, io, err);
+    const int usable = usable_frames(s);
+    sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, usable - f0, &s->p, &s->onset_max,
+                             &s->diff_max);
+    if (usable > s->max_rows) s->max_rows = usable;
+    scribe_status st = forced_cuts(s, usable, io, err);
     if (st) return st;
     compact(s);
     return SCRIBE_OK;
