@@ -252,12 +252,16 @@ typedef struct scribe_session_params {
                                      yet made exceeds this many seconds (dense music without quiet
                                      stretches, or any file longer than it with stream_notes 0),
                                      the notes before a cut at a frame of low activation are made
-                                     anyway: memory stays below about 2 KB per frame of this
-                                     length (300 s: about 60 MB). Notes starting near a cut can
-                                     differ slightly from the whole-file result; files shorter
-                                     than this are exactly the package's. 0: unlimited (exact
-                                     whole-file notes at any length, memory grows with it);
-                                     otherwise 2..86400. */
+                                     anyway, so the session holds at most about 2.3 KB per
+                                     frame (86 per second) of this length plus 20 s (300 s:
+                                     about 65 MB) however long the input. Notes near a cut, and
+                                     weak inferred onsets before the file's maxima are seen, can
+                                     differ slightly from the whole-file result; inputs shorter
+                                     than the limit are exactly the package's. 0: unlimited
+                                     (exact whole-file notes at any length; memory grows with
+                                     it: 0.7 GB native, 1.3 GB WASM heap for an hour);
+                                     otherwise 2..86400.
+                                     (acoustic only; MT3 sessions always stream) */
 } scribe_session_params;
 
 scribe_session_params scribe_session_default_params(void);

@@ -91,6 +91,7 @@ int main(int argc, char **argv) {
     size_t total = seconds > 0 ? (size_t)(seconds * audio.sample_rate) : audio.frames;
     scribe_notes notes;
     scribe_notes_init(&notes);
+    size_t n_notes = 0;
     float *whole = NULL;
     if (block == 0 && total > audio.frames) {
         whole = malloc(total * sizeof *whole);
@@ -110,6 +111,10 @@ int main(int argc, char **argv) {
         if (k > src_frames - pos) k = src_frames - pos;
         if (scribe_session_feed(s, src + pos, k, &err)) return fail("feed", &err);
         if (scribe_session_take_notes(s, &notes, &err)) return fail("take_notes", &err);
+        if (!csv_path) { /* only counted: peak RSS is the engine's, not the caller's note list */
+            n_notes += notes.count;
+            scribe_notes_clear(&notes);
+        }
         done += k;
         pos = (pos + k) % src_frames;
     }
@@ -117,6 +122,7 @@ int main(int argc, char **argv) {
     if (scribe_session_finish(s, &err)) return fail("finish", &err);
     t_fin = now_s() - t_fin;
     if (scribe_session_take_notes(s, &notes, &err)) return fail("take_notes", &err);
+    n_notes += notes.count;
     double wall = now_s() - t0;
 
     if (csv_path) {
@@ -132,7 +138,7 @@ int main(int argc, char **argv) {
     double secs = (double)total / audio.sample_rate;
     printf("model: %s\n", scribe_model_describe(model));
     printf("audio_seconds: %.1f\nnotes: %zu\nwall_seconds: %.2f\nfinish_seconds: %.2f\nrealtime_factor: %.1f\n"
-           "peak_rss_mb: %.1f\n", secs, notes.count, wall, t_fin, secs / wall, ru.ru_maxrss / 1024.0);
+           "peak_rss_mb: %.1f\n", secs, n_notes, wall, t_fin, secs / wall, ru.ru_maxrss / 1024.0);
     free(whole);
     scribe_notes_free(&notes);
     scribe_session_free(s);
