@@ -308,6 +308,10 @@ static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *
     sc_acoustic_onset_maxima(s->all_n, s->all_o, f0, s->max_rows - f0, known - f0, &s->p, &s->onset_max,
                              &s->diff_max);
     if (known > s->max_rows) s->max_rows = known;
+    if (s->scanned < s->seg_begin) { /* a forced cut went past the trim point: those rows are gone */
+        s->scanned = s->seg_begin;
+        s->quiet_run = 0;
+    }
     for (int r = s->scanned; r < known && s->p.stream_notes; r++) {
         const float *row = s->all_n + (size_t)(r - f0) * NBI;
         int quiet = 1;
