@@ -350,7 +350,8 @@ TEST(acoustic_pending_limit_bounds_rows_and_keeps_notes) {
                 CHECK_MSG(s->peak_rows_held <= s->rows_bound && s->peak_rows_allocated <= s->rows_bound,
                           "held %d, allocated %d rows, bound %d", s->peak_rows_held, s->peak_rows_allocated, s->rows_bound);
                 CHECK_MSG(s->peak_window_rows <= 345 + 4 * 142, "note window of %d rows", s->peak_window_rows);
-                CHECK_MSG(s->forced_cuts >= (int)(seconds / 5), "%d forced cuts", s->forced_cuts);
+                /* stream_notes 1 also cuts at the mixes' few quiet runs */
+                CHECK_MSG(s->forced_cuts >= (k == 1 ? (int)(seconds / 5) : 1), "%d forced cuts", s->forced_cuts);
             }
         const scribe_notes *whole = &notes[1][0];
         CHECK(whole->count > seconds * 5);
