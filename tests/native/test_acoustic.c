@@ -390,10 +390,10 @@ TEST(acoustic_pending_limit_caps_rows_ahead_of_the_trim) {
     scribe_model *m = load_model();
     if (!m) return;
 #if defined(__SANITIZE_ADDRESS__)
-    /* shorter under ASan: forced cuts only (the rows past the trim point pass the lookahead after
-     * about two minutes; with stream_notes 1, quiet cuts at every silence, forced cuts start only
-     * after about 330 s): the cap itself is checked natively */
-    const int seconds = 120, modes = 1;
+    /* short under ASan: forced cuts and the bounds only (the rows past the trim point pass the
+     * lookahead after about two minutes; with stream_notes 1, quiet cuts at every silence, forced
+     * cuts start only after about 330 s): the cap itself is checked natively */
+    const int seconds = 30, modes = 1;
 #else
     const int seconds = 480, modes = 2;
 #endif
