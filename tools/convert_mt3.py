@@ -17,7 +17,7 @@ from weights_format import KIND_MT3, f32_bits, write_weights  # noqa: E402
 
 CONFIG_INDEX = dict(
     d_model=0, heads=1, head_dim=2, mlp_dim=3, enc_layers=4, dec_layers=5, vocab=6, input_features=7,
-    segment_frames=8, max_decode=9,
+    segment_frames=8, max_decode=9, input_bias=10,
     steps_per_second=16, max_shift_steps=17, velocity_bins=18, use_ties=19, use_programs=20, use_drums=21,
     sample_rate=32, fft_size=33, hop=34, mel_bins=35, fmin=36, fmax=37,
 )
@@ -27,7 +27,7 @@ FLOAT_KEYS = {"fmin", "fmax"}
 def config_ints(cfg):
     out = [0] * 64
     for k, i in CONFIG_INDEX.items():
-        v = cfg[k]
+        v = cfg.get(k, 0) if k == "input_bias" else cfg[k]
         out[i] = f32_bits(v) if k in FLOAT_KEYS else int(v)
     return out
 
@@ -47,6 +47,8 @@ def scribe_tensors(cfg, sd, dtype="f32"):
         out.append((dst, t(src), "f32"))
 
     dense("enc.input_proj", "input_proj.weight")
+    if cfg.get("input_bias", 0):
+        norm("enc.input_bias", "input_bias")
     for l in range(cfg["enc_layers"]):
         p = f"enc_layers.{l}."
         norm(f"enc.{l}.attn_norm", p + "attn_norm.scale")

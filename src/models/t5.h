@@ -8,6 +8,7 @@
  * Weights file (kind SCRIBE_MODEL_MT3): config indices below; tensors (dense kernels are
  * [in, out] so that y = x W; any of f32, q8, f16 for dense kernels and the embedding, f32 for norms):
  *   enc.input_proj [F, D]                       dec.embed [V, D]
+ *   enc.input_bias [D] (f32, only when config input_bias = 1)
  *   enc.L.attn_norm [D]                         dec.L.self_norm [D]
  *   enc.L.attn.{q,k,v} [D, H*Dh]  .o [H*Dh, D]  dec.L.self.{q,k,v} [D, H*Dh]  .o [H*Dh, D]
  *   enc.L.mlp_norm [D]                          dec.L.cross_norm [D]
@@ -34,6 +35,8 @@ enum {
     SC_T5_CFG_INPUT_FEATURES = 7, /* 512 log-mel bins */
     SC_T5_CFG_SEGMENT_FRAMES = 8, /* 256 */
     SC_T5_CFG_MAX_DECODE = 9,     /* 1024 */
+    SC_T5_CFG_INPUT_BIAS = 10,    /* 0 (MT3); 1: enc.input_bias [D] is added after the input projection
+                                     (our trained models fold per-bin input normalisation into it) */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -52,7 +55,7 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode;
+        max_decode, input_bias;
 } sc_t5_config;
 
 /* A dense kernel [in, out]: f32 (w) or q8 (q + per-output-column scales). f16 is widened at load. */
@@ -84,6 +87,7 @@ typedef struct sc_t5_model {
     sc_t5_dense input_proj, logits;
     sc_t5_dense embed;       /* [V, D], rows looked up */
     const float *enc_norm, *dec_norm;
+    const float *input_bias; /* [D] or NULL */
     sc_t5_enc_layer *enc;
     sc_t5_dec_layer *dec;
     float *pos;              /* sinusoid table [pos_len, D] */

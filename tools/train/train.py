@@ -131,6 +131,17 @@ def guided_loss(probs, frames, width=8.0):
     return total / len(probs)
 
 
+def input_stats(sampler, logmel, n=256):
+    """Per-bin mean and standard deviation of the log-mel over n random training segments."""
+    rng_state = sampler.rng.bit_generator.state
+    segs = []
+    for _ in range(n // 8):
+        segs.append(logmel(sampler.batch(8)[0]).reshape(-1, md.MEL_BINS))
+    sampler.rng.bit_generator.state = rng_state
+    x = torch.cat(segs)
+    return x.mean(0), x.std(0).clamp(min=0.1)
+
+
 def evaluate(model, logmel, val_segs, clips, max_tokens):
     """Validation loss / token accuracy on fixed segments, and F1 on stitched clips."""
     model.eval()
@@ -188,6 +199,8 @@ def main():
     ap.add_argument("--guided", type=float, default=0.0, help="weight of the guided cross-attention loss")
     ap.add_argument("--time-init", action="store_true",
                     help="initialise shift-token embeddings with the sinusoid of their frame (encoder positions)")
+    ap.add_argument("--no-norm", action="store_true",
+                    help="new runs: feed raw log-mel (default: per-bin normalised, folded into the input layer at export)")
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
@@ -219,6 +232,11 @@ def main():
             fr = fr.clamp(max=pos.shape[0] - 1)
             e = model.mt3.embed.weight
             e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = math.sqrt(2.0) * pos[fr] + 0.3 * e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1]
+            # output rows too: a hidden state carrying a frame's sinusoid (read from the encoder by
+            # cross-attention) then scores that frame's shift token highest
+            w = model.mt3.logits.weight
+            w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = (pos[fr] * math.sqrt(2.0 / pos.shape[1])
+                                                          + 0.3 * w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1])
     if state:
         model.load_state_dict(state["model"], strict=False)
         try:
@@ -245,7 +263,20 @@ def main():
     clips = []
     for it in val[:: max(1, len(val) // a.val_clips)][:a.val_clips]:
         clips.append((it, 0, 4))  # first ~8 s of each held-out piece
-    logmel = md.LogMel()
+    raw_logmel = md.LogMel()
+    if state and "input_mean" in state:
+        mu, sd = state["input_mean"], state["input_std"]
+    elif (state and not state.get("input_norm", False)) or a.no_norm:
+        mu, sd = None, None
+    else:
+        mu, sd = input_stats(sampler, raw_logmel)
+        print(f"input normalisation: log-mel mean {float(mu.mean()):.2f}, std {float(sd.mean()):.2f} (bin averages)",
+              flush=True)
+
+    def logmel(audio):
+        f = raw_logmel(audio)
+        return f if mu is None else (f - mu) / sd
+
     curve = os.path.join(a.run, "curve.csv")
     fields = ["step", "segments", "hours", "loss", "tok_loss", "aux_loss", "guided_loss", "val_loss", "val_acc",
               "val_shift_acc", "onset_f1", "onset_offset_f1", "multi_f1", "drum_f1", "onset_p", "onset_r"]
@@ -259,7 +290,8 @@ def main():
 
     def save(final=False):
         torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), config=cfg, step=step, seen=seen,
-                        hours=hours, best=best), ckpt_path + ".tmp")
+                        hours=hours, best=best, input_norm=mu is not None, input_mean=mu, input_std=sd),
+                   ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     def do_eval():
@@ -280,7 +312,8 @@ def main():
         score = r.get("onset_f1", 0.0) + r.get("multi_f1", 0.0)
         if score > best:
             best = score
-            torch.save(dict(state_dict=model.mt3.state_dict(), config=cfg, step=step, hours=hours, metrics=row),
+            torch.save(dict(state_dict=model.mt3.state_dict(), config=cfg, step=step, hours=hours, metrics=row,
+                            input_mean=mu, input_std=sd),
                        os.path.join(a.run, "best.pt"))
 
     deadline = t_start + a.minutes * 60
