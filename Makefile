@@ -192,6 +192,10 @@ eval: wasm
 dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscribe.a
 	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
 
+# Acoustic (Basic Pitch) features of whole files for training MT3 models that read them.
+dist/native/scribe-acoustic-features: tools/native/acoustic_features_native.c dist/native/libscribe.a
+	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
+
 # Peak memory and time of whole-file transcription (figures, not a test): native RSS and WASM heap
 # for 1, 10 and 60 minutes of a looped dev clip, acoustic model and a small random MT3 model.
 # BENCH_MINUTES="1 10 60" by default.
