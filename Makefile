@@ -173,15 +173,19 @@ bench-acoustic: wasm
 
 .PHONY: data train eval
 # MT3 training data from Debian/npm packages only (tools/data/build_dataset.py; see tools/train/README.md).
-data:
+# Then the acoustic (Basic Pitch) features of every rendition, computed by the engine itself.
+data: dist/native/scribe-acoustic-features
 	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 --jobs 2
+	nice -n 10 $(PY) tools/data/acoustic_features.py --data .data/dataset --jobs 2
 
-# Resumes (or starts) the best training run so far for TRAIN_MIN minutes (tools/train/README.md).
+# Resumes (or starts) the current training run for TRAIN_MIN minutes (tools/train/README.md): the
+# encoder reads log-mel + acoustic posteriors, per-feature normalised; aux frame loss, guided attention.
 TRAIN_MIN ?= 60
-TRAIN_RUN ?= .data/runs/cmp-guided
+TRAIN_RUN ?= .data/runs/ac-main
 train:
-	nice -n 10 $(PY) tools/train/train.py --run $(TRAIN_RUN) --d 128 --heads 4 --head-dim 32 --mlp 512 \
-	  --layers 3 --batch 8 --warmup 30 --lr 1.5e-3 --aux 1.0 --guided 1.0 --minutes $(TRAIN_MIN)
+	nice -n 10 $(PY) tools/train/train.py --run $(TRAIN_RUN) --acoustic --time-init --d 128 --heads 4 \
+	  --head-dim 32 --mlp 512 --layers 3 --batch 8 --warmup 30 --lr 1.5e-3 --aux 1.0 --guided 1.0 \
+	  --eval-min 15 --save-min 5 --minutes $(TRAIN_MIN)
 
 # Transcribes the dev clips and the held-out set with the engine (bin/scribe) and prints mir_eval metrics.
 MT3_MODEL ?= weights/mt3.scrb
