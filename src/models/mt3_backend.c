@@ -7,7 +7,24 @@
  * identical results. Each segment's tokens are decoded to notes with MT3's stitching rules once the
  * next segment's start is known (tokens past it are dropped) or at finish.
  * Complete segments are run `batch_segments` at a time (decoded together: one weight read serves
- * the whole batch), so a live stream with batch_segments > 1 waits for that many segments. */
+ * the whole batch), so a live stream with batch_segments > 1 waits for that many segments.
+ *
+ * Acoustic features (config acoustic_features = 176, our trained models; see mt3_acoustic.h): the
+ * weights file embeds the Basic Pitch network (t5.h) and each encoder row is
+ * [mel_bins log-mel | 88 note | 88 onset posteriors], the posteriors at the frame's time by
+ * sc_mt3_ac_rows. As audio arrives the session resamples it (model rate -> 22050 Hz, scribe's
+ * streaming resampler: the same samples as scribe_resample of the whole signal; the unpadded
+ * signal) and runs every complete acoustic window with acoustic_backend.c's windowing (the same
+ * rows as sc_acoustic_posteriorgrams; the few lines of windowing are repeated here). A batch of
+ * segments runs once its samples are here and the posteriorgram rows its frames read are final
+ * (from complete windows and below the final frame count whatever follows), or at finish (then
+ * the total frame count is known and frames past it read 0). This is exactly
+ * tools/native/acoustic_features_native.c's whole-file chain (the training features), so whole-file
+ * and any block feeding give identical inputs. Frames past the audio in the last segment are zero
+ * in all features, as for the log-mel. Memory stays bounded: after each batch the rows below the
+ * first one the next segment reads are dropped, so the session holds about one segment plus one
+ * acoustic window of rows (~300 x 176 floats) whatever the input length; live input waits for
+ * the acoustic lookahead (up to one window step, 1.6 s) beyond the segment. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
