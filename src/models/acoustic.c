@@ -37,17 +37,17 @@ static scribe_status get_f32(const sc_weights *w, const char *prefix, const char
     return SCRIBE_OK;
 }
 
-static scribe_status load_conv(const sc_weights *w, const char *tp, const char *layer, int kh, int kw, int cin,
-                               int cout, int stride_w, sc_conv_layer *l, float **pool, long long *params, scribe_error *err) {
+static scribe_status load_conv(const sc_weights *w, const char *tensor_prefix, const char *layer, int kh, int kw,
+                               int cin, int cout, int stride_w, sc_conv_layer *l, float **pool, long long *params, scribe_error *err) {
     char name[80];
     uint32_t ws[4] = {(uint32_t)kh, (uint32_t)kw, (uint32_t)cin, (uint32_t)cout};
     uint32_t bs[1] = {(uint32_t)cout};
     float *wp = NULL, *bp = NULL;
     snprintf(name, sizeof name, "%s.weight", layer);
-    scribe_status s = get_f32(w, tp, name, 4, ws, &wp, pool, err);
+    scribe_status s = get_f32(w, tensor_prefix, name, 4, ws, &wp, pool, err);
     if (s) return s;
     snprintf(name, sizeof name, "%s.bias", layer);
-    s = get_f32(w, tp, name, 1, bs, &bp, pool, err);
+    s = get_f32(w, tensor_prefix, name, 1, bs, &bp, pool, err);
     if (s) return s;
     l->kh = kh;
     l->kw = kw;
