@@ -38,7 +38,8 @@ static scribe_status get_f32(const sc_weights *w, const char *prefix, const char
 }
 
 static scribe_status load_conv(const sc_weights *w, const char *tensor_prefix, const char *layer, int kh, int kw,
-                               int cin, int cout, int stride_w, sc_conv_layer *l, float **pool, long long *params, scribe_error *err) {
+                               int cin, int cout, int stride_w, sc_conv_layer *l, float **pool, long long *params,
+                               scribe_error *err) {
     char name[80];
     uint32_t ws[4] = {(uint32_t)kh, (uint32_t)kw, (uint32_t)cin, (uint32_t)cout};
     uint32_t bs[1] = {(uint32_t)cout};

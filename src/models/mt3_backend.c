@@ -306,7 +306,8 @@ static scribe_status ac_push(mt3_acoustic_stream *a, const float *x, size_t n, s
 /* Model-rate samples in: resampled and pushed. */
 static scribe_status ac_feed(mt3_acoustic_stream *a, const float *x, size_t n, scribe_error *err) {
     size_t got = 0;
-    scribe_status st = sc_grow((void **)&a->x, &a->x_cap, scribe_resampler_max_output(a->rs, n) + 1, sizeof(float), err);
+    scribe_status st =
+        sc_grow((void **)&a->x, &a->x_cap, scribe_resampler_max_output(a->rs, n) + 1, sizeof(float), err);
     if (!st) st = scribe_resampler_process(a->rs, x, n, a->x, a->x_cap, &got, err);
     if (!st) st = ac_push(a, a->x, got, err);
     return st;
@@ -602,7 +603,8 @@ scribe_status sc_mt3_encoder_inputs(const scribe_model *model, const float *x, s
     scribe_notes_init(&done);
     sc_session_io io = {&done, NULL, NULL, NULL};
     if (block == 0) block = n ? n : 1;
-    for (size_t i = 0; i < n && !st; i += block) st = be_session_feed(s, x + i, n - i < block ? n - i : block, &io, err);
+    for (size_t i = 0; i < n && !st; i += block)
+        st = be_session_feed(s, x + i, n - i < block ? n - i : block, &io, err);
     if (!st) st = be_session_finish(s, &io, err);
     if (!st) {
         const sc_t5_config *c = &s->m->t5.cfg;

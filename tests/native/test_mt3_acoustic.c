@@ -153,7 +153,10 @@ static uint8_t *build(const sc_weights *ac, uint32_t seed, int variant, size_t *
     cfg[SC_T5_CFG_ENC_LAYERS] = 1; cfg[SC_T5_CFG_DEC_LAYERS] = 1; cfg[SC_T5_CFG_VOCAB] = V;
     cfg[SC_T5_CFG_INPUT_FEATURES] = F; cfg[SC_T5_CFG_SEGMENT_FRAMES] = T; cfg[SC_T5_CFG_MAX_DECODE] = 1024;
     cfg[SC_T5_CFG_ACOUSTIC_FEATURES] = SC_MT3_AC_FEATURES;
-    if (variant == BAD_FEATURE_COUNT) { cfg[SC_T5_CFG_ACOUSTIC_FEATURES] = 100; cfg[SC_T5_CFG_INPUT_FEATURES] = MB + 100; }
+    if (variant == BAD_FEATURE_COUNT) {
+        cfg[SC_T5_CFG_ACOUSTIC_FEATURES] = 100;
+        cfg[SC_T5_CFG_INPUT_FEATURES] = MB + 100;
+    }
     if (variant == FEATURES_MISMATCH) cfg[SC_T5_CFG_INPUT_FEATURES] = MB;
     cfg[SC_T5_CFG_STEPS_PER_SECOND] = 100; cfg[SC_T5_CFG_MAX_SHIFT_STEPS] = 1000; cfg[SC_T5_CFG_VELOCITY_BINS] = 1;
     cfg[SC_T5_CFG_USE_TIES] = 0; cfg[SC_T5_CFG_USE_PROGRAMS] = 1; cfg[SC_T5_CFG_USE_DRUMS] = 1;
