@@ -16,6 +16,10 @@
  *   enc.norm [D]                                dec.L.mlp_norm [D]; dec.L.mlp.{wi0,wi1,wo}
  *                                               dec.norm [D]; dec.logits [D, V]
  * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
+ * With config acoustic_features = 176 the file also embeds the acoustic (Basic Pitch) network:
+ *   acoustic.config [64] f32 holding the bit patterns of basic-pitch.scrb's 64 config int32s
+ *   acoustic.<name> for every tensor <name> of weights/basic-pitch.scrb (cqt.*, contour1.weight, ...)
+ * and enc.input_proj is [mel_bins + 176, D] (rows: log-mel bins, then note and onset posteriors).
  *
  * All activations and caches live in an sc_t5_state allocated once; encode/decode allocate nothing. */
 #ifndef SCRIBE_T5_H
@@ -37,6 +41,9 @@ enum {
     SC_T5_CFG_MAX_DECODE = 9,     /* 1024 */
     SC_T5_CFG_INPUT_BIAS = 10,    /* 0 (MT3); 1: enc.input_bias [D] is added after the input projection
                                      (our trained models fold per-bin input normalisation into it) */
+    SC_T5_CFG_ACOUSTIC_FEATURES = 11, /* 0 (MT3); 176: each frame also reads 88 note + 88 onset posteriors of
+                                         the embedded Basic Pitch network (mt3_acoustic.h); then
+                                         input_features = mel_bins + 176 */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
