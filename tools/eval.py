@@ -103,6 +103,7 @@ class PyModel:
             from scipy.signal import resample_poly
             g = np.gcd(sr, md.SR)
             audio = resample_poly(audio, md.SR // g, sr // g).astype(np.float32)
+        valid = len(audio) // md.HOP + 1  # frames holding audio; later frames are all-zero input (engine)
         nseg = -(-len(audio) // md.SEG_SAMPLES)
         audio = np.pad(audio, (0, nseg * md.SEG_SAMPLES - len(audio)))
         segs = self.torch.from_numpy(audio.reshape(nseg, md.SEG_SAMPLES))
@@ -123,6 +124,8 @@ class PyModel:
             x = self.logmel(segs[i:i + 16])
             if ac is not None:
                 x = self.torch.cat([x, ac[i:i + 16]], -1)
+            frame = self.torch.arange(i * md.SEG_FRAMES, i * md.SEG_FRAMES + x.shape[0] * md.SEG_FRAMES)
+            x = x.masked_fill((frame >= valid).reshape(x.shape[0], md.SEG_FRAMES, 1), 0.0)
             toks = self.m.greedy(x, max_tokens=self.max_tokens)
             for k, tk in enumerate(toks):
                 dec.segment(tk, (i + k) * md.SEG_SAMPLES / md.SR)

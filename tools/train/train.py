@@ -108,7 +108,7 @@ class Sampler:
             a = np.pad(a, (0, md.SEG_SAMPLES - len(a)))
         tok = md.segment_tokens(it["notes"], start, max_len=self.max_len)
         ac = ac_rows(it, start) if "ac" in it else None
-        return a, tok, aux_targets(it["notes"], start), ac
+        return a, tok, aux_targets(it["notes"], start), ac, valid_frames(it, start)
 
     def batch(self, n):
         out = []
@@ -120,12 +120,19 @@ class Sampler:
         return collate(out)
 
 
+def valid_frames(it, start):
+    """Frames of the segment at `start` that hold audio. The engine (as MT3) pads the audio to whole
+    hops (always adding 1..hop zeros) and gives every frame past that all-zero input features."""
+    return int(min(md.SEG_FRAMES, len(it["audio"]) // md.HOP + 1 - start))
+
+
 def collate(segs):
     L = max(len(s[1]) for s in segs)
     b = len(segs)
-    audio = torch.from_numpy(np.stack([s[0] for s in segs]))
-    if segs[0][3] is not None:  # model input = (audio, acoustic features)
-        audio = (audio, torch.from_numpy(np.stack([s[3] for s in segs])))
+    # model input = (audio, acoustic features or None, valid frame counts)
+    audio = (torch.from_numpy(np.stack([s[0] for s in segs])),
+             torch.from_numpy(np.stack([s[3] for s in segs])) if segs[0][3] is not None else None,
+             torch.tensor([s[4] for s in segs]))
     tgt = np.zeros((b, L), np.int64)
     frames = np.full((b, L), -1, np.int64)
     for i, s in enumerate(segs):
@@ -188,9 +195,8 @@ def evaluate(model, logmel, val_segs, clips, max_tokens):
             if "ac" in it:
                 acs.append(ac_rows(it, s0))
             where.append((ci, k))
-    x = torch.from_numpy(np.stack(segs)) if segs else None
-    if acs:
-        x = (x, torch.from_numpy(np.stack(acs)))
+    x = (torch.from_numpy(np.stack(segs)), torch.from_numpy(np.stack(acs)) if acs else None,
+         torch.tensor([valid_frames(it, start + k * md.SEG_FRAMES) for it, start, nseg in clips for k in range(nseg)]))
     toks = model.greedy(logmel(x), max_tokens=max_tokens) if segs else []
     for ci, (it, start, nseg) in enumerate(clips):
         dec = md.Decoder()
@@ -298,10 +304,12 @@ def main():
     mel = md.LogMel()
 
     def raw_features(x):
-        """Model input before normalisation: log-mel, followed by the acoustic features when x is a pair."""
-        if isinstance(x, tuple):
-            return torch.cat([mel(x[0]), x[1]], -1)
-        return mel(x)
+        """Model input before normalisation from (audio, acoustic features or None, valid frames):
+        log-mel [+ acoustic features], frames past the audio all zero (as the engine feeds them)."""
+        audio, ac, valid = x
+        f = mel(audio) if ac is None else torch.cat([mel(audio), ac], -1)
+        pad = torch.arange(f.shape[1])[None, :] >= valid[:, None]
+        return f.masked_fill(pad[:, :, None], 0.0)
 
     if state and "input_mean" in state:
         mu, sd = state["input_mean"], state["input_std"]
