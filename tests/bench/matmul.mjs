@@ -10,7 +10,7 @@ import { loadScribe } from '../../web/engine/core.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const core = await loadScribe({
   moduleUrl: new URL('../../dist/scribe.mjs', import.meta.url).href,
-  wasmBinary: readFileSync(`${root}dist/scribe.wasm`),
+  wasmBinary: readFileSync(`${root}dist/${process.env.SCRIBE_WASM ?? "scribe.wasm"}`),
 });
 const m = core.mod;
 const simd = core.readCString(m._wasm_kernels_simd_name());
