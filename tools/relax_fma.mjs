@@ -5,7 +5,7 @@
 // Node 20 and Chromium reject, so the relaxed build is the plain build post-processed here with
 // binaryen.js (pinned npm dependency).
 //   node tools/relax_fma.mjs IN.wasm OUT.wasm
-// Prints the number of rewritten sites. Imports, exports, memory, table and data are untouched, so the same Emscripten
+// Prints the number of rewritten sites. Also a module: relaxFma(bytes), countFma(bytes) (tests). Imports, exports, memory, table and data are untouched, so the same Emscripten
 // glue (dist/scribe.mjs) instantiates either module.
 //
 // Evaluation order: relaxed_madd evaluates x, y, z in that order. add(mul(x, y), z) evaluates them in
@@ -17,13 +17,8 @@
 // relaxed_madd may round once (fused) or twice (mul then add); both are within our kernels'
 // tolerance, and V8 on x64 with FMA3 fuses.
 import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import binaryen from 'binaryen';
-
-const [inPath, outPath] = process.argv.slice(2);
-if (!inPath || !outPath) {
-  console.error('usage: node tools/relax_fma.mjs IN.wasm OUT.wasm');
-  process.exit(2);
-}
 
 const F = binaryen.Features;
 // What emcc -msimd128 output uses (validation fails loudly if it uses more), plus relaxed SIMD.
@@ -32,20 +27,6 @@ const FEATURES = F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMem
 const E = binaryen.SideEffects;
 // Effects that never stop two expressions from swapping (local accesses are compared one by one).
 const HARMLESS = E.ReadsLocal | E.WritesLocal | E.ReadsGlobal | E.ReadsMemory | E.ImplicitTrap | E.TrapsNeverHappen;
-
-const mod = binaryen.readBinary(fs.readFileSync(inPath));
-mod.setFeatures(FEATURES);
-if (!mod.validate()) {
-  console.error(`relax_fma: ${inPath} does not validate before the rewrite`);
-  process.exit(1);
-}
-
-const stats = { rewritten: 0, viaLocal: 0 };
-const isMul = (e) => {
-  const i = binaryen.getExpressionInfo(e);
-  return i.id === binaryen.BinaryId && i.op === binaryen.MulVecF32x4 ? i : null;
-};
-const madd = (x, y, z) => binaryen._BinaryenSIMDTernary(mod.ptr, binaryen.RelaxedMaddVecF32x4, x, y, z);
 
 // Child slots of each expression kind: [info field, setter]. Leaves (local.get, const, ...) have none.
 const B = binaryen;
@@ -92,6 +73,12 @@ function children(e) {
   return out;
 }
 
+const isMul = (e) => {
+  const i = binaryen.getExpressionInfo(e);
+  return i.id === binaryen.BinaryId && i.op === binaryen.MulVecF32x4 ? i : null;
+};
+const isAddF32x4 = (info) => info.id === binaryen.BinaryId && info.op === binaryen.AddVecF32x4;
+
 // Locals read and written anywhere in e.
 function localAccess(e, acc = { reads: new Set(), writes: new Set() }) {
   const id = binaryen.getExpressionId(e);
@@ -104,7 +91,7 @@ function localAccess(e, acc = { reads: new Set(), writes: new Set() }) {
 // True when evaluating a before b gives the same result as b before a: neither branches, calls,
 // writes memory/globals/tables or is atomic, and no local written by one is read or written by the
 // other. (Reads of memory and possible traps commute: a trap ends the run either way.)
-function commute(a, b) {
+function commute(mod, a, b) {
   if ((binaryen.getSideEffects(a, mod) & ~HARMLESS) || (binaryen.getSideEffects(b, mod) & ~HARMLESS)) return false;
   const la = localAccess(a), lb = localAccess(b);
   for (const i of la.writes) if (lb.reads.has(i) || lb.writes.has(i)) return false;
@@ -112,61 +99,114 @@ function commute(a, b) {
   return true;
 }
 
-// Post-order walk; returns the expression that replaces `e` (e itself when unchanged).
-function visit(e) {
-  if (!e) return e;
-  const id = binaryen.getExpressionId(e);
-  if (!SLOTS.has(id)) throw new Error(`relax_fma: unhandled expression kind ${id}:\n${binaryen.emitText(e)}`);
-  const slots = SLOTS.get(id);
-  if (slots && slots.length === 0) return e; // a leaf (binaryen.js has no info wrapper for nop/unreachable)
-  const info = binaryen.getExpressionInfo(e);
-  for (const [field, set] of slots ?? []) {
-    const c = info[field];
-    if (!c) continue;
-    const n = visit(c);
-    if (n !== c) set(e, n);
+function readModule(bytes) {
+  const mod = binaryen.readBinary(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+  mod.setFeatures(FEATURES);
+  if (!mod.validate()) {
+    mod.dispose();
+    throw new Error('relax_fma: the input module does not validate');
   }
-  if (LIST_SETTER.has(info.id)) {
-    const [field, setAt] = LIST_SETTER.get(info.id);
-    info[field].forEach((c, i) => {
+  return mod;
+}
+
+function forEachBody(mod, fn) {
+  for (let i = 0; i < mod.getNumFunctions(); i++) {
+    const f = mod.getFunctionByIndex(i);
+    const body = binaryen.getFunctionInfo(f).body;
+    if (body) fn(f, body); // (imports have none)
+  }
+}
+
+/** Rewrites every f32x4 mul+add; returns { binary, rewritten, viaLocal }. */
+export function relaxFma(bytes) {
+  const mod = readModule(bytes);
+  const stats = { rewritten: 0, viaLocal: 0 };
+  const madd = (x, y, z) => binaryen._BinaryenSIMDTernary(mod.ptr, binaryen.RelaxedMaddVecF32x4, x, y, z);
+  let func = 0;
+  // Post-order walk; returns the expression that replaces e (e itself when unchanged).
+  function visit(e) {
+    const id = binaryen.getExpressionId(e);
+    if (!SLOTS.has(id)) throw new Error(`relax_fma: unhandled expression kind ${id}:\n${binaryen.emitText(e)}`);
+    const slots = SLOTS.get(id);
+    if (slots && slots.length === 0) return e; // a leaf (binaryen.js has no info wrapper for nop/unreachable)
+    let info = binaryen.getExpressionInfo(e);
+    for (const [field, set] of slots ?? []) {
+      const c = info[field];
+      if (!c) continue;
       const n = visit(c);
-      if (n !== c) setAt(e, i, n);
-    });
-  }
-  if (info.id !== binaryen.BinaryId || info.op !== binaryen.AddVecF32x4) return e;
-  const l = isMul(info.left);
-  if (l) {
+      if (n !== c) set(e, n);
+    }
+    if (LIST_SETTER.has(id)) {
+      const [field, setAt] = LIST_SETTER.get(id);
+      info[field].forEach((c, i) => {
+        const n = visit(c);
+        if (n !== c) setAt(e, i, n);
+      });
+    }
+    if (!isAddF32x4(info)) return e;
+    info = binaryen.getExpressionInfo(e); // the children as rewritten above
+    const l = isMul(info.left);
+    if (l) {
+      stats.rewritten++;
+      return madd(l.left, l.right, info.right);
+    }
+    const r = isMul(info.right);
+    if (!r) return e;
     stats.rewritten++;
-    return madd(l.left, l.right, info.right);
-  }
-  const r = isMul(info.right);
-  if (r) {
-    stats.rewritten++;
-    if (commute(info.left, info.right)) return madd(r.left, r.right, info.left);
+    if (commute(mod, info.left, info.right)) return madd(r.left, r.right, info.left);
     // z first into a new local, then madd(x, y, local): the original order z, x, y.
     stats.viaLocal++;
-    const t = binaryen._BinaryenFunctionAddVar(currentFunc, binaryen.v128);
+    const t = binaryen._BinaryenFunctionAddVar(func, binaryen.v128);
     return mod.block(null, [mod.local.set(t, info.left), madd(r.left, r.right, mod.local.get(t, binaryen.v128))],
       binaryen.v128);
   }
-  return e;
+  try {
+    forEachBody(mod, (f, body) => {
+      func = f;
+      const n = visit(body);
+      if (n !== body) binaryen.Function.setBody(f, n);
+    });
+    if (!mod.validate()) throw new Error('relax_fma: the rewritten module does not validate');
+    return { binary: mod.emitBinary(), ...stats };
+  } finally {
+    mod.dispose();
+  }
 }
 
-let currentFunc = 0;
-for (let i = 0; i < mod.getNumFunctions(); i++) {
-  const f = mod.getFunctionByIndex(i);
-  const fi = binaryen.getFunctionInfo(f);
-  currentFunc = f;
-  if (!fi.body) continue; // imported
-  const body = visit(fi.body);
-  if (body !== fi.body) binaryen.Function.setBody(f, body);
+/** Counts f32x4.relaxed_madd and remaining f32x4.add-of-f32x4.mul expressions in a module. */
+export function countFma(bytes) {
+  const mod = readModule(bytes);
+  const n = { relaxedMadd: 0, mulAdd: 0 };
+  function walk(e) {
+    const id = binaryen.getExpressionId(e);
+    if (id === binaryen.SIMDTernaryId && binaryen.getExpressionInfo(e).op === binaryen.RelaxedMaddVecF32x4) n.relaxedMadd++;
+    if (id === binaryen.BinaryId) {
+      const info = binaryen.getExpressionInfo(e);
+      if (isAddF32x4(info) && (isMul(info.left) || isMul(info.right))) n.mulAdd++;
+    }
+    for (const c of children(e)) walk(c);
+  }
+  try {
+    forEachBody(mod, (f, body) => walk(body));
+    return n;
+  } finally {
+    mod.dispose();
+  }
 }
 
-if (!mod.validate()) {
-  console.error('relax_fma: the rewritten module does not validate');
-  process.exit(1);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [inPath, outPath] = process.argv.slice(2);
+  if (!inPath || !outPath) {
+    console.error('usage: node tools/relax_fma.mjs IN.wasm OUT.wasm');
+    process.exit(2);
+  }
+  try {
+    const r = relaxFma(fs.readFileSync(inPath));
+    fs.writeFileSync(outPath, r.binary);
+    console.log(`relax_fma: ${outPath}: ${r.rewritten} f32x4 mul+add sites -> f32x4.relaxed_madd` +
+      ` (${r.viaLocal} of them keep their operand order through a new local)`);
+  } catch (e) {
+    console.error(`${e.message} (${inPath})`);
+    process.exit(1);
+  }
 }
-fs.writeFileSync(outPath, mod.emitBinary());
-mod.dispose();
-console.log(`relax_fma: ${outPath}: ${stats.rewritten} f32x4 mul+add sites -> f32x4.relaxed_madd` +
-  ` (${stats.viaLocal} of them keep their operand order through a new local)`);
