@@ -66,14 +66,24 @@ dist/asan/libscribe.a: $(ASAN_OBJ)
 dist/asan/run_tests: $(TEST_SRC) tests/native/test.h dist/asan/libscribe.a
 	gcc $(ASAN_CFLAGS) -Itests/native $(TEST_SRC) dist/asan/libscribe.a -lm -o $@
 
-wasm: dist/scribe.mjs
+wasm: dist/scribe.mjs dist/scribe-relaxed.wasm
 
 dist/scribe.mjs: $(WASM_SRC) $(KISSFFT_SRC) $(HDR)
 	@mkdir -p dist
 	emcc $(EMCC_CFLAGS) $(WASM_SRC) $(KISSFFT_SRC) $(EMCC_LDFLAGS) -o $@
 
+# The fused multiply-add build: the same module with every f32x4 mul+add rewritten into
+# f32x4.relaxed_madd by tools/relax_fma.mjs (binaryen.js, pinned in package.json: LLVM 14 can only
+# emit the pre-standard FMA opcode). Same imports and exports, so dist/scribe.mjs loads either;
+# web/engine/core.js picks it where the runtime validates relaxed SIMD.
+dist/scribe-relaxed.wasm: dist/scribe.mjs tools/relax_fma.mjs | node_modules/binaryen/package.json
+	$(NODE) tools/relax_fma.mjs dist/scribe.wasm $@
+
+node_modules/binaryen/package.json:
+	@echo "node_modules/binaryen is missing: run 'make deps' (npm ci)" >&2; exit 1
+
 # The web app is served from dist/: static files, the engine and the shipped weights.
-web: dist/scribe.mjs
+web: dist/scribe.mjs dist/scribe-relaxed.wasm
 	@mkdir -p dist/weights
 	cp -r web/. dist/
 	cp weights/*.scrb weights/*.md dist/weights/ 2>/dev/null || true
