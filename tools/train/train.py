@@ -242,7 +242,8 @@ def main():
     ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
     ap.add_argument("--save-min", type=float, default=8.0)
     ap.add_argument("--eval-min", type=float, default=8.0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads: 2 ran no faster than 1 on a quiet 2-core machine and 5x slower with the other core busy")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-clips", type=int, default=6)
     ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
