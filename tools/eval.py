@@ -83,10 +83,12 @@ class PyModel:
         self.max_tokens = max_tokens
         import torch
         sys.path.insert(0, HERE)
-        from export import load
+        from export import fold_input_norm, load
         from model import TrainModel
-        cfg, sd, _ = load(ckpt)
+        cfg, sd, obj = load(ckpt)
         cfg["dropout"] = 0.0
+        fold_input_norm(cfg, sd, obj)  # the network then reads raw log-mel, as the engine does
+        self.acoustic = cfg.get("acoustic_features", 0)
         self.m = TrainModel(cfg, aux=False)
         self.m.mt3.load_state_dict(sd)
         self.m.eval()
@@ -101,12 +103,30 @@ class PyModel:
             from scipy.signal import resample_poly
             g = np.gcd(sr, md.SR)
             audio = resample_poly(audio, md.SR // g, sr // g).astype(np.float32)
+        valid = len(audio) // md.HOP + 1  # frames holding audio; later frames are all-zero input (engine)
         nseg = -(-len(audio) // md.SEG_SAMPLES)
         audio = np.pad(audio, (0, nseg * md.SEG_SAMPLES - len(audio)))
         segs = self.torch.from_numpy(audio.reshape(nseg, md.SEG_SAMPLES))
+        ac = None
+        if self.acoustic:  # the engine's own features (tools/native/acoustic_features_native.c)
+            raw = out_csv + ".ac.f32"
+            tool = os.path.join(ROOT, "dist", "native", "scribe-acoustic-features")
+            r = subprocess.run([tool, wav, "--model", os.path.join(ROOT, "weights", "basic-pitch.scrb"),
+                                "--out", raw], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(r.stderr.strip())
+            rows = np.fromfile(raw, "<f4").reshape(-1, self.acoustic)
+            ac = np.zeros((nseg * md.SEG_FRAMES, self.acoustic), np.float32)
+            ac[:min(len(rows), len(ac))] = rows[:len(ac)]
+            ac = self.torch.from_numpy(ac.reshape(nseg, md.SEG_FRAMES, self.acoustic))
         dec = md.Decoder()
         for i in range(0, nseg, 16):
-            toks = self.m.greedy(self.logmel(segs[i:i + 16]), max_tokens=self.max_tokens)
+            x = self.logmel(segs[i:i + 16])
+            if ac is not None:
+                x = self.torch.cat([x, ac[i:i + 16]], -1)
+            frame = self.torch.arange(i * md.SEG_FRAMES, i * md.SEG_FRAMES + x.shape[0] * md.SEG_FRAMES)
+            x = x.masked_fill((frame >= valid).reshape(x.shape[0], md.SEG_FRAMES, 1), 0.0)
+            toks = self.m.greedy(x, max_tokens=self.max_tokens)
             for k, tk in enumerate(toks):
                 dec.segment(tk, (i + k) * md.SEG_SAMPLES / md.SR)
         est = dec.finish()

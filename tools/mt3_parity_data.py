@@ -32,9 +32,13 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(a.seed)
     torch.set_num_threads(1)
-    cfg = (mt3_config if a.preset == "mt3" else small_config)(dropout=0.0)
+    # the small preset also covers the optional input bias of our trained models (not in MT3)
+    cfg = mt3_config(dropout=0.0) if a.preset == "mt3" else small_config(dropout=0.0, input_bias=1)
     model = MT3Model(cfg).eval()
     model.reset_parameters(logits_scale=a.logits_scale)
+    if model.input_bias is not None:
+        with torch.no_grad():
+            model.input_bias.normal_(std=2.0)
     sd = model.state_dict()
     convert(cfg, sd, os.path.join(a.out, "model_f32.scrb"), "f32", f"parity-{a.preset}")
     convert(cfg, sd, os.path.join(a.out, "model_q8.scrb"), "q8", f"parity-{a.preset}-q8")

@@ -144,6 +144,8 @@ class MT3Model(nn.Module):
         self.cfg = dict(cfg)
         d = cfg["d_model"]
         self.input_proj = nn.Linear(cfg["input_features"], d, bias=False)
+        # not in MT3: our trained models fold per-bin input normalisation into input_proj + this bias
+        self.input_bias = nn.Parameter(torch.zeros(d)) if cfg.get("input_bias", 0) else None
         self.enc_layers = nn.ModuleList([EncoderLayer(cfg) for _ in range(cfg["enc_layers"])])
         self.enc_norm = RMSNorm(d)
         self.embed = nn.Embedding(cfg["vocab"], d)
@@ -162,6 +164,8 @@ class MT3Model(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("scale"):
                 nn.init.ones_(p)
+            elif name == "input_bias":
+                nn.init.zeros_(p)
             elif name == "embed.weight":
                 nn.init.normal_(p, std=1.0)
             else:
@@ -178,7 +182,10 @@ class MT3Model(nn.Module):
     def encode(self, features):
         """features [B, T, F] -> [B, T, D]"""
         t = features.shape[1]
-        x = self.drop(self.input_proj(features) + self.pos[:t])
+        x = self.input_proj(features) + self.pos[:t]
+        if self.input_bias is not None:
+            x = x + self.input_bias
+        x = self.drop(x)
         for layer in self.enc_layers:
             x = layer(x)
         return self.drop(self.enc_norm(x))

@@ -88,6 +88,29 @@ def write_weights(path, kind, config, name, tensors):
             pos = off + len(data)
 
 
+DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def read_weights_raw(path):
+    """Returns (kind, config, name, [(tensor name, array, dtype name)]) in file order, arrays as
+    stored: f32 and f16 exactly, q8 dequantised (write_weights re-quantises it to the same values)."""
+    with open(path, "rb") as f:
+        b = f.read()
+    magic, version, kind, n, hsize = struct.unpack_from("<8sIIII", b, 0)
+    assert magic == MAGIC and version == VERSION and hsize == HEADER_SIZE
+    config = list(struct.unpack_from("<64i", b, 24))
+    name = b[280:344].split(b"\0")[0].decode()
+    _, _, _, arrays = read_weights(path)
+    out = []
+    for i in range(n):
+        r = HEADER_SIZE + i * RECORD_SIZE
+        tname = b[r:r + 80].split(b"\0")[0].decode()
+        dtype = struct.unpack_from("<I", b, r + 80)[0]
+        a = arrays[tname]
+        out.append((tname, a.astype("<f2") if dtype == 1 else a, DTYPE_NAMES[dtype]))
+    return kind, config, name, out
+
+
 def read_weights(path):
     """Returns (kind, config, name, {tensor name: float32 array}) — dequantised."""
     with open(path, "rb") as f:

@@ -181,6 +181,7 @@ worker.postMessage({ type: 'init' });
 function onReady(m) {
   state.models = m.models;
   state.engine = m.engine;
+  stats.wasm = m.engine.wasm; // scribe-relaxed.wasm (fused multiply-add) where relaxed SIMD validates
   state.ready = true;
   const sel = $('model-select');
   sel.replaceChildren(...m.models.map((x) => new Option(x.label, x.id)));

@@ -55,7 +55,7 @@ async function init() {
     type: 'ready',
     models: manifest,
     engine: {
-      session: !sessionApi.__missing, music: !musicApi.__missing,
+      session: !sessionApi.__missing, music: !musicApi.__missing, wasm: core.wasmFile,
       missing: [sessionApi.__missing, musicApi.__missing].filter(Boolean),
     },
   });

@@ -19,7 +19,18 @@
  * alone, also with compiler barriers), 5x8/6x8/3x12/4x12/2x16/3x16 tiles (24-28), NC from 32 to
  * 96 KB of panel buffer and KC 128/384/512 (within +-3%), and one level of Strassen with the sums
  * formed while packing (7/8 of the flops, but the extra packing and two-quadrant epilogues ate the
- * gain: 29.5-33.0 counted as 2MNK, best with a 192 KB buffer). */
+ * gain: 29.5-33.0 counted as 2MNK, best with a 192 KB buffer).
+ *
+ * Fused multiply-add build (dist/scribe-relaxed.wasm: this module with every f32x4 mul+add turned
+ * into f32x4.relaxed_madd by tools/relax_fma.mjs; Node with --experimental-wasm-relaxed-simd,
+ * Chromium): the GEMM 37-38 GFLOP/s at 512x1024x512 (plain build 32-33 in the same runs), against
+ * an FMA ceiling of 47 (12 load-free relaxed_madd chains; 2 FMA/cycle x 8 flop). Same tile: with
+ * FMA, 3x3 runs the big GEMMs ~5% faster (39.5 vs 37.5) but wastes a third of a tile on N = 8
+ * (264x8x312: 24.5 vs 37.5; the acoustic CNN has 8-channel convolutions) and the acoustic model
+ * ran slower end to end (1.78 vs 1.45 s CPU on a clip); 2x4 37, 4x3 34, 3x2 31, 5x2 30, 2x5 28,
+ * 6x2 8 (V8 falls apart at 12 FMA accumulators); packed A (k-major, MR-interleaved: constant load
+ * offsets) 32 with this 48 KB B buffer (packing a strip per panel block costs too much), 37.6 (4x2)
+ * and 38.9 (3x3) with 192 KB; the plain tile with 192 KB 38.4. */
 #include "kernels.h"
 
 #include <math.h>

@@ -1,7 +1,9 @@
 /* The one SIMD abstraction of scribe: a float vector type `sc_vf` of SC_VW lanes and a few
  * inline operations on it. Three branches, chosen by the compiler's target macros:
  *   - WASM SIMD128 (`__wasm_simd128__`, emcc -msimd128): 4 lanes, wasm_simd128.h intrinsics;
- *     mul+add (no relaxed-SIMD fused multiply-add: Node 20 and Chromium reject it).
+ *     mul+add (no relaxed-SIMD builtins: LLVM 14 emits a pre-standard opcode that Node 20 and
+ *     Chromium reject); tools/relax_fma.mjs fuses them into f32x4.relaxed_madd for
+ *     dist/scribe-relaxed.wasm.
  *   - x86 (`__AVX2__`/`__AVX__` 8 lanes, else `__SSE2__` 4 lanes); fused multiply-add when
  *     `__FMA__` (native builds use -march=native).
  *   - scalar fallback: 1 lane, plain float.

@@ -17,11 +17,18 @@
 
 #define PAD 19 /* >= the widest SAME padding (3x39 kernel: 19) */
 
-static int cfg(const sc_weights *w, int i) { return w->config[i]; }
+static float cfg_float(const int32_t *config, int i) {
+    float f;
+    memcpy(&f, &config[i], sizeof f);
+    return f;
+}
 
-static scribe_status get_f32(const sc_weights *w, const char *name, uint32_t ndim, const uint32_t *shape,
-                             float **dst, float **pool, scribe_error *err) {
-    const sc_tensor *t = sc_weights_get(w, name, (1u << SC_DTYPE_F32) | (1u << SC_DTYPE_F16) | (1u << SC_DTYPE_Q8),
+/* `name` is looked up as prefix + name. */
+static scribe_status get_f32(const sc_weights *w, const char *prefix, const char *name, uint32_t ndim,
+                             const uint32_t *shape, float **dst, float **pool, scribe_error *err) {
+    char full[96];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    const sc_tensor *t = sc_weights_get(w, full, (1u << SC_DTYPE_F32) | (1u << SC_DTYPE_F16) | (1u << SC_DTYPE_Q8),
                                         ndim, shape, err);
     if (!t) return err ? err->code : SCRIBE_ERR_BAD_WEIGHTS;
     sc_tensor_to_f32(t, *pool);
@@ -30,17 +37,18 @@ static scribe_status get_f32(const sc_weights *w, const char *name, uint32_t ndi
     return SCRIBE_OK;
 }
 
-static scribe_status load_conv(const sc_weights *w, const char *prefix, int kh, int kw, int cin, int cout,
-                               int stride_w, sc_conv_layer *l, float **pool, long long *params, scribe_error *err) {
+static scribe_status load_conv(const sc_weights *w, const char *tensor_prefix, const char *layer, int kh, int kw,
+                               int cin, int cout, int stride_w, sc_conv_layer *l, float **pool, long long *params,
+                               scribe_error *err) {
     char name[80];
     uint32_t ws[4] = {(uint32_t)kh, (uint32_t)kw, (uint32_t)cin, (uint32_t)cout};
     uint32_t bs[1] = {(uint32_t)cout};
     float *wp = NULL, *bp = NULL;
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    scribe_status s = get_f32(w, name, 4, ws, &wp, pool, err);
+    snprintf(name, sizeof name, "%s.weight", layer);
+    scribe_status s = get_f32(w, tensor_prefix, name, 4, ws, &wp, pool, err);
     if (s) return s;
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    s = get_f32(w, name, 1, bs, &bp, pool, err);
+    snprintf(name, sizeof name, "%s.bias", layer);
+    s = get_f32(w, tensor_prefix, name, 1, bs, &bp, pool, err);
     if (s) return s;
     l->kh = kh;
     l->kw = kw;
@@ -57,22 +65,29 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
     memset(m, 0, sizeof *m);
     if (w->kind != SCRIBE_MODEL_ACOUSTIC)
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "weights kind %u is not acoustic (2)", (unsigned)w->kind);
-    m->sample_rate = cfg(w, SC_AC_CFG_SAMPLE_RATE);
-    m->hop = cfg(w, SC_AC_CFG_HOP);
-    m->window = cfg(w, SC_AC_CFG_WINDOW);
-    m->frames = cfg(w, SC_AC_CFG_FRAMES);
-    m->overlap_frames = cfg(w, SC_AC_CFG_OVERLAP_FRAMES);
-    m->cqt_bins = cfg(w, SC_AC_CFG_CQT_BINS);
-    m->bins_per_octave = cfg(w, SC_AC_CFG_BINS_PER_OCTAVE);
-    m->octaves = cfg(w, SC_AC_CFG_OCTAVES);
-    m->taps = cfg(w, SC_AC_CFG_CQT_TAPS);
-    m->contour_bins = cfg(w, SC_AC_CFG_CONTOUR_BINS);
-    m->note_bins = cfg(w, SC_AC_CFG_NOTE_BINS);
-    m->harmonics = cfg(w, SC_AC_CFG_HARMONICS);
-    m->log_eps = sc_weights_config_float(w, SC_AC_CFG_LOG_EPS);
-    m->db_scale = sc_weights_config_float(w, SC_AC_CFG_DB_SCALE);
-    m->bn_scale = sc_weights_config_float(w, SC_AC_CFG_BN_SCALE);
-    m->bn_offset = sc_weights_config_float(w, SC_AC_CFG_BN_OFFSET);
+    return sc_acoustic_model_bind(w->config, w, "", m, err);
+}
+
+scribe_status sc_acoustic_model_bind(const int32_t *config, const sc_weights *w, const char *prefix,
+                                     sc_acoustic_model *m, scribe_error *err) {
+    memset(m, 0, sizeof *m);
+    const int32_t *c = config;
+    m->sample_rate = c[SC_AC_CFG_SAMPLE_RATE];
+    m->hop = c[SC_AC_CFG_HOP];
+    m->window = c[SC_AC_CFG_WINDOW];
+    m->frames = c[SC_AC_CFG_FRAMES];
+    m->overlap_frames = c[SC_AC_CFG_OVERLAP_FRAMES];
+    m->cqt_bins = c[SC_AC_CFG_CQT_BINS];
+    m->bins_per_octave = c[SC_AC_CFG_BINS_PER_OCTAVE];
+    m->octaves = c[SC_AC_CFG_OCTAVES];
+    m->taps = c[SC_AC_CFG_CQT_TAPS];
+    m->contour_bins = c[SC_AC_CFG_CONTOUR_BINS];
+    m->note_bins = c[SC_AC_CFG_NOTE_BINS];
+    m->harmonics = c[SC_AC_CFG_HARMONICS];
+    m->log_eps = cfg_float(c, SC_AC_CFG_LOG_EPS);
+    m->db_scale = cfg_float(c, SC_AC_CFG_DB_SCALE);
+    m->bn_scale = cfg_float(c, SC_AC_CFG_BN_SCALE);
+    m->bn_offset = cfg_float(c, SC_AC_CFG_BN_OFFSET);
     /* The layer shapes below are Basic Pitch's; the sizes must match them exactly. */
     if (m->sample_rate != 22050 || m->hop != 256 || m->window < 4096 || m->window > (1 << 20) ||
         m->frames != m->window / m->hop + 1 || m->overlap_frames < 0 || 2 * m->overlap_frames >= m->frames ||
@@ -86,13 +101,15 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
                        m->sample_rate, m->hop, m->window, m->frames, m->cqt_bins, m->bins_per_octave, m->octaves,
                        m->taps, m->contour_bins, m->note_bins, m->harmonics);
     for (int h = 0; h < m->harmonics; h++) {
-        m->shifts[h] = cfg(w, SC_AC_CFG_HARMONIC_SHIFT0 + h);
+        m->shifts[h] = c[SC_AC_CFG_HARMONIC_SHIFT0 + h];
         if (m->shifts[h] <= -m->cqt_bins || m->shifts[h] >= m->cqt_bins)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "harmonic shift %d of channel %d out of range", m->shifts[h], h);
     }
     size_t total = (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16 +
                    (size_t)m->taps * 2 * m->bins_per_octave + 16 + 2 * (3 * 3 * 33 + 16);
-    for (uint32_t i = 0; i < w->n_tensors; i++) total += (w->tensors[i].numel + 16);
+    const size_t plen = strlen(prefix);
+    for (uint32_t i = 0; i < w->n_tensors; i++)
+        if (!strncmp(w->tensors[i].name, prefix, plen)) total += (w->tensors[i].numel + 16);
     m->owned = sc_aligned_alloc(total * sizeof(float));
     if (!m->owned) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu acoustic weights", total);
     float *pool = m->owned;
@@ -100,15 +117,15 @@ scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, 
     uint32_t ls[1] = {(uint32_t)m->taps};
     uint32_t ss[1] = {(uint32_t)m->cqt_bins};
     scribe_status s;
-    if ((s = get_f32(w, "cqt.kernels", 2, ks, &m->cqt_kernels, &pool, err)) ||
-        (s = get_f32(w, "cqt.lowpass", 1, ls, &m->cqt_lowpass, &pool, err)) ||
-        (s = get_f32(w, "cqt.scale", 1, ss, &m->cqt_scale, &pool, err)) ||
-        (s = load_conv(w, "contour1", 3, 39, 8, 8, 1, &m->contour1, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, "contour2", 5, 5, 8, 1, 1, &m->contour2, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, "note1", 7, 7, 1, 32, 3, &m->note1, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, "note2", 7, 3, 32, 1, 1, &m->note2, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, "onset1", 5, 5, 8, 32, 3, &m->onset1, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, "onset2", 3, 3, 33, 1, 1, &m->onset2, &pool, &m->n_params, err))) {
+    if ((s = get_f32(w, prefix, "cqt.kernels", 2, ks, &m->cqt_kernels, &pool, err)) ||
+        (s = get_f32(w, prefix, "cqt.lowpass", 1, ls, &m->cqt_lowpass, &pool, err)) ||
+        (s = get_f32(w, prefix, "cqt.scale", 1, ss, &m->cqt_scale, &pool, err)) ||
+        (s = load_conv(w, prefix, "contour1", 3, 39, 8, 8, 1, &m->contour1, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, prefix, "contour2", 5, 5, 8, 1, 1, &m->contour2, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, prefix, "note1", 7, 7, 1, 32, 3, &m->note1, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, prefix, "note2", 7, 3, 32, 1, 1, &m->note2, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, prefix, "onset1", 5, 5, 8, 32, 3, &m->onset1, &pool, &m->n_params, err)) ||
+        (s = load_conv(w, prefix, "onset2", 3, 3, 33, 1, 1, &m->onset2, &pool, &m->n_params, err))) {
         sc_acoustic_model_free(m);
         return s;
     }

@@ -86,6 +86,11 @@ typedef struct sc_acoustic_work {
 } sc_acoustic_work;
 
 scribe_status sc_acoustic_model_init(const sc_weights *w, sc_acoustic_model *m, scribe_error *err);
+/* Binds from any weights file: `config` holds the 64 acoustic config values (SC_AC_CFG_*) and
+ * every tensor is looked up as prefix + its name ("" for a basic-pitch.scrb; "acoustic." inside
+ * an MT3 file with acoustic features, see t5.h). Only tensors under `prefix` are copied. */
+scribe_status sc_acoustic_model_bind(const int32_t *config, const sc_weights *w, const char *prefix,
+                                     sc_acoustic_model *m, scribe_error *err);
 void sc_acoustic_model_free(sc_acoustic_model *m);
 
 scribe_status sc_acoustic_work_init(const sc_acoustic_model *m, sc_acoustic_work *wk, scribe_error *err);

@@ -7,19 +7,67 @@
  * identical results. Each segment's tokens are decoded to notes with MT3's stitching rules once the
  * next segment's start is known (tokens past it are dropped) or at finish.
  * Complete segments are run `batch_segments` at a time (decoded together: one weight read serves
- * the whole batch), so a live stream with batch_segments > 1 waits for that many segments. */
+ * the whole batch), so a live stream with batch_segments > 1 waits for that many segments.
+ *
+ * Acoustic features (config acoustic_features = 176, our trained models; see mt3_acoustic.h): the
+ * weights file embeds the Basic Pitch network (t5.h) and each encoder row is
+ * [mel_bins log-mel | 88 note | 88 onset posteriors], the posteriors at the frame's time by
+ * sc_mt3_ac_rows. As audio arrives the session resamples it (model rate -> 22050 Hz, scribe's
+ * streaming resampler: the same samples as scribe_resample of the whole signal; the unpadded
+ * signal) and runs every complete acoustic window with acoustic_backend.c's windowing (the same
+ * rows as sc_acoustic_posteriorgrams; the few lines of windowing are repeated here). A batch of
+ * segments runs once its samples are here and the posteriorgram rows its frames read are final
+ * (from complete windows and below the final frame count whatever follows), or at finish (then
+ * the total frame count is known and frames past it read 0). This is exactly
+ * tools/native/acoustic_features_native.c's whole-file chain (the training features), so whole-file
+ * and any block feeding give identical inputs. Frames past the audio in the last segment are zero
+ * in all features, as for the log-mel. Memory stays bounded: after each batch the rows below the
+ * first one the next segment reads are dropped, so the session holds about one segment plus one
+ * acoustic window of rows (~300 x 176 floats) whatever the input length; live input waits for
+ * the acoustic lookahead (up to one window step, 1.6 s) beyond the segment. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <math.h>
+
 #include "../api/backend.h"
+#include "../api/session_internal.h"
 #include "../music/mt3_tokens.h"
 #include "mt3.h"
+#include "mt3_acoustic.h"
 #include "../dsp/logmel.h"
 
 /* ------------------------------------------------------------------ model */
+
+/* Prefixes the message of a failure from the embedded acoustic network's binding. */
+static scribe_status acoustic_failure(scribe_error *err, scribe_status st) {
+    if (!err) return st;
+    char msg[sizeof err->message];
+    snprintf(msg, sizeof msg, "%s", err->message);
+    return sc_fail(err, st, "MT3 embedded acoustic network: %s", msg);
+}
+
+/* The embedded acoustic network (t5.h): acoustic.config holds its 64 config int32s as f32 bit
+ * patterns, its tensors are named "acoustic." + their basic-pitch.scrb names. */
+static scribe_status bind_acoustic(sc_mt3_model *m, const sc_weights *w, scribe_error *err) {
+    const uint32_t shape[1] = {SC_WEIGHTS_CONFIG_LEN};
+    const sc_tensor *t = sc_weights_get(w, "acoustic.config", 1u << SC_DTYPE_F32, 1, shape, err);
+    if (!t) return acoustic_failure(err, SCRIBE_ERR_BAD_WEIGHTS);
+    int32_t cfg[SC_WEIGHTS_CONFIG_LEN];
+    memcpy(cfg, t->data, sizeof cfg);
+    m->ac = calloc(1, sizeof *m->ac);
+    if (!m->ac) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 acoustic network");
+    scribe_status st = sc_acoustic_model_bind(cfg, w, "acoustic.", m->ac, err);
+    if (st) {
+        free(m->ac);
+        m->ac = NULL;
+        return acoustic_failure(err, st);
+    }
+    return SCRIBE_OK;
+}
 
 scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_error *err) {
     *out = NULL;
@@ -43,13 +91,25 @@ scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 sample rate %d or hop %d out of range",
                        c[SC_T5_CFG_SAMPLE_RATE], c[SC_T5_CFG_HOP]);
     }
-    if (m->mel_bins != c[SC_T5_CFG_INPUT_FEATURES]) {
+    const int acf = c[SC_T5_CFG_ACOUSTIC_FEATURES];
+    m->acoustic_features = acf;
+    if (acf != 0 && acf != SC_MT3_AC_FEATURES) {
         free(m);
-        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 mel bins %d differ from the input features %d",
-                       c[SC_T5_CFG_MEL_BINS], c[SC_T5_CFG_INPUT_FEATURES]);
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config acoustic_features = %d: must be 0 or %d", acf,
+                       SC_MT3_AC_FEATURES);
+    }
+    if (c[SC_T5_CFG_MEL_BINS] < 1 || (int64_t)c[SC_T5_CFG_MEL_BINS] + acf != c[SC_T5_CFG_INPUT_FEATURES]) {
+        free(m);
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS,
+                       "MT3 input features %d differ from mel bins %d + acoustic features %d",
+                       c[SC_T5_CFG_INPUT_FEATURES], c[SC_T5_CFG_MEL_BINS], acf);
     }
     st = sc_t5_model_init(&m->t5, w, err);
     if (st) { free(m); return st; }
+    if (m->acoustic_features) {
+        st = bind_acoustic(m, w, err);
+        if (st) { sc_mt3_model_free(m); return st; }
+    }
     *out = m;
     return sc_ok(err);
 }
@@ -68,6 +128,10 @@ scribe_status sc_mt3_model_from_buffer(const void *buf, size_t len, sc_mt3_model
 void sc_mt3_model_free(sc_mt3_model *m) {
     if (!m) return;
     sc_t5_model_free(&m->t5);
+    if (m->ac) {
+        sc_acoustic_model_free(m->ac);
+        free(m->ac);
+    }
     if (m->owns_weights) sc_weights_free(&m->own_weights);
     free(m);
 }
@@ -87,12 +151,38 @@ static void be_describe(const void *model, char *buf, size_t cap) {
     const sc_mt3_model *m = model;
     const sc_t5_config *c = &m->t5.cfg;
     const char *dt = m->t5.weight_dtype == SC_DTYPE_Q8 ? "q8" : m->t5.weight_dtype == SC_DTYPE_F16 ? "f16" : "f32";
-    snprintf(buf, cap, "MT3 T5 d%d %dx%d heads mlp%d %d+%d layers vocab %d, %.1f M params (%s), %d velocity bins%s",
+    snprintf(buf, cap, "MT3 T5 d%d %dx%d heads mlp%d %d+%d layers vocab %d, %.1f M params (%s), %d velocity bins%s%s",
              c->d_model, c->heads, c->head_dim, c->mlp_dim, c->enc_layers, c->dec_layers, c->vocab,
-             (double)m->t5.n_params / 1e6, dt, m->codec.num_velocity_bins, m->codec.use_ties ? ", ties" : "");
+             (double)m->t5.n_params / 1e6, dt, m->codec.num_velocity_bins, m->codec.use_ties ? ", ties" : "",
+             m->ac ? ", reads Basic Pitch posteriors" : "");
 }
 
 /* ------------------------------------------------------------------ session */
+
+/* Input samples handled per step of a feed: bounds the pending audio and the acoustic rows held
+ * however much audio one feed call brings. */
+#define FEED_CHUNK 16384
+
+/* Acoustic (Basic Pitch) posteriorgram stream of a session whose model reads acoustic features. */
+typedef struct mt3_acoustic_stream {
+    const sc_acoustic_model *m;
+    sc_mt3_ac_timing tm;
+    scribe_resampler *rs;    /* model rate -> acoustic rate */
+    sc_acoustic_work wk;
+    float *x;                /* resampled samples of the current step */
+    size_t x_cap;
+    int lead, trim, step;    /* leading zeros, frames trimmed per window end, window hop (samples) */
+    float *win;              /* [window] padded-signal samples from win_base */
+    int win_len;
+    int64_t win_base;
+    int64_t n_audio;         /* acoustic-rate samples fed */
+    float *wc, *wn, *wo;     /* one window's outputs */
+    float *notes, *onsets;   /* held rows [n_held][88]: acoustic frames j_base .. j_base + n_held - 1 */
+    int64_t j_base, n_held;
+    size_t cap_notes, cap_onsets; /* floats allocated */
+    int64_t n_total;         /* total frames once the stream ended, else -1 */
+    int64_t max_held;        /* most rows held at once (tests) */
+} mt3_acoustic_stream;
 
 typedef struct mt3_session {
     const sc_mt3_model *m;
@@ -111,6 +201,10 @@ typedef struct mt3_session {
     int have_held;
     uint64_t next_segment;   /* index of the first pending segment */
     double enc_seconds, dec_seconds;
+    mt3_acoustic_stream *ac; /* NULL unless the model reads acoustic features */
+    float *collect;          /* sc_mt3_encoder_inputs: features of every segment, network not run */
+    size_t collect_n, collect_cap;
+    int collecting;
 } mt3_session;
 
 static double now_s(void) {
@@ -119,17 +213,165 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* ---------------------------------------------------- acoustic stream
+ * The acoustic network's windowing as in acoustic_backend.c (basic-pitch-ts inference.ts): the
+ * acoustic-rate signal is preceded by `lead` zeros, windows of m->window samples every `step`
+ * samples (the last ones zero-padded) each give frames - 2 * trim rows, and the whole is cut to
+ * floor(n * floor(rate / hop) / rate) frames. Rows stay only while a segment not yet run needs them. */
+
+static void ac_free(mt3_acoustic_stream *a) {
+    if (!a) return;
+    scribe_resampler_free(a->rs);
+    sc_acoustic_work_free(&a->wk);
+    free(a->x);
+    free(a->win);
+    free(a->wc);
+    free(a->wn);
+    free(a->wo);
+    free(a->notes);
+    free(a->onsets);
+    free(a);
+}
+
+static scribe_status ac_init(const sc_mt3_model *mm, mt3_acoustic_stream **out, scribe_error *err) {
+    const sc_acoustic_model *m = mm->ac;
+    mt3_acoustic_stream *a = calloc(1, sizeof *a);
+    if (!a) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the acoustic stream");
+    a->m = m;
+    sc_mt3_ac_timing tm = {mm->hop, mm->sample_rate, m->hop, m->sample_rate};
+    a->tm = tm;
+    a->lead = m->overlap_frames * m->hop / 2;
+    a->trim = m->overlap_frames / 2;
+    a->step = m->window - m->overlap_frames * m->hop;
+    a->n_total = -1;
+    scribe_status st = scribe_resampler_init((uint32_t)mm->sample_rate, (uint32_t)m->sample_rate, &a->rs, err);
+    if (!st) st = sc_acoustic_work_init(m, &a->wk, err);
+    if (!st) {
+        a->win = calloc((size_t)m->window, sizeof(float));
+        a->wc = sc_malloc_array((size_t)m->frames * m->contour_bins, sizeof(float));
+        a->wn = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
+        a->wo = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
+        if (!a->win || !a->wc || !a->wn || !a->wo)
+            st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for acoustic stream buffers");
+    }
+    if (st) {
+        ac_free(a);
+        return st;
+    }
+    a->win_len = a->lead; /* the leading zeros */
+    *out = a;
+    return sc_ok(err);
+}
+
+/* Runs the window in `win` (zero-padded past win_len) and appends its kept rows. */
+static scribe_status ac_run_window(mt3_acoustic_stream *a, scribe_error *err) {
+    const sc_acoustic_model *m = a->m;
+    const int P = m->note_bins, keep = m->frames - 2 * a->trim;
+    if (a->win_len < m->window) memset(a->win + a->win_len, 0, (size_t)(m->window - a->win_len) * sizeof(float));
+    sc_acoustic_forward(m, &a->wk, a->win, a->wc, a->wn, a->wo);
+    const size_t need = (size_t)(a->n_held + keep) * P;
+    scribe_status st = sc_grow((void **)&a->notes, &a->cap_notes, need, sizeof(float), err);
+    if (!st) st = sc_grow((void **)&a->onsets, &a->cap_onsets, need, sizeof(float), err);
+    if (st) return st;
+    memcpy(a->notes + (size_t)a->n_held * P, a->wn + (size_t)a->trim * P, (size_t)keep * P * sizeof(float));
+    memcpy(a->onsets + (size_t)a->n_held * P, a->wo + (size_t)a->trim * P, (size_t)keep * P * sizeof(float));
+    a->n_held += keep;
+    if (a->n_held > a->max_held) a->max_held = a->n_held;
+    a->win_base += a->step;
+    int left = a->win_len - a->step;
+    if (left > 0) memmove(a->win, a->win + a->step, (size_t)left * sizeof(float));
+    a->win_len = left > 0 ? left : 0;
+    return SCRIBE_OK;
+}
+
+/* Appends acoustic-rate samples, running every window that becomes complete. */
+static scribe_status ac_push(mt3_acoustic_stream *a, const float *x, size_t n, scribe_error *err) {
+    const int W = a->m->window;
+    while (n > 0) {
+        size_t k = (size_t)(W - a->win_len);
+        if (k > n) k = n;
+        memcpy(a->win + a->win_len, x, k * sizeof(float));
+        a->win_len += (int)k;
+        a->n_audio += (int64_t)k;
+        x += k;
+        n -= k;
+        if (a->win_len == W) {
+            scribe_status st = ac_run_window(a, err);
+            if (st) return st;
+        }
+    }
+    return SCRIBE_OK;
+}
+
+/* Model-rate samples in: resampled and pushed. */
+static scribe_status ac_feed(mt3_acoustic_stream *a, const float *x, size_t n, scribe_error *err) {
+    size_t got = 0;
+    scribe_status st =
+        sc_grow((void **)&a->x, &a->x_cap, scribe_resampler_max_output(a->rs, n) + 1, sizeof(float), err);
+    if (!st) st = scribe_resampler_process(a->rs, x, n, a->x, a->x_cap, &got, err);
+    if (!st) st = ac_push(a, a->x, got, err);
+    return st;
+}
+
+/* The frame count the whole signal's posteriorgram is cut to (as sc_acoustic_posteriorgrams). */
+static int64_t ac_frames_of(const mt3_acoustic_stream *a, int64_t n_audio) {
+    const double sr = a->m->sample_rate;
+    return (int64_t)floor((double)n_audio * (floor(sr / a->m->hop) / sr));
+}
+
+/* End of stream: flushes the resampler, runs the remaining windows, fixes n_total. */
+static scribe_status ac_finish(mt3_acoustic_stream *a, scribe_error *err) {
+    size_t got = 0;
+    scribe_status st = sc_grow((void **)&a->x, &a->x_cap, scribe_resampler_pending(a->rs) + 1, sizeof(float), err);
+    if (!st) st = scribe_resampler_flush(a->rs, a->x, a->x_cap, &got, err);
+    if (!st) st = ac_push(a, a->x, got, err);
+    while (!st && a->win_base < a->lead + a->n_audio) st = ac_run_window(a, err);
+    if (st) return st;
+    int64_t produced = a->j_base + a->n_held, cut = ac_frames_of(a, a->n_audio);
+    a->n_total = cut < produced ? cut : produced;
+    return SCRIBE_OK;
+}
+
+/* Frames final so far: from complete windows and below the final cut whatever audio follows. */
+static int64_t ac_known(const mt3_acoustic_stream *a) {
+    if (a->n_total >= 0) return a->n_total;
+    int64_t produced = a->j_base + a->n_held, cut = ac_frames_of(a, a->n_audio);
+    return cut < produced ? cut : produced;
+}
+
+/* Whether MT3 frames below `mt3_end` can be filled now. */
+static int ac_ready(const mt3_acoustic_stream *a, int64_t mt3_end) {
+    return a->n_total >= 0 || ac_known(a) >= sc_mt3_ac_frames_needed(&a->tm, mt3_end);
+}
+
+/* Drops the rows below the first one MT3 frame `mt3_first` (and later frames) reads. */
+static void ac_drop_before(mt3_acoustic_stream *a, int64_t mt3_first) {
+    int64_t j = sc_mt3_ac_frames_needed(&a->tm, mt3_first + 1) - 2; /* frame mt3_first's lower neighbour */
+    int64_t drop = j - a->j_base;
+    if (drop > a->n_held) drop = a->n_held;
+    if (drop <= 0) return;
+    const size_t P = (size_t)a->m->note_bins, rest = (size_t)(a->n_held - drop);
+    memmove(a->notes, a->notes + (size_t)drop * P, rest * P * sizeof(float));
+    memmove(a->onsets, a->onsets + (size_t)drop * P, rest * P * sizeof(float));
+    a->j_base += drop;
+    a->n_held -= drop;
+}
+
+/* ---------------------------------------------------- session */
+
 static void be_session_free(void *session) {
     mt3_session *s = session;
     if (!s) return;
     sc_t5_state_free(&s->t5);
     sc_mt3_decoder_free(&s->dec);
     sc_logmel_free(s->mel);
+    ac_free(s->ac);
     free(s->pending);
     free(s->features);
     free(s->tokens);
     free(s->lengths);
     free(s->held);
+    free(s->collect);
     free(s);
 }
 
@@ -164,6 +406,7 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
         lc.hi_hz = m->fmax;
         st = sc_logmel_init(&lc, &s->mel, err);
     }
+    if (!st && m->ac) st = ac_init(m, &s->ac, err);
     if (!st) {
         s->features = sc_malloc_array((size_t)c->segment_frames * c->input_features, sizeof(float));
         s->tokens = sc_malloc_array((size_t)batch * max_tokens, sizeof(int32_t));
@@ -193,6 +436,30 @@ static scribe_status decode_held(mt3_session *s, double max_time, sc_session_io 
                                   max_time, io->done, err);
 }
 
+/* Encoder input of segment `k` (its samples at `x`, `frames` frames of audio) into s->features:
+ * [log-mel | acoustic posteriors] per frame, frames past the audio all zero. */
+static scribe_status segment_features(mt3_session *s, uint64_t k, const float *x, int frames, scribe_error *err) {
+    const sc_t5_config *c = &s->m->t5.cfg;
+    const size_t F = (size_t)c->input_features, T = (size_t)c->segment_frames;
+    memset(s->features, 0, T * F * sizeof(float));
+    if (s->ac) {
+        /* log-mel rows are mel_bins wide here: computed into the tail, then spread out */
+        const size_t MB = (size_t)s->m->mel_bins;
+        float *tmp = s->features + T * F - (size_t)frames * MB;
+        sc_logmel_compute(s->mel, x, (size_t)frames * s->m->hop, tmp);
+        for (int r = 0; r < frames; r++) memmove(s->features + (size_t)r * F, tmp + (size_t)r * MB, MB * sizeof(float));
+        memset(s->features + (size_t)frames * F, 0, (T - (size_t)frames) * F * sizeof(float));
+        mt3_acoustic_stream *a = s->ac;
+        if (sc_mt3_ac_rows(&a->tm, a->notes, a->onsets, a->j_base, a->n_held, a->n_total, (int64_t)(k * T), frames,
+                           s->features + MB, (int64_t)F))
+            return sc_fail(err, SCRIBE_ERR_STATE, "internal: acoustic rows of segment %llu not held (frames %lld+%lld)",
+                           (unsigned long long)k, (long long)a->j_base, (long long)a->n_held);
+    } else {
+        sc_logmel_compute(s->mel, x, (size_t)frames * s->m->hop, s->features);
+    }
+    return SCRIBE_OK;
+}
+
 /* Runs `n` segments from the pending buffer; the last of them has `last_frames` frames of audio
  * (segment_frames for a full one). */
 static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_session_io *io, scribe_error *err) {
@@ -202,13 +469,21 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
     for (int i = 0; i < n; i++) {
         if (io->cancel && *io->cancel) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
         int frames = i == n - 1 ? last_frames : (int)T;
-        memset(s->features, 0, T * F * sizeof(float));
-        sc_logmel_compute(s->mel, s->pending + (size_t)i * s->seg_samples, (size_t)frames * s->m->hop,
-                              s->features);
+        scribe_status st = segment_features(s, s->next_segment + (uint64_t)i, s->pending + (size_t)i * s->seg_samples,
+                                            frames, err);
+        if (st) return st;
+        if (s->collecting) {
+            st = sc_grow((void **)&s->collect, &s->collect_cap, s->collect_n + T * F, sizeof(float), err);
+            if (st) return st;
+            memcpy(s->collect + s->collect_n, s->features, T * F * sizeof(float));
+            s->collect_n += T * F;
+            s->lengths[i] = 0;
+            continue;
+        }
         sc_t5_encode(&s->t5, i, s->features);
     }
     double t1 = now_s();
-    sc_t5_decode(&s->t5, n, s->max_tokens, s->ignore_eos, s->tokens, s->lengths, NULL);
+    if (!s->collecting) sc_t5_decode(&s->t5, n, s->max_tokens, s->ignore_eos, s->tokens, s->lengths, NULL);
     double t2 = now_s();
     s->enc_seconds += t1 - t0;
     s->dec_seconds += t2 - t1;
@@ -226,25 +501,41 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
                 return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled by the progress callback");
         }
     }
-    /* drop the consumed samples */
+    /* drop the consumed samples and the acoustic rows no later segment reads */
     size_t used = (size_t)n * s->seg_samples;
     if (used > s->pending_n) used = s->pending_n;
     memmove(s->pending, s->pending + used, (s->pending_n - used) * sizeof(float));
     s->pending_n -= used;
+    if (s->ac) ac_drop_before(s->ac, (int64_t)(s->next_segment * T));
     return SCRIBE_OK;
+}
+
+/* A batch of full segments can run once its samples are here and, with acoustic features, the
+ * posteriorgram rows its frames read are final. */
+static int batch_ready(const mt3_session *s) {
+    if (s->pending_n < (size_t)s->batch * s->seg_samples) return 0;
+    if (!s->ac) return 1;
+    uint64_t end = (s->next_segment + (uint64_t)s->batch) * (uint64_t)s->m->t5.cfg.segment_frames;
+    return ac_ready(s->ac, (int64_t)end);
 }
 
 static scribe_status be_session_feed(void *session, const float *samples, size_t n, sc_session_io *io,
                                      scribe_error *err) {
     mt3_session *s = session;
-    scribe_status st = sc_grow((void **)&s->pending, &s->pending_cap, s->pending_n + n, sizeof(float), err);
-    if (st) return st;
-    memcpy(s->pending + s->pending_n, samples, n * sizeof(float));
-    s->pending_n += n;
-    while (s->pending_n >= (size_t)s->batch * s->seg_samples) {
-        if (io->cancel && *io->cancel) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
-        st = run_segments(s, s->batch, s->m->t5.cfg.segment_frames, io, err);
+    while (n > 0) {
+        size_t k = n < FEED_CHUNK ? n : FEED_CHUNK;
+        scribe_status st = sc_grow((void **)&s->pending, &s->pending_cap, s->pending_n + k, sizeof(float), err);
         if (st) return st;
+        memcpy(s->pending + s->pending_n, samples, k * sizeof(float));
+        s->pending_n += k;
+        if (s->ac && (st = ac_feed(s->ac, samples, k, err))) return st;
+        samples += k;
+        n -= k;
+        while (batch_ready(s)) {
+            if (io->cancel && *io->cancel) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
+            st = run_segments(s, s->batch, s->m->t5.cfg.segment_frames, io, err);
+            if (st) return st;
+        }
     }
     return SCRIBE_OK;
 }
@@ -253,11 +544,13 @@ static scribe_status be_session_finish(void *session, sc_session_io *io, scribe_
     mt3_session *s = session;
     const int T = s->m->t5.cfg.segment_frames;
     const size_t hop = (size_t)s->m->hop;
+    scribe_status st;
+    if (s->ac && (st = ac_finish(s->ac, err))) return st;
     /* MT3 pads the audio with hop - len % hop zeros: the final segment always has at least one frame */
     size_t full = s->pending_n / s->seg_samples;
     size_t rest = s->pending_n - full * s->seg_samples;
     size_t pad = hop - rest % hop;
-    scribe_status st = sc_grow((void **)&s->pending, &s->pending_cap, s->pending_n + pad, sizeof(float), err);
+    st = sc_grow((void **)&s->pending, &s->pending_cap, s->pending_n + pad, sizeof(float), err);
     if (st) return st;
     memset(s->pending + s->pending_n, 0, pad * sizeof(float));
     s->pending_n += pad;
@@ -289,3 +582,38 @@ const sc_backend sc_backend_mt3 = {
     be_session_finish,
     be_session_free,
 };
+
+/* ------------------------------------------------------------------ test hook */
+
+scribe_status sc_mt3_encoder_inputs(const scribe_model *model, const float *x, size_t n, size_t block,
+                                    float **features, size_t *segments, size_t *max_rows_held, scribe_error *err) {
+    *features = NULL;
+    *segments = 0;
+    if (max_rows_held) *max_rows_held = 0;
+    if (!model || model->backend != &sc_backend_mt3)
+        return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_mt3_encoder_inputs: not an MT3 model");
+    scribe_session_params p = scribe_session_default_params();
+    p.batch_segments = 1;
+    void *impl = NULL;
+    scribe_status st = be_session_init(model->impl, &p, &impl, err);
+    if (st) return st;
+    mt3_session *s = impl;
+    s->collecting = 1;
+    scribe_notes done;
+    scribe_notes_init(&done);
+    sc_session_io io = {&done, NULL, NULL, NULL};
+    if (block == 0) block = n ? n : 1;
+    for (size_t i = 0; i < n && !st; i += block)
+        st = be_session_feed(s, x + i, n - i < block ? n - i : block, &io, err);
+    if (!st) st = be_session_finish(s, &io, err);
+    if (!st) {
+        const sc_t5_config *c = &s->m->t5.cfg;
+        *features = s->collect;
+        *segments = s->collect_n / ((size_t)c->segment_frames * c->input_features);
+        s->collect = NULL;
+        if (max_rows_held && s->ac) *max_rows_held = (size_t)s->ac->max_held;
+    }
+    scribe_notes_free(&done);
+    be_session_free(s);
+    return st;
+}

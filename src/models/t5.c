@@ -33,12 +33,14 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->input_features = k[SC_T5_CFG_INPUT_FEATURES];
     c->segment_frames = k[SC_T5_CFG_SEGMENT_FRAMES];
     c->max_decode = k[SC_T5_CFG_MAX_DECODE];
+    c->input_bias = k[SC_T5_CFG_INPUT_BIAS];
     struct { const char *name; int v, lo, hi; } chk[] = {
         {"d_model", c->d_model, 2, 8192},         {"heads", c->heads, 1, 256},
         {"head_dim", c->head_dim, 1, 1024},       {"mlp_dim", c->mlp_dim, 1, 65536},
         {"encoder layers", c->enc_layers, 1, 128}, {"decoder layers", c->dec_layers, 1, 128},
         {"vocabulary size", c->vocab, 4, 1 << 20}, {"input features", c->input_features, 1, 8192},
         {"segment frames", c->segment_frames, 1, 8192}, {"max decode length", c->max_decode, 1, 1024},
+        {"input bias flag", c->input_bias, 0, 1},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
         if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)
@@ -136,6 +138,7 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
     m->weight_dtype = SC_DTYPE_F32;
     char n[80];
     if ((st = bind_dense(m, w, &m->input_proj, "enc.input_proj", c->input_features, c->d_model, err))) goto fail;
+    if (c->input_bias && (st = bind_norm(m, w, &m->input_bias, "enc.input_bias", c->d_model, err))) goto fail;
     for (int l = 0; l < c->enc_layers; l++) {
         sc_t5_enc_layer *L = &m->enc[l];
         snprintf(n, sizeof n, "enc.%d.attn_norm", l);
@@ -579,6 +582,8 @@ void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
         float *xr = x + (size_t)t * D;
         const float *pr = m->pos + (size_t)t * D;
         for (int i = 0; i < D; i++) xr[i] += pr[i];
+        if (m->input_bias)
+            for (int i = 0; i < D; i++) xr[i] += m->input_bias[i];
     }
     for (int l = 0; l < c->enc_layers; l++) {
         const sc_t5_enc_layer *L = &m->enc[l];

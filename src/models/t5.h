@@ -8,6 +8,7 @@
  * Weights file (kind SCRIBE_MODEL_MT3): config indices below; tensors (dense kernels are
  * [in, out] so that y = x W; any of f32, q8, f16 for dense kernels and the embedding, f32 for norms):
  *   enc.input_proj [F, D]                       dec.embed [V, D]
+ *   enc.input_bias [D] (f32, only when config input_bias = 1)
  *   enc.L.attn_norm [D]                         dec.L.self_norm [D]
  *   enc.L.attn.{q,k,v} [D, H*Dh]  .o [H*Dh, D]  dec.L.self.{q,k,v} [D, H*Dh]  .o [H*Dh, D]
  *   enc.L.mlp_norm [D]                          dec.L.cross_norm [D]
@@ -15,6 +16,10 @@
  *   enc.norm [D]                                dec.L.mlp_norm [D]; dec.L.mlp.{wi0,wi1,wo}
  *                                               dec.norm [D]; dec.logits [D, V]
  * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
+ * With config acoustic_features = 176 the file also embeds the acoustic (Basic Pitch) network:
+ *   acoustic.config [64] f32 holding the bit patterns of basic-pitch.scrb's 64 config int32s
+ *   acoustic.<name> for every tensor <name> of weights/basic-pitch.scrb (cqt.*, contour1.weight, ...)
+ * and enc.input_proj is [mel_bins + 176, D] (rows: log-mel bins, then note and onset posteriors).
  *
  * All activations and caches live in an sc_t5_state allocated once; encode/decode allocate nothing. */
 #ifndef SCRIBE_T5_H
@@ -34,6 +39,11 @@ enum {
     SC_T5_CFG_INPUT_FEATURES = 7, /* 512 log-mel bins */
     SC_T5_CFG_SEGMENT_FRAMES = 8, /* 256 */
     SC_T5_CFG_MAX_DECODE = 9,     /* 1024 */
+    SC_T5_CFG_INPUT_BIAS = 10,    /* 0 (MT3); 1: enc.input_bias [D] is added after the input projection
+                                     (our trained models fold per-bin input normalisation into it) */
+    SC_T5_CFG_ACOUSTIC_FEATURES = 11, /* 0 (MT3); 176: each frame also reads 88 note + 88 onset posteriors of
+                                         the embedded Basic Pitch network (mt3_acoustic.h); then
+                                         input_features = mel_bins + 176 */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -52,7 +62,7 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode;
+        max_decode, input_bias;
 } sc_t5_config;
 
 /* A dense kernel [in, out]: f32 (w) or q8 (q + per-output-column scales). f16 is widened at load. */
@@ -84,6 +94,7 @@ typedef struct sc_t5_model {
     sc_t5_dense input_proj, logits;
     sc_t5_dense embed;       /* [V, D], rows looked up */
     const float *enc_norm, *dec_norm;
+    const float *input_bias; /* [D] or NULL */
     sc_t5_enc_layer *enc;
     sc_t5_dec_layer *dec;
     float *pos;              /* sinusoid table [pos_len, D] */

@@ -52,7 +52,7 @@ int main(void) {
     double ghz = clock_ghz();
     if (ghz > 0)
         printf("core clock ~%.2f GHz; wasm SIMD without FMA issues at most 3 f32x4 mul/add per cycle on this core\n"
-               "  (mul on ports 0/1, add on 1/5) = 12 flop/cycle = %.1f GFLOP/s bound for the WASM build\n",
+               "  (mul on ports 0/1, add on 1/5) = 12 flop/cycle = %.1f GFLOP/s bound for the plain WASM build\n",
                ghz, 12.0 * ghz);
     printf("native (%s), single thread, CPU time, best of 7\n", sc_kernels_simd_name());
     int shapes[][3] = {{512, 1024, 512}, {256, 512, 512}, {1024, 1024, 1024}, {64, 2048, 512}, {1, 1024, 512}};

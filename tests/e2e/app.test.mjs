@@ -155,12 +155,16 @@ test('server: MIME types, CSP, isolation headers, caching, no path traversal', a
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers['content-type'], 'application/wasm');
   assert.equal(wasm.body.subarray(0, 4).toString('latin1'), '\0asm');
+  const relaxedWasm = await get('/scribe-relaxed.wasm'); // the fused multiply-add build, same glue
+  assert.equal(relaxedWasm.status, 200);
+  assert.equal(relaxedWasm.headers['content-type'], 'application/wasm');
   assert.match((await get('/manifest.webmanifest')).headers['content-type'], /^application\/manifest\+json/);
   assert.match((await get('/app.js')).headers['content-type'], /^text\/javascript/);
   assert.match((await get('/weights/models.json')).headers['content-type'], /^application\/json/);
   const sw = await get('/sw.js');
   assert.equal(sw.headers['cache-control'], 'no-cache');
   assert.ok(!sw.body.toString().includes('__SCRIBE_BUILD__'), 'sw.js is stamped with a build');
+  for (const f of ['"scribe.wasm"', '"scribe-relaxed.wasm"']) assert.ok(sw.body.toString().includes(f), `sw.js precaches ${f}`);
   const etag = (await get('/app.css')).headers.etag;
   assert.equal((await get('/app.css', { 'If-None-Match': etag })).status, 304);
 
@@ -179,6 +183,12 @@ test('browser: transcribe a file, check notes, download MIDI and CSV, work offli
     const { page, errors } = await openApp(context);
     assert.equal(await status(page), 'ready', `engine loaded (${errors.join(' | ')})`);
     assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'page is cross-origin isolated');
+    // Chromium validates relaxed SIMD, so the worker runs the fused multiply-add build.
+    const relaxed = await page.evaluate(() => WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1,
+      96, 0, 0, 3, 2, 1, 0, 10, 16, 1, 14, 1, 1, 123, 32, 0, 32, 0, 32, 0, 253, 133, 2, 26, 11])));
+    figures.wasm = await page.evaluate(() => window.scribeStats.wasm);
+    assert.equal(figures.wasm, relaxed ? 'scribe-relaxed.wasm' : 'scribe.wasm', `the worker loaded ${figures.wasm}`);
+    if (/\/chromium$/.test(CHROMIUM)) assert.ok(relaxed, 'Debian Chromium has relaxed SIMD');
     await shot(page, '01-empty');
     await chooseAnyInstrument(page);
     // Service worker installed and controlling before the network goes away.

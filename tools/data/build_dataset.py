@@ -67,8 +67,9 @@ def read_midi(path):
     return np.sort(arr, order="on")
 
 
-def write_midi(notes, path, ch_volume):
-    """One channel per (program, drum) instrument; ch_volume: {(prog, drum): 0..127}."""
+def write_midi(notes, path, ch_volume, bank=0):
+    """One channel per (program, drum) instrument; ch_volume: {(prog, drum): 0..127}; bank: GS bank
+    select (CC0) for melodic channels (0 = capital tones)."""
     import mido
     tpb = 480
     bpm = 120.0
@@ -95,6 +96,8 @@ def write_midi(notes, path, ch_volume):
         tr = mido.MidiTrack()
         tr.append(mido.Message("control_change", channel=c, control=7, value=int(ch_volume[(p, d)]), time=0))
         if not d:
+            if bank:
+                tr.append(mido.Message("control_change", channel=c, control=0, value=bank, time=0))
             tr.append(mido.Message("program_change", channel=c, program=p, time=0))
         last = 0
         for tk, on, pitch, vel in ev:
@@ -296,9 +299,14 @@ def render(job):
     with tempfile.TemporaryDirectory() as tmp:
         mid = os.path.join(tmp, "x.mid")
         wav = os.path.join(tmp, "x.wav")
-        notes = write_midi(notes, mid, vol)
-        subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000",
-                        os.path.join(SF_DIR, job["sf"]), mid], check=True, capture_output=True)
+        # FluidR3_GS.sf2 (Debian fluid-soundfont-gs) holds only GS variation tones, no bank 0: alone
+        # it renders silence. It is stacked on FluidR3_GM (fluidsynth looks in the last loaded
+        # font first and falls back to the others) and the melodic channels select variation bank 8.
+        gs = job["sf"] == "FluidR3_GS.sf2"
+        fonts = ["FluidR3_GM.sf2", job["sf"]] if gs else [job["sf"]]
+        notes = write_midi(notes, mid, vol, bank=8 if gs else 0)
+        subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000"]
+                       + [os.path.join(SF_DIR, f) for f in fonts] + [mid], check=True, capture_output=True)
         import soundfile as sf
         audio, sr = sf.read(wav, dtype="float32", always_2d=True)
     assert sr == md.SR, sr
@@ -306,6 +314,9 @@ def render(job):
     end = min(len(audio), int((notes["off"].max() + 1.0) * md.SR))
     audio = audio[:end]
     peak = np.abs(audio).max() + 1e-9
+    if peak < 1e-3:  # nothing rendered (missing presets): normalising would blow dither up into noise
+        print(f"{job['id']}: rendered silence with {job['sf']}, skipped", file=sys.stderr, flush=True)
+        return None
     audio = audio / peak * rng.uniform(0.25, 0.95)
     a16 = np.clip(np.rint(audio * 32767), -32768, 32767).astype(np.int16)
     path = os.path.join(job["out"], job["split"], job["id"] + ".npz")

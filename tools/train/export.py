@@ -28,6 +28,27 @@ def load(path):
     return cfg, sd, obj
 
 
+def fold_input_norm(cfg, sd, obj):
+    """Training normalised the log-mel per bin, (x - mean) / std; the engine feeds raw log-mel, so
+    W' = W / std and bias' = bias - W' mean give the same encoder input exactly (up to rounding)."""
+    mu, sd_ = obj.get("input_mean"), obj.get("input_std")
+    if mu is None:
+        return
+    w0 = sd["input_proj.weight"]
+    w = w0.double() / sd_.double()[None, :]
+    b = sd["input_bias"].double() if "input_bias" in sd else torch.zeros(w.shape[0], dtype=torch.float64)
+    sd["input_proj.weight"] = w.float()
+    sd["input_bias"] = (b - w @ mu.double()).float()
+    cfg["input_bias"] = 1
+    # check on log-mel-like inputs: folded layer on raw features == trained layer on normalised ones
+    x = torch.randn(64, w0.shape[1]) * 3.0 - 6.0
+    want = ((x - mu) / sd_) @ w0.t() + b.float()
+    got = x @ sd["input_proj.weight"].t() + sd["input_bias"]
+    err = float((got - want).abs().max() / want.abs().max())
+    if err > 1e-5:
+        sys.exit(f"folding the input normalisation failed: relative error {err:.2e}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
@@ -38,6 +59,7 @@ def main():
     a = ap.parse_args()
     cfg, sd, obj = load(a.ckpt)
     cfg["dropout"] = 0.0
+    fold_input_norm(cfg, sd, obj)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     convert(cfg, sd, a.out, a.dtype, a.name)
     size = os.path.getsize(a.out)

@@ -30,17 +30,35 @@ from model import AUX_OUT, TrainModel, mt3_config  # noqa: E402
 import metrics  # noqa: E402
 
 
-def load_split(root, split, max_items=None):
+AC_FEATURES = 176  # acoustic (Basic Pitch) note + onset posteriors per MT3 frame (src/models/mt3_acoustic.h)
+
+
+def load_split(root, split, max_items=None, acoustic=False):
+    """Renditions of a split; with acoustic, also their acoustic features (tools/data/acoustic_features.py)."""
     items = []
-    files = sorted(os.listdir(os.path.join(root, split)))
+    files = sorted(f for f in os.listdir(os.path.join(root, split)) if f.endswith(".npz"))
     for f in files[:max_items]:
         z = np.load(os.path.join(root, split, f))
         notes = z["notes"]
         notes = notes.copy()
         notes["prog"] = md.midi_class(notes["prog"])
         notes = md.trim_overlaps(notes)
-        items.append(dict(id=f[:-4], audio=z["audio"], notes=notes))
+        it = dict(id=f[:-4], audio=z["audio"], notes=notes)
+        if acoustic:
+            path = os.path.join(root, "acoustic", split, f[:-4] + ".npy")
+            if not os.path.exists(path):
+                sys.exit(f"{path} missing: run tools/data/acoustic_features.py --data {root}")
+            it["ac"] = np.load(path)  # float16 [rows][176]
+        items.append(it)
     return items
+
+
+def ac_rows(it, start, n=md.SEG_FRAMES):
+    """Acoustic features of frames start..start+n-1 (zero past the stored rows), float32."""
+    out = np.zeros((n, AC_FEATURES), np.float32)
+    rows = it["ac"][start:start + n]
+    out[:len(rows)] = rows
+    return out
 
 
 def aux_targets(notes, start):
@@ -89,7 +107,8 @@ class Sampler:
         if len(a) < md.SEG_SAMPLES:
             a = np.pad(a, (0, md.SEG_SAMPLES - len(a)))
         tok = md.segment_tokens(it["notes"], start, max_len=self.max_len)
-        return a, tok, aux_targets(it["notes"], start)
+        ac = ac_rows(it, start) if "ac" in it else None
+        return a, tok, aux_targets(it["notes"], start), ac, valid_frames(it, start)
 
     def batch(self, n):
         out = []
@@ -101,10 +120,19 @@ class Sampler:
         return collate(out)
 
 
+def valid_frames(it, start):
+    """Frames of the segment at `start` that hold audio. The engine (as MT3) pads the audio to whole
+    hops (always adding 1..hop zeros) and gives every frame past that all-zero input features."""
+    return int(min(md.SEG_FRAMES, len(it["audio"]) // md.HOP + 1 - start))
+
+
 def collate(segs):
     L = max(len(s[1]) for s in segs)
     b = len(segs)
-    audio = torch.from_numpy(np.stack([s[0] for s in segs]))
+    # model input = (audio, acoustic features or None, valid frame counts)
+    audio = (torch.from_numpy(np.stack([s[0] for s in segs])),
+             torch.from_numpy(np.stack([s[3] for s in segs])) if segs[0][3] is not None else None,
+             torch.tensor([s[4] for s in segs]))
     tgt = np.zeros((b, L), np.int64)
     frames = np.full((b, L), -1, np.int64)
     for i, s in enumerate(segs):
@@ -131,6 +159,18 @@ def guided_loss(probs, frames, width=8.0):
     return total / len(probs)
 
 
+def input_stats(sampler, logmel, n=256):
+    """Per-feature mean and standard deviation of the model input over n random training segments."""
+    rng_state = sampler.rng.bit_generator.state
+    segs = []
+    for _ in range(n // 8):
+        f = logmel(sampler.batch(8)[0])
+        segs.append(f.reshape(-1, f.shape[-1]))
+    sampler.rng.bit_generator.state = rng_state
+    x = torch.cat(segs)
+    return x.mean(0), x.std(0).clamp(min=0.1)
+
+
 def evaluate(model, logmel, val_segs, clips, max_tokens):
     """Validation loss / token accuracy on fixed segments, and F1 on stitched clips."""
     model.eval()
@@ -146,14 +186,18 @@ def evaluate(model, logmel, val_segs, clips, max_tokens):
         sacc = (pred[sh] == tgt[sh]).float().mean().item() if bool(sh.any()) else 0.0
     res = dict(val_loss=loss, val_acc=acc, val_shift_acc=sacc)
     scores = []
-    segs, where = [], []
+    segs, acs, where = [], [], []
     for ci, (it, start, nseg) in enumerate(clips):
         for k in range(nseg):
             s0 = start + k * md.SEG_FRAMES
             a = it["audio"][s0 * md.HOP: s0 * md.HOP + md.SEG_SAMPLES].astype(np.float32) / 32768.0
             segs.append(np.pad(a, (0, md.SEG_SAMPLES - len(a))))
+            if "ac" in it:
+                acs.append(ac_rows(it, s0))
             where.append((ci, k))
-    toks = model.greedy(logmel(torch.from_numpy(np.stack(segs))), max_tokens=max_tokens) if segs else []
+    x = (torch.from_numpy(np.stack(segs)), torch.from_numpy(np.stack(acs)) if acs else None,
+         torch.tensor([valid_frames(it, start + k * md.SEG_FRAMES) for it, start, nseg in clips for k in range(nseg)]))
+    toks = model.greedy(logmel(x), max_tokens=max_tokens) if segs else []
     for ci, (it, start, nseg) in enumerate(clips):
         dec = md.Decoder()
         for (c, k), tk in zip(where, toks):
@@ -188,13 +232,18 @@ def main():
     ap.add_argument("--guided", type=float, default=0.0, help="weight of the guided cross-attention loss")
     ap.add_argument("--time-init", action="store_true",
                     help="initialise shift-token embeddings with the sinusoid of their frame (encoder positions)")
+    ap.add_argument("--acoustic", action="store_true",
+                    help="new runs: the encoder also reads the acoustic network's note/onset posteriors (176 features)")
+    ap.add_argument("--no-norm", action="store_true",
+                    help="new runs: feed raw log-mel (default: per-bin normalised, folded into the input layer at export)")
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
     ap.add_argument("--save-min", type=float, default=8.0)
     ap.add_argument("--eval-min", type=float, default=8.0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads: 2 ran no faster than 1 on a quiet 2-core machine and 5x slower with the other core busy")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-clips", type=int, default=6)
     ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
@@ -203,7 +252,9 @@ def main():
     os.makedirs(a.run, exist_ok=True)
     ckpt_path = os.path.join(a.run, "ckpt.pt")
     cfg = mt3_config(d_model=a.d, heads=a.heads, head_dim=a.head_dim, mlp_dim=a.mlp, enc_layers=a.layers,
-                     dec_layers=a.dec_layers or a.layers, dropout=a.dropout, fmax=md.FMAX, max_decode=1024)
+                     dec_layers=a.dec_layers or a.layers, dropout=a.dropout, fmax=md.FMAX, max_decode=1024,
+                     acoustic_features=AC_FEATURES if a.acoustic else 0,
+                     input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0))
     state = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
@@ -219,6 +270,11 @@ def main():
             fr = fr.clamp(max=pos.shape[0] - 1)
             e = model.mt3.embed.weight
             e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = math.sqrt(2.0) * pos[fr] + 0.3 * e[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1]
+            # output rows too: a hidden state carrying a frame's sinusoid (read from the encoder by
+            # cross-attention) then scores that frame's shift token highest
+            w = model.mt3.logits.weight
+            w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = (pos[fr] * math.sqrt(2.0 / pos.shape[1])
+                                                          + 0.3 * w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1])
     if state:
         model.load_state_dict(state["model"], strict=False)
         try:
@@ -232,8 +288,9 @@ def main():
     with open(os.path.join(a.run, "config.json"), "w") as f:
         json.dump(dict(config=cfg, args=vars(a)), f, indent=1)
 
-    train = load_split(a.data, "train")
-    val = load_split(a.data, "val")
+    acoustic = cfg.get("acoustic_features", 0) > 0
+    train = load_split(a.data, "train", acoustic=acoustic)
+    val = load_split(a.data, "val", acoustic=acoustic)
     print(f"train {len(train)} renditions {sum(len(i['audio']) for i in train) / md.SR / 3600:.2f} h, "
           f"val {len(val)} {sum(len(i['audio']) for i in val) / md.SR / 3600:.2f} h", flush=True)
     rng = np.random.default_rng(a.seed + step)
@@ -245,7 +302,30 @@ def main():
     clips = []
     for it in val[:: max(1, len(val) // a.val_clips)][:a.val_clips]:
         clips.append((it, 0, 4))  # first ~8 s of each held-out piece
-    logmel = md.LogMel()
+    mel = md.LogMel()
+
+    def raw_features(x):
+        """Model input before normalisation from (audio, acoustic features or None, valid frames):
+        log-mel [+ acoustic features], frames past the audio all zero (as the engine feeds them)."""
+        audio, ac, valid = x
+        f = mel(audio) if ac is None else torch.cat([mel(audio), ac], -1)
+        pad = torch.arange(f.shape[1])[None, :] >= valid[:, None]
+        return f.masked_fill(pad[:, :, None], 0.0)
+
+    if state and "input_mean" in state:
+        mu, sd = state["input_mean"], state["input_std"]
+    elif (state and not state.get("input_norm", False)) or a.no_norm:
+        mu, sd = None, None
+    else:
+        mu, sd = input_stats(sampler, raw_features)
+        print(f"input normalisation: log-mel mean {float(mu.mean()):.2f}, std {float(sd.mean()):.2f} (bin averages)",
+              flush=True)
+
+    def logmel(x):
+        """Model input, normalised per feature when the run does."""
+        f = raw_features(x)
+        return f if mu is None else (f - mu) / sd
+
     curve = os.path.join(a.run, "curve.csv")
     fields = ["step", "segments", "hours", "loss", "tok_loss", "aux_loss", "guided_loss", "val_loss", "val_acc",
               "val_shift_acc", "onset_f1", "onset_offset_f1", "multi_f1", "drum_f1", "onset_p", "onset_r"]
@@ -259,7 +339,8 @@ def main():
 
     def save(final=False):
         torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), config=cfg, step=step, seen=seen,
-                        hours=hours, best=best), ckpt_path + ".tmp")
+                        hours=hours, best=best, input_norm=mu is not None, input_mean=mu, input_std=sd),
+                   ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     def do_eval():
@@ -280,7 +361,8 @@ def main():
         score = r.get("onset_f1", 0.0) + r.get("multi_f1", 0.0)
         if score > best:
             best = score
-            torch.save(dict(state_dict=model.mt3.state_dict(), config=cfg, step=step, hours=hours, metrics=row),
+            torch.save(dict(state_dict=model.mt3.state_dict(), config=cfg, step=step, hours=hours, metrics=row,
+                            input_mean=mu, input_std=sd),
                        os.path.join(a.run, "best.pt"))
 
     deadline = t_start + a.minutes * 60

@@ -10,23 +10,59 @@ export class ScribeError extends Error {
   }
 }
 
+// The smallest module using f32x4.relaxed_madd (opcode 0xfd 0x85 0x02): (func (local v128)
+// local.get 0 x3, f32x4.relaxed_madd, drop). WebAssembly.validate accepts it where the runtime has
+// relaxed SIMD (Chromium 114+, Node with --experimental-wasm-relaxed-simd; not Safari, not Node 20).
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x10, 0x01, 0x0e, 0x01, 0x01, 0x7b, // code section: one body, one v128 local
+  0x20, 0x00, 0x20, 0x00, 0x20, 0x00, 0xfd, 0x85, 0x02, 0x1a, 0x0b,
+]);
+
+/** True when this runtime validates relaxed SIMD (and so can run scribe-relaxed.wasm). */
+export function relaxedSimdSupported() {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** The build to load here: the fused multiply-add build where relaxed SIMD validates. */
+export function scribeWasmFile() {
+  return relaxedSimdSupported() ? 'scribe-relaxed.wasm' : 'scribe.wasm';
+}
+
 /**
  * Loads the engine. `wasmBinary` (ArrayBuffer/Uint8Array) is required under Node
- * (Emscripten 3.1.6 cannot fetch file:// URLs); browsers may omit it.
+ * (Emscripten 3.1.6 cannot fetch file:// URLs); browsers may omit it, and then the module
+ * fetches scribe-relaxed.wasm (fused multiply-add, same imports and exports) next to
+ * `moduleUrl` where relaxed SIMD validates, else scribe.wasm; if the relaxed build fails to
+ * load it falls back to scribe.wasm. `core.wasmFile` tells which (null: the caller's binary).
  */
 export async function loadScribe({ moduleUrl, wasmBinary } = {}) {
   const url = moduleUrl ?? new URL('../scribe.mjs', import.meta.url).href;
   const { default: createScribeModule } = await import(url);
-  const opts = {};
-  if (wasmBinary) opts.wasmBinary = wasmBinary;
-  const mod = await createScribeModule(opts);
-  return new Core(mod);
+  if (wasmBinary) return new Core(await createScribeModule({ wasmBinary }), null);
+  const create = (file) => createScribeModule({ locateFile: (p) => new URL(p === 'scribe.wasm' ? file : p, url).href });
+  const file = scribeWasmFile();
+  if (file !== 'scribe.wasm') {
+    try {
+      return new Core(await create(file), file);
+    } catch (e) {
+      console.warn(`scribe: ${file} did not load (${e?.message ?? e}); using scribe.wasm`);
+    }
+  }
+  return new Core(await create('scribe.wasm'), 'scribe.wasm');
 }
 
 /** Thin owner of the module: allocation, copies in and out, error checking. */
 export class Core {
-  constructor(mod) {
+  constructor(mod, wasmFile = null) {
     this.mod = mod;
+    this.wasmFile = wasmFile;
     this.errPtr = mod._wasm_error_new();
   }
 
