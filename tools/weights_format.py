@@ -91,41 +91,22 @@ def write_weights(path, kind, config, name, tensors):
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 
 
-def read_weights_raw(path):
-    """Returns (kind, config, name, [(tensor name, array, dtype name)]) in file order, arrays as
-    stored: f32 and f16 exactly, q8 dequantised (write_weights re-quantises it to the same values)."""
+def _parse(path):
+    """Header and tensor records of a weights file: (kind, config, name, [(tensor name, dtype code,
+    float32 array dequantised)]) in file order; the file is read once."""
     with open(path, "rb") as f:
         b = f.read()
     magic, version, kind, n, hsize = struct.unpack_from("<8sIIII", b, 0)
     assert magic == MAGIC and version == VERSION and hsize == HEADER_SIZE
     config = list(struct.unpack_from("<64i", b, 24))
     name = b[280:344].split(b"\0")[0].decode()
-    _, _, _, arrays = read_weights(path)
-    out = []
-    for i in range(n):
-        r = HEADER_SIZE + i * RECORD_SIZE
-        tname = b[r:r + 80].split(b"\0")[0].decode()
-        dtype = struct.unpack_from("<I", b, r + 80)[0]
-        a = arrays[tname]
-        out.append((tname, a.astype("<f2") if dtype == 1 else a, DTYPE_NAMES[dtype]))
-    return kind, config, name, out
-
-
-def read_weights(path):
-    """Returns (kind, config, name, {tensor name: float32 array}) — dequantised."""
-    with open(path, "rb") as f:
-        b = f.read()
-    magic, version, kind, n, hsize = struct.unpack_from("<8sIIII", b, 0)
-    assert magic == MAGIC and version == VERSION and hsize == HEADER_SIZE
-    config = list(struct.unpack_from("<64i", b, 24))
-    name = b[280:344].split(b"\0")[0].decode()
-    out = {}
+    tensors = []
     for i in range(n):
         r = HEADER_SIZE + i * RECORD_SIZE
         tname = b[r:r + 80].split(b"\0")[0].decode()
         dtype, ndim, *rest = struct.unpack_from("<II4IQQ", b, r + 80)
         shape = tuple(rest[:ndim])
-        off, nbytes = rest[4], rest[5]
+        off = rest[4]
         numel = int(np.prod(shape))
         if dtype == 0:
             a = np.frombuffer(b, "<f4", numel, off).reshape(shape)
@@ -135,5 +116,18 @@ def read_weights(path):
             q = np.frombuffer(b, np.int8, numel, off).astype(np.float32).reshape(-1, shape[-1])
             s = np.frombuffer(b, "<f4", shape[-1], off + numel + (-numel) % 4)
             a = (q * s).reshape(shape)
-        out[tname] = a
-    return kind, config, name, out
+        tensors.append((tname, dtype, a))
+    return kind, config, name, tensors
+
+
+def read_weights_raw(path):
+    """Returns (kind, config, name, [(tensor name, array, dtype name)]) in file order, arrays as
+    stored: f32 and f16 exactly, q8 dequantised (write_weights re-quantises it to the same values)."""
+    kind, config, name, tensors = _parse(path)
+    return kind, config, name, [(t, a.astype("<f2") if d == 1 else a, DTYPE_NAMES[d]) for t, d, a in tensors]
+
+
+def read_weights(path):
+    """Returns (kind, config, name, {tensor name: float32 array}) — dequantised."""
+    kind, config, name, tensors = _parse(path)
+    return kind, config, name, {t: a for t, _, a in tensors}

@@ -5,11 +5,38 @@ import { loadScribe } from '../../web/engine/core.js';
 
 export const ROOT_URL = new URL('../../', import.meta.url);
 
-export function loadEngine() {
+/** wasmFile: 'scribe.wasm' (plain SIMD) or 'scribe-relaxed.wasm' (FMA; Node needs the relaxed-SIMD flag). */
+export function loadEngine(wasmFile = 'scribe.wasm') {
   return loadScribe({
     moduleUrl: new URL('dist/scribe.mjs', ROOT_URL).href,
-    wasmBinary: readFileSync(new URL('dist/scribe.wasm', ROOT_URL)),
+    wasmBinary: readFileSync(new URL(`dist/${wasmFile}`, ROOT_URL)),
   });
+}
+
+/** Runs the engine's matmul (bt: matmul_bt) on random operands with row padding `pad` against a
+ * float64 reference (which includes the initial C when accumulating). Returns the error
+ * max |C - ref| / max |ref| and whether the padding columns of C were written. */
+export function matmulRelError(core, M, N, K, pad, accumulate, bt, rand) {
+  const lda = K + pad, ldb = (bt ? K : N) + pad, ldc = N + pad;
+  const A = Float32Array.from({ length: M * lda }, rand);
+  const B = Float32Array.from({ length: (bt ? N : K) * ldb }, rand);
+  const C = Float32Array.from({ length: M * ldc }, rand);
+  const pa = core.copyInF32(A), pb = core.copyInF32(B), pc = core.copyInF32(C);
+  (bt ? core.mod._wasm_matmul_bt : core.mod._wasm_matmul)(M, N, K, pa, lda, pb, ldb, pc, ldc, accumulate);
+  const out = core.f32.slice(pc >> 2, (pc >> 2) + M * ldc);
+  core.free(pa); core.free(pb); core.free(pc);
+  let maxErr = 0, maxRef = 0, paddingWritten = false;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = accumulate ? C[i * ldc + j] : 0;
+      for (let k = 0; k < K; k++) s += A[i * lda + k] * (bt ? B[j * ldb + k] : B[k * ldb + j]);
+      const e = Math.abs(out[i * ldc + j] - s);
+      maxErr = Number.isNaN(e) ? Infinity : Math.max(maxErr, e);
+      maxRef = Math.max(maxRef, Math.abs(s));
+    }
+    for (let j = N; j < ldc; j++) if (out[i * ldc + j] !== C[i * ldc + j]) paddingWritten = true;
+  }
+  return { relErr: maxErr / maxRef, paddingWritten };
 }
 
 /** Deterministic PRNG (mulberry32) returning floats in [0, 1), for reproducible random cases. */

@@ -6,40 +6,20 @@
 //   node --experimental-wasm-relaxed-simd tests/node/relaxed_run.mjs scribe-relaxed.wasm CLIP.wav SECONDS
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadScribe, scribeWasmFile } from '../../web/engine/core.js';
+import { scribeWasmFile } from '../../web/engine/core.js';
 import { decodeWav } from '../../web/engine/audio.js';
 import { Model, transcribe } from '../../web/engine/session.js';
+import { ROOT_URL, loadEngine, matmulRelError } from './engine.mjs';
 
-const ROOT_URL = new URL('../../', import.meta.url);
 
-function matmulError(core, M, N, K, pad, accumulate, bt, rand) {
-  const lda = K + pad, ldb = (bt ? K : N) + pad, ldc = N + pad;
-  const A = Float32Array.from({ length: M * lda }, rand);
-  const B = Float32Array.from({ length: (bt ? N : K) * ldb }, rand);
-  const C = Float32Array.from({ length: M * ldc }, rand);
-  const pa = core.copyInF32(A), pb = core.copyInF32(B), pc = core.copyInF32(C);
-  (bt ? core.mod._wasm_matmul_bt : core.mod._wasm_matmul)(M, N, K, pa, lda, pb, ldb, pc, ldc, accumulate);
-  const out = core.f32.slice(pc >> 2, (pc >> 2) + M * ldc);
-  core.free(pa); core.free(pb); core.free(pc);
-  let maxErr = 0, maxRef = 0;
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = accumulate ? C[i * ldc + j] : 0;
-      for (let k = 0; k < K; k++) s += A[i * lda + k] * (bt ? B[j * ldb + k] : B[k * ldb + j]);
-      const e = Math.abs(out[i * ldc + j] - s);
-      maxErr = Number.isNaN(e) ? Infinity : Math.max(maxErr, e);
-      maxRef = Math.max(maxRef, Math.abs(s));
-    }
-    for (let j = N; j < ldc; j++) if (out[i * ldc + j] !== C[i * ldc + j]) return Infinity; // padding written
-  }
-  return maxErr / maxRef;
+/** Relative error, or Infinity when the padding of C was written. */
+function matmulErr(...args) {
+  const { relErr, paddingWritten } = matmulRelError(...args);
+  return paddingWritten ? Infinity : relErr;
 }
 
 export async function runChecks(wasmFile, clip, seconds) {
-  const core = await loadScribe({
-    moduleUrl: new URL('dist/scribe.mjs', ROOT_URL).href,
-    wasmBinary: readFileSync(new URL(`dist/${wasmFile}`, ROOT_URL)),
-  });
+  const core = await loadEngine(wasmFile);
   let seed = 11;
   const rand = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return (seed / 2 ** 32) * 2 - 1; };
   const matmul = [];
@@ -47,7 +27,7 @@ export async function runChecks(wasmFile, clip, seconds) {
     [5, 37, 300], [264, 8, 312]];
   for (const [M, N, K] of shapes) for (const bt of [false, true]) for (const acc of [0, 1]) {
     matmul.push({ shape: `${bt ? 'matmul_bt' : 'matmul'} ${M}x${N}x${K} acc ${acc}`,
-      err: matmulError(core, M, N, K, 3, acc, bt, rand) });
+      err: matmulErr(core, M, N, K, 3, acc, bt, rand) });
   }
   const wav = decodeWav(core, readFileSync(clip));
   const samples = wav.samples.subarray(0, Math.min(wav.samples.length, Math.round(seconds * wav.sampleRate)));
