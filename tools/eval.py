@@ -89,6 +89,7 @@ class PyModel:
         cfg["dropout"] = 0.0
         fold_input_norm(cfg, sd, obj)  # the network then reads raw log-mel, as the engine does
         self.acoustic = cfg.get("acoustic_features", 0)
+        md.set_segment_frames(cfg["segment_frames"])
         self.m = TrainModel(cfg, aux=False)
         self.m.mt3.load_state_dict(sd)
         self.m.eval()

@@ -32,8 +32,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(a.seed)
     torch.set_num_threads(1)
-    # the small preset also covers the optional input bias of our trained models (not in MT3)
-    cfg = mt3_config(dropout=0.0) if a.preset == "mt3" else small_config(dropout=0.0, input_bias=1)
+    # the small preset also covers the optional input bias of our trained models (not in MT3) and a
+    # segment shorter than MT3's 256 frames (the length our trained models use)
+    cfg = mt3_config(dropout=0.0) if a.preset == "mt3" else small_config(dropout=0.0, input_bias=1, segment_frames=64)
     model = MT3Model(cfg).eval()
     model.reset_parameters(logits_scale=a.logits_scale)
     if model.input_bias is not None:

@@ -23,7 +23,7 @@ FFT = 2048
 MEL_BINS = 512
 FMIN = 20.0
 FMAX = 7600.0
-SEG_FRAMES = 256
+SEG_FRAMES = 256        # MT3's segment; a model may use another (config segment_frames): set_segment_frames
 SEG_SAMPLES = SEG_FRAMES * HOP
 STEPS_PER_SECOND = 100
 MAX_SHIFT = 1000
@@ -57,6 +57,15 @@ def mel_matrix(n_mels=MEL_BINS, n_fft=FFT, sr=SR, fmin=FMIN, fmax=FMAX):
     upper = (hi - lin_mel) / (hi - ce)
     w = np.maximum(0.0, np.minimum(lower, upper))
     return np.concatenate([np.zeros((1, n_mels)), w], 0).astype(np.float32)
+
+
+def set_segment_frames(n):
+    """Segment length in frames for every function of this module (the model's config segment_frames)."""
+    global SEG_FRAMES, SEG_SAMPLES
+    if not 1 <= int(n) <= 8192:
+        raise ValueError(f"segment frames {n} out of range")
+    SEG_FRAMES = int(n)
+    SEG_SAMPLES = SEG_FRAMES * HOP
 
 
 def periodic_hann(n=FFT):

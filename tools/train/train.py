@@ -53,8 +53,9 @@ def load_split(root, split, max_items=None, acoustic=False):
     return items
 
 
-def ac_rows(it, start, n=md.SEG_FRAMES):
-    """Acoustic features of frames start..start+n-1 (zero past the stored rows), float32."""
+def ac_rows(it, start, n=None):
+    """Acoustic features of frames start..start+n-1 (default: one segment; zero past the stored rows), float32."""
+    n = n or md.SEG_FRAMES
     out = np.zeros((n, AC_FEATURES), np.float32)
     rows = it["ac"][start:start + n]
     out[:len(rows)] = rows
@@ -62,7 +63,7 @@ def ac_rows(it, start, n=md.SEG_FRAMES):
 
 
 def aux_targets(notes, start):
-    """[256, AUX_OUT] float targets for frames start..start+255."""
+    """[SEG_FRAMES, AUX_OUT] float targets for the frames of the segment starting at `start`."""
     y = np.zeros((md.SEG_FRAMES, AUX_OUT), np.float32)
     fps = md.SR / md.HOP
     on_f = np.floor(notes["on"] * fps).astype(np.int64) - start
@@ -94,11 +95,31 @@ def token_frames(tokens):
     return fr
 
 
+def oracle_rows(notes, start):
+    """Ground-truth stand-in for the acoustic features of one segment: 88 note-activity and 88 onset
+    channels (pitched notes; an onset lights its frame and the next, as the network's onset peaks
+    are about two frames wide). Teacher input for --oracle: the decoder can learn to read times and
+    pitches from clean features before it must cope with the acoustic network's errors."""
+    out = np.zeros((md.SEG_FRAMES, AC_FEATURES), np.float32)
+    fps = md.SR / md.HOP
+    on_f = np.floor(notes["on"] * fps).astype(np.int64) - start
+    off_f = np.ceil(notes["off"] * fps).astype(np.int64) - start
+    sel = (notes["drum"] == 0) & (off_f >= 0) & (on_f < md.SEG_FRAMES) & (notes["pitch"] >= 21) & (notes["pitch"] <= 108)
+    for o, e, p in zip(on_f[sel], off_f[sel], notes["pitch"][sel]):
+        k = p - 21
+        out[max(o, 0):min(e, md.SEG_FRAMES), k] = 1.0
+        for f in (o, o + 1):
+            if 0 <= f < md.SEG_FRAMES:
+                out[f, 88 + k] = 1.0
+    return out
+
+
 class Sampler:
-    def __init__(self, items, rng, max_len):
+    def __init__(self, items, rng, max_len, oracle=0.0):
         self.items = items
         self.rng = rng
         self.max_len = max_len
+        self.oracle = oracle  # probability of replacing a training segment's acoustic features by oracle_rows
         self.w = np.array([len(it["audio"]) for it in items], np.float64)
         self.w /= self.w.sum()
 
@@ -108,6 +129,8 @@ class Sampler:
             a = np.pad(a, (0, md.SEG_SAMPLES - len(a)))
         tok = md.segment_tokens(it["notes"], start, max_len=self.max_len)
         ac = ac_rows(it, start) if "ac" in it else None
+        if ac is not None and self.oracle > 0 and self.rng.random() < self.oracle:
+            ac = oracle_rows(it["notes"], start)
         return a, tok, aux_targets(it["notes"], start), ac, valid_frames(it, start)
 
     def batch(self, n):
@@ -115,7 +138,7 @@ class Sampler:
         for _ in range(n):
             it = self.items[self.rng.choice(len(self.items), p=self.w)]
             frames = len(it["audio"]) // md.HOP
-            start = int(self.rng.integers(0, max(1, frames - 64)))
+            start = int(self.rng.integers(0, max(1, frames - min(64, md.SEG_FRAMES // 2))))
             out.append(self.segment(it, start))
         return collate(out)
 
@@ -161,12 +184,13 @@ def guided_loss(probs, frames, width=8.0):
 
 def input_stats(sampler, logmel, n=256):
     """Per-feature mean and standard deviation of the model input over n random training segments."""
-    rng_state = sampler.rng.bit_generator.state
+    rng_state, oracle = sampler.rng.bit_generator.state, sampler.oracle
+    sampler.oracle = 0.0  # statistics of the real features
     segs = []
     for _ in range(n // 8):
         f = logmel(sampler.batch(8)[0])
         segs.append(f.reshape(-1, f.shape[-1]))
-    sampler.rng.bit_generator.state = rng_state
+    sampler.rng.bit_generator.state, sampler.oracle = rng_state, oracle
     x = torch.cat(segs)
     return x.mean(0), x.std(0).clamp(min=0.1)
 
@@ -236,6 +260,13 @@ def main():
                     help="new runs: the encoder also reads the acoustic network's note/onset posteriors (176 features)")
     ap.add_argument("--no-norm", action="store_true",
                     help="new runs: feed raw log-mel (default: per-bin normalised, folded into the input layer at export)")
+    ap.add_argument("--segment-frames", type=int, default=md.SEG_FRAMES,
+                    help="new runs: frames per segment (MT3: 256 = 2.048 s); the engine reads it from the weights")
+    ap.add_argument("--init-from", help="new runs: start from this run's ckpt.pt / best.pt weights and input "
+                    "normalisation (same network shape; e.g. to change the segment length)")
+    ap.add_argument("--oracle", type=float, default=0.0,
+                    help="probability that a training segment's acoustic features are replaced by the ground-truth "
+                    "piano roll (teacher input; validation always uses the real features)")
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
@@ -249,17 +280,27 @@ def main():
     ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    # trained attention is peaked: its tiny probabilities are denormal floats, which made the
+    # attention products several times slower on x86
+    torch.set_flush_denormal(True)
     os.makedirs(a.run, exist_ok=True)
     ckpt_path = os.path.join(a.run, "ckpt.pt")
     cfg = mt3_config(d_model=a.d, heads=a.heads, head_dim=a.head_dim, mlp_dim=a.mlp, enc_layers=a.layers,
                      dec_layers=a.dec_layers or a.layers, dropout=a.dropout, fmax=md.FMAX, max_decode=1024,
                      acoustic_features=AC_FEATURES if a.acoustic else 0,
-                     input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0))
-    state = None
+                     input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0),
+                     segment_frames=a.segment_frames)
+    state = init = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
         cfg = state["config"]
         print("resuming", ckpt_path, "step", state["step"], flush=True)
+    elif a.init_from:
+        init = torch.load(a.init_from, map_location="cpu")
+        seg = cfg["segment_frames"]
+        cfg = dict(init["config"], segment_frames=seg)
+        print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
+    md.set_segment_frames(cfg["segment_frames"])
     model = TrainModel(cfg, aux=a.aux > 0, capture=a.guided > 0)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seen, hours, best = 0, 0, 0.0, -1.0
@@ -275,6 +316,11 @@ def main():
             w = model.mt3.logits.weight
             w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = (pos[fr] * math.sqrt(2.0 / pos.shape[1])
                                                           + 0.3 * w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1])
+    if init:
+        if "model" in init:
+            model.load_state_dict(init["model"], strict=False)
+        else:
+            model.mt3.load_state_dict(init["state_dict"])
     if state:
         model.load_state_dict(state["model"], strict=False)
         try:
@@ -294,14 +340,14 @@ def main():
     print(f"train {len(train)} renditions {sum(len(i['audio']) for i in train) / md.SR / 3600:.2f} h, "
           f"val {len(val)} {sum(len(i['audio']) for i in val) / md.SR / 3600:.2f} h", flush=True)
     rng = np.random.default_rng(a.seed + step)
-    sampler = Sampler(train, rng, a.max_len)
+    sampler = Sampler(train, rng, a.max_len, oracle=a.oracle)
     vrng = np.random.default_rng(1234)
     vs = Sampler(val, vrng, 1024)
-    val_segs = collate([vs.segment(it, int(vrng.integers(0, max(1, len(it["audio"]) // md.HOP - 256))))
+    val_segs = collate([vs.segment(it, int(vrng.integers(0, max(1, len(it["audio"]) // md.HOP - md.SEG_FRAMES))))
                         for it in val][:32])
     clips = []
     for it in val[:: max(1, len(val) // a.val_clips)][:a.val_clips]:
-        clips.append((it, 0, 4))  # first ~8 s of each held-out piece
+        clips.append((it, 0, max(1, 1024 // md.SEG_FRAMES)))  # first ~8 s of each held-out piece
     mel = md.LogMel()
 
     def raw_features(x):
@@ -314,6 +360,8 @@ def main():
 
     if state and "input_mean" in state:
         mu, sd = state["input_mean"], state["input_std"]
+    elif init and init.get("input_mean") is not None:
+        mu, sd = init["input_mean"], init["input_std"]
     elif (state and not state.get("input_norm", False)) or a.no_norm:
         mu, sd = None, None
     else:
