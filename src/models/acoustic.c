@@ -407,3 +407,60 @@ void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const
         memcpy(onsets + (size_t)t * N, act_at(&omap, t, 0), (size_t)N * sizeof(float));
     }
 }
+
+/* ------------------------------------------------------------------ windowing */
+
+scribe_status sc_acoustic_windower_init(sc_acoustic_windower *w, const sc_acoustic_model *m, scribe_error *err) {
+    memset(w, 0, sizeof *w);
+    w->m = m;
+    w->lead = m->overlap_frames * m->hop / 2;
+    w->trim = m->overlap_frames / 2;
+    w->step = m->window - m->overlap_frames * m->hop;
+    w->keep = m->frames - 2 * w->trim;
+    scribe_status st = sc_acoustic_work_init(m, &w->wk, err);
+    if (st) return st;
+    w->win = calloc((size_t)m->window, sizeof(float));
+    w->wc = sc_malloc_array((size_t)m->frames * m->contour_bins, sizeof(float));
+    w->wn = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
+    w->wo = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
+    if (!w->win || !w->wc || !w->wn || !w->wo) {
+        sc_acoustic_windower_free(w);
+        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for acoustic window buffers");
+    }
+    w->win_len = w->lead; /* the leading zeros */
+    return sc_ok(err);
+}
+
+void sc_acoustic_windower_free(sc_acoustic_windower *w) {
+    if (!w) return;
+    sc_acoustic_work_free(&w->wk);
+    free(w->win);
+    free(w->wc);
+    free(w->wn);
+    free(w->wo);
+    memset(w, 0, sizeof *w);
+}
+
+size_t sc_acoustic_windower_take(sc_acoustic_windower *w, const float *x, size_t n) {
+    size_t k = (size_t)(w->m->window - w->win_len);
+    if (k > n) k = n;
+    memcpy(w->win + w->win_len, x, k * sizeof(float));
+    w->win_len += (int)k;
+    w->n_audio += (int64_t)k;
+    return k;
+}
+
+void sc_acoustic_windower_run(sc_acoustic_windower *w) {
+    const sc_acoustic_model *m = w->m;
+    if (w->win_len < m->window) memset(w->win + w->win_len, 0, (size_t)(m->window - w->win_len) * sizeof(float));
+    sc_acoustic_forward(m, &w->wk, w->win, w->wc, w->wn, w->wo);
+    w->base += w->step;
+    int left = w->win_len - w->step;
+    if (left > 0) memmove(w->win, w->win + w->step, (size_t)left * sizeof(float));
+    w->win_len = left > 0 ? left : 0;
+}
+
+int64_t sc_acoustic_frames_of(const sc_acoustic_model *m, int64_t n) {
+    const double rate = m->sample_rate;
+    return (int64_t)floor((double)n * (floor(rate / m->hop) / rate));
+}

@@ -102,6 +102,37 @@ void sc_acoustic_work_free(sc_acoustic_work *wk);
 void sc_acoustic_forward(const sc_acoustic_model *m, sc_acoustic_work *wk, const float *audio, float *contours,
                          float *notes, float *onsets);
 
+/* The network's windowing over a stream (basic-pitch-ts inference.ts), shared by the acoustic
+ * session and MT3 sessions that read acoustic features: the signal is preceded by `lead` zeros
+ * (half the overlap), a window of m->window samples starts every `step` samples (the last ones
+ * zero-padded), each gives its middle `keep` rows (frames - overlap), and the whole is cut to
+ * sc_acoustic_frames_of(signal length) rows. Use: take samples until the window is full, run it,
+ * copy its new rows (rows trim .. trim + keep - 1 of wc / wn / wo); at the end of the signal run
+ * while sc_acoustic_windower_more says so. */
+typedef struct sc_acoustic_windower {
+    const sc_acoustic_model *m;
+    sc_acoustic_work wk;
+    int lead, trim, step, keep;
+    float *win;            /* [window] samples of the padded signal from `base` */
+    int win_len;
+    int64_t base;          /* padded-signal index of win[0] */
+    int64_t n_audio;       /* signal samples taken */
+    float *wc, *wn, *wo;   /* the last window's outputs: [frames][contour_bins], [frames][note_bins] x2 */
+} sc_acoustic_windower;
+
+scribe_status sc_acoustic_windower_init(sc_acoustic_windower *w, const sc_acoustic_model *m, scribe_error *err);
+void sc_acoustic_windower_free(sc_acoustic_windower *w);
+/* Takes up to n samples, stopping when the window is full (then run it before taking more);
+ * returns the number taken. */
+size_t sc_acoustic_windower_take(sc_acoustic_windower *w, const float *x, size_t n);
+static inline int sc_acoustic_windower_full(const sc_acoustic_windower *w) { return w->win_len == w->m->window; }
+/* At the end of the signal: whether a window covering it remains to run. */
+static inline int sc_acoustic_windower_more(const sc_acoustic_windower *w) { return w->base < w->lead + w->n_audio; }
+/* Runs the window (zero-padded past the samples taken) and advances one step. Allocates nothing. */
+void sc_acoustic_windower_run(sc_acoustic_windower *w);
+/* Rows of the whole posteriorgram of an n-sample signal: floor(n * floor(rate / hop) / rate). */
+int64_t sc_acoustic_frames_of(const sc_acoustic_model *m, int64_t n);
+
 /* Whole-signal posteriorgrams through the session's windowing (tests, benchmarks). The three
  * arrays ([n_frames][264], [n_frames][88] x2) are malloc'd; free them with free(). When `stats`
  * is non-NULL it receives {FLOPs in the CQT, FLOPs in the convolutions, seconds in the CQT front

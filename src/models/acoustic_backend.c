@@ -52,15 +52,7 @@
 typedef struct ac_session {
     const sc_acoustic_model *m;
     scribe_session_params p;
-    sc_acoustic_work wk;
-    int lead;              /* zeros before the audio (overlap/2 frames * hop) */
-    int trim;              /* frames trimmed at each end of a window */
-    int step;              /* window hop in samples */
-    float *pending;        /* [window] samples of the padded signal from `base` */
-    int pend_len;
-    long long base;        /* padded-signal index of pending[0] */
-    long long n_audio;     /* samples fed */
-    float *wc, *wn, *wo;   /* one window's outputs */
+    sc_acoustic_windower win; /* the network's windowing; its n_audio counts the samples fed */
     float *all_c, *all_n, *all_o; /* frames [frame0, n_frames) of the file */
     unsigned char *all_used;        /* [rows][88] cells taken by notes already handed out */
     size_t n_frames, cap_frames;    /* n_frames: file frames so far; cap_frames: rows allocated */
@@ -107,11 +99,7 @@ static void describe(const void *model, char *buf, size_t cap) {
 static void session_free(void *session) {
     ac_session *s = session;
     if (!s) return;
-    sc_acoustic_work_free(&s->wk);
-    free(s->pending);
-    free(s->wc);
-    free(s->wn);
-    free(s->wo);
+    sc_acoustic_windower_free(&s->win);
     free(s->all_c);
     free(s->all_n);
     free(s->all_o);
@@ -131,9 +119,6 @@ static scribe_status session_init(const void *model, const scribe_session_params
     if (!s) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for an acoustic session");
     s->m = m;
     s->p = *p;
-    s->lead = m->overlap_frames * m->hop / 2;
-    s->trim = m->overlap_frames / 2;
-    s->step = m->window - m->overlap_frames * m->hop;
     s->compact_min = 1024; /* about 12 s */
     if (p->max_pending_seconds > 0) {
         const double fps = floor((double)m->sample_rate / m->hop);
@@ -148,31 +133,22 @@ static scribe_status session_init(const void *model, const scribe_session_params
         s->cap_bound = (size_t)s->limit + 3 + (size_t)s->compact_min + (size_t)s->look + 4 * (size_t)keep;
         s->stats.rows_bound = (int)s->cap_bound;
     }
-    scribe_status st = sc_acoustic_work_init(m, &s->wk, err);
-    if (!st) {
-        s->pending = calloc((size_t)m->window, sizeof(float));
-        s->wc = sc_malloc_array((size_t)m->frames * m->contour_bins, sizeof(float));
-        s->wn = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
-        s->wo = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
-        if (!s->pending || !s->wc || !s->wn || !s->wo)
-            st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for acoustic session buffers");
-    }
+    scribe_status st = sc_acoustic_windower_init(&s->win, m, err);
     if (st) {
         session_free(s);
         return st;
     }
-    s->pend_len = s->lead; /* the leading zeros */
     *out = s;
     return sc_ok(err);
 }
 
-/* Runs the window in `pending` (zero-padded past pend_len) and appends its trimmed frames. */
+/* Runs the next window and appends its kept frames. */
 static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *err) {
     const sc_acoustic_model *m = s->m;
+    sc_acoustic_windower *w = &s->win;
     if (io && io->cancel && *io->cancel) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
-    if (s->pend_len < m->window) memset(s->pending + s->pend_len, 0, (size_t)(m->window - s->pend_len) * sizeof(float));
-    sc_acoustic_forward(m, &s->wk, s->pending, s->wc, s->wn, s->wo);
-    const int keep = m->frames - 2 * s->trim;
+    sc_acoustic_windower_run(w);
+    const int keep = w->keep;
     const size_t row = s->n_frames - (size_t)s->frame0;
     size_t need = row + (size_t)keep;
     if (need > s->cap_frames) {
@@ -194,21 +170,16 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
         if ((int)cap > s->stats.peak_rows_allocated) s->stats.peak_rows_allocated = (int)cap;
     }
     memset(s->all_used + row * m->note_bins, 0, (size_t)keep * m->note_bins);
-    memcpy(s->all_c + row * m->contour_bins, s->wc + (size_t)s->trim * m->contour_bins,
+    memcpy(s->all_c + row * m->contour_bins, w->wc + (size_t)w->trim * m->contour_bins,
            (size_t)keep * m->contour_bins * sizeof(float));
-    memcpy(s->all_n + row * m->note_bins, s->wn + (size_t)s->trim * m->note_bins,
+    memcpy(s->all_n + row * m->note_bins, w->wn + (size_t)w->trim * m->note_bins,
            (size_t)keep * m->note_bins * sizeof(float));
-    memcpy(s->all_o + row * m->note_bins, s->wo + (size_t)s->trim * m->note_bins,
+    memcpy(s->all_o + row * m->note_bins, w->wo + (size_t)w->trim * m->note_bins,
            (size_t)keep * m->note_bins * sizeof(float));
     s->n_frames += keep;
     if ((int)(s->n_frames - (size_t)s->frame0) > s->stats.peak_rows_held) s->stats.peak_rows_held = (int)(s->n_frames - (size_t)s->frame0);
-    /* advance by one window step */
-    s->base += s->step;
-    int left = s->pend_len - s->step;
-    if (left > 0) memmove(s->pending, s->pending + s->step, (size_t)left * sizeof(float));
-    s->pend_len = left > 0 ? left : 0;
     if (io && io->progress) {
-        double done = (double)(s->base - s->lead) / m->sample_rate;
+        double done = (double)(w->base - w->lead) / m->sample_rate;
         if (done < 0) done = 0;
         if (io->progress(io->progress_user, done)) return sc_fail(err, SCRIBE_ERR_CANCELLED, "transcription cancelled");
     }
@@ -217,8 +188,7 @@ static scribe_status run_window(ac_session *s, sc_session_io *io, scribe_error *
 
 /* Frames that certainly survive the final trim to floor(n * 86 / 22050). */
 static int known_frames(const ac_session *s) {
-    double fps = floor((double)s->m->sample_rate / s->m->hop) / s->m->sample_rate;
-    size_t n_orig = (size_t)floor((double)s->n_audio * fps);
+    size_t n_orig = (size_t)sc_acoustic_frames_of(s->m, s->win.n_audio);
     return (int)(n_orig < s->n_frames ? n_orig : s->n_frames);
 }
 
@@ -340,16 +310,11 @@ static scribe_status emit_ready(ac_session *s, sc_session_io *io, scribe_error *
 static scribe_status session_feed(void *session, const float *x, size_t n, sc_session_io *io, scribe_error *err) {
     ac_session *s = session;
     if (s->finished) return sc_fail(err, SCRIBE_ERR_STATE, "acoustic session already finished");
-    const int W = s->m->window;
     while (n > 0) {
-        size_t k = (size_t)(W - s->pend_len);
-        if (k > n) k = n;
-        memcpy(s->pending + s->pend_len, x, k * sizeof(float));
-        s->pend_len += (int)k;
-        s->n_audio += (long long)k;
+        size_t k = sc_acoustic_windower_take(&s->win, x, n);
         x += k;
         n -= k;
-        if (s->pend_len == W) {
+        if (sc_acoustic_windower_full(&s->win)) {
             scribe_status st = run_window(s, io, err);
             if (!st && io && io->done) st = emit_ready(s, io, err);
             if (st) return st;
@@ -360,13 +325,12 @@ static scribe_status session_feed(void *session, const float *x, size_t n, sc_se
 
 /* Runs the remaining windows; leaves the trimmed posteriorgrams in s->all_*. */
 static scribe_status flush_windows(ac_session *s, sc_session_io *io, scribe_error *err) {
-    const long long total = s->lead + s->n_audio;
-    while (s->base < total) {
+    while (sc_acoustic_windower_more(&s->win)) {
         scribe_status st = run_window(s, io, err);
         if (st) return st;
     }
     s->finished = 1;
-    size_t n_orig = (size_t)floor((double)s->n_audio * (floor((double)s->m->sample_rate / s->m->hop) / s->m->sample_rate));
+    size_t n_orig = (size_t)sc_acoustic_frames_of(s->m, s->win.n_audio);
     if (n_orig < s->n_frames) s->n_frames = n_orig;
     /* notes may have been made past the trim point (usable_frames): nothing is left to make there */
     if (s->n_frames < (size_t)s->seg_begin) s->n_frames = (size_t)s->seg_begin;
@@ -423,10 +387,10 @@ scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float 
         *onsets = s->all_o;
         *n_frames = (int)s->n_frames;
         if (stats) {
-            stats[0] = s->wk.flops_cqt;
-            stats[1] = s->wk.flops_conv;
-            stats[2] = s->wk.sec_cqt;
-            stats[3] = s->wk.sec_conv;
+            stats[0] = s->win.wk.flops_cqt;
+            stats[1] = s->win.wk.flops_conv;
+            stats[2] = s->win.wk.sec_cqt;
+            stats[3] = s->win.wk.sec_conv;
         }
         s->all_c = s->all_n = s->all_o = NULL;
     }

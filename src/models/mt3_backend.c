@@ -15,7 +15,7 @@
  * sc_mt3_ac_rows. As audio arrives the session resamples it (model rate -> 22050 Hz, scribe's
  * streaming resampler: the same samples as scribe_resample of the whole signal; the unpadded
  * signal) and runs every complete acoustic window with acoustic_backend.c's windowing (the same
- * rows as sc_acoustic_posteriorgrams; the few lines of windowing are repeated here). A batch of
+ * rows as sc_acoustic_posteriorgrams; the same sc_acoustic_windower). A batch of
  * segments runs once its samples are here and the posteriorgram rows its frames read are final
  * (from complete windows and below the final frame count whatever follows), or at finish (then
  * the total frame count is known and frames past it read 0). This is exactly
@@ -168,15 +168,9 @@ typedef struct mt3_acoustic_stream {
     const sc_acoustic_model *m;
     sc_mt3_ac_timing tm;
     scribe_resampler *rs;    /* model rate -> acoustic rate */
-    sc_acoustic_work wk;
+    sc_acoustic_windower win; /* the network's windowing; n_audio: acoustic-rate samples fed */
     float *x;                /* resampled samples of the current step */
     size_t x_cap;
-    int lead, trim, step;    /* leading zeros, frames trimmed per window end, window hop (samples) */
-    float *win;              /* [window] padded-signal samples from win_base */
-    int win_len;
-    int64_t win_base;
-    int64_t n_audio;         /* acoustic-rate samples fed */
-    float *wc, *wn, *wo;     /* one window's outputs */
     float *notes, *onsets;   /* held rows [n_held][88]: acoustic frames j_base .. j_base + n_held - 1 */
     int64_t j_base, n_held;
     size_t cap_notes, cap_onsets; /* floats allocated */
@@ -214,20 +208,14 @@ static double now_s(void) {
 }
 
 /* ---------------------------------------------------- acoustic stream
- * The acoustic network's windowing as in acoustic_backend.c (basic-pitch-ts inference.ts): the
- * acoustic-rate signal is preceded by `lead` zeros, windows of m->window samples every `step`
- * samples (the last ones zero-padded) each give frames - 2 * trim rows, and the whole is cut to
- * floor(n * floor(rate / hop) / rate) frames. Rows stay only while a segment not yet run needs them. */
+ * The acoustic network's windowing (sc_acoustic_windower, as the acoustic session) over the
+ * resampled signal. Rows stay only while a segment not yet run needs them. */
 
 static void ac_free(mt3_acoustic_stream *a) {
     if (!a) return;
     scribe_resampler_free(a->rs);
-    sc_acoustic_work_free(&a->wk);
+    sc_acoustic_windower_free(&a->win);
     free(a->x);
-    free(a->win);
-    free(a->wc);
-    free(a->wn);
-    free(a->wo);
     free(a->notes);
     free(a->onsets);
     free(a);
@@ -240,62 +228,40 @@ static scribe_status ac_init(const sc_mt3_model *mm, mt3_acoustic_stream **out, 
     a->m = m;
     sc_mt3_ac_timing tm = {mm->hop, mm->sample_rate, m->hop, m->sample_rate};
     a->tm = tm;
-    a->lead = m->overlap_frames * m->hop / 2;
-    a->trim = m->overlap_frames / 2;
-    a->step = m->window - m->overlap_frames * m->hop;
     a->n_total = -1;
     scribe_status st = scribe_resampler_init((uint32_t)mm->sample_rate, (uint32_t)m->sample_rate, &a->rs, err);
-    if (!st) st = sc_acoustic_work_init(m, &a->wk, err);
-    if (!st) {
-        a->win = calloc((size_t)m->window, sizeof(float));
-        a->wc = sc_malloc_array((size_t)m->frames * m->contour_bins, sizeof(float));
-        a->wn = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
-        a->wo = sc_malloc_array((size_t)m->frames * m->note_bins, sizeof(float));
-        if (!a->win || !a->wc || !a->wn || !a->wo)
-            st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for acoustic stream buffers");
-    }
+    if (!st) st = sc_acoustic_windower_init(&a->win, m, err);
     if (st) {
         ac_free(a);
         return st;
     }
-    a->win_len = a->lead; /* the leading zeros */
     *out = a;
     return sc_ok(err);
 }
 
-/* Runs the window in `win` (zero-padded past win_len) and appends its kept rows. */
+/* Runs the next window and appends its kept rows. */
 static scribe_status ac_run_window(mt3_acoustic_stream *a, scribe_error *err) {
-    const sc_acoustic_model *m = a->m;
-    const int P = m->note_bins, keep = m->frames - 2 * a->trim;
-    if (a->win_len < m->window) memset(a->win + a->win_len, 0, (size_t)(m->window - a->win_len) * sizeof(float));
-    sc_acoustic_forward(m, &a->wk, a->win, a->wc, a->wn, a->wo);
+    sc_acoustic_windower *w = &a->win;
+    const int P = a->m->note_bins, keep = w->keep;
+    sc_acoustic_windower_run(w);
     const size_t need = (size_t)(a->n_held + keep) * P;
     scribe_status st = sc_grow((void **)&a->notes, &a->cap_notes, need, sizeof(float), err);
     if (!st) st = sc_grow((void **)&a->onsets, &a->cap_onsets, need, sizeof(float), err);
     if (st) return st;
-    memcpy(a->notes + (size_t)a->n_held * P, a->wn + (size_t)a->trim * P, (size_t)keep * P * sizeof(float));
-    memcpy(a->onsets + (size_t)a->n_held * P, a->wo + (size_t)a->trim * P, (size_t)keep * P * sizeof(float));
+    memcpy(a->notes + (size_t)a->n_held * P, w->wn + (size_t)w->trim * P, (size_t)keep * P * sizeof(float));
+    memcpy(a->onsets + (size_t)a->n_held * P, w->wo + (size_t)w->trim * P, (size_t)keep * P * sizeof(float));
     a->n_held += keep;
     if (a->n_held > a->max_held) a->max_held = a->n_held;
-    a->win_base += a->step;
-    int left = a->win_len - a->step;
-    if (left > 0) memmove(a->win, a->win + a->step, (size_t)left * sizeof(float));
-    a->win_len = left > 0 ? left : 0;
     return SCRIBE_OK;
 }
 
 /* Appends acoustic-rate samples, running every window that becomes complete. */
 static scribe_status ac_push(mt3_acoustic_stream *a, const float *x, size_t n, scribe_error *err) {
-    const int W = a->m->window;
     while (n > 0) {
-        size_t k = (size_t)(W - a->win_len);
-        if (k > n) k = n;
-        memcpy(a->win + a->win_len, x, k * sizeof(float));
-        a->win_len += (int)k;
-        a->n_audio += (int64_t)k;
+        size_t k = sc_acoustic_windower_take(&a->win, x, n);
         x += k;
         n -= k;
-        if (a->win_len == W) {
+        if (sc_acoustic_windower_full(&a->win)) {
             scribe_status st = ac_run_window(a, err);
             if (st) return st;
         }
@@ -313,21 +279,15 @@ static scribe_status ac_feed(mt3_acoustic_stream *a, const float *x, size_t n, s
     return st;
 }
 
-/* The frame count the whole signal's posteriorgram is cut to (as sc_acoustic_posteriorgrams). */
-static int64_t ac_frames_of(const mt3_acoustic_stream *a, int64_t n_audio) {
-    const double sr = a->m->sample_rate;
-    return (int64_t)floor((double)n_audio * (floor(sr / a->m->hop) / sr));
-}
-
 /* End of stream: flushes the resampler, runs the remaining windows, fixes n_total. */
 static scribe_status ac_finish(mt3_acoustic_stream *a, scribe_error *err) {
     size_t got = 0;
     scribe_status st = sc_grow((void **)&a->x, &a->x_cap, scribe_resampler_pending(a->rs) + 1, sizeof(float), err);
     if (!st) st = scribe_resampler_flush(a->rs, a->x, a->x_cap, &got, err);
     if (!st) st = ac_push(a, a->x, got, err);
-    while (!st && a->win_base < a->lead + a->n_audio) st = ac_run_window(a, err);
+    while (!st && sc_acoustic_windower_more(&a->win)) st = ac_run_window(a, err);
     if (st) return st;
-    int64_t produced = a->j_base + a->n_held, cut = ac_frames_of(a, a->n_audio);
+    int64_t produced = a->j_base + a->n_held, cut = sc_acoustic_frames_of(a->m, a->win.n_audio);
     a->n_total = cut < produced ? cut : produced;
     return SCRIBE_OK;
 }
@@ -335,7 +295,7 @@ static scribe_status ac_finish(mt3_acoustic_stream *a, scribe_error *err) {
 /* Frames final so far: from complete windows and below the final cut whatever audio follows. */
 static int64_t ac_known(const mt3_acoustic_stream *a) {
     if (a->n_total >= 0) return a->n_total;
-    int64_t produced = a->j_base + a->n_held, cut = ac_frames_of(a, a->n_audio);
+    int64_t produced = a->j_base + a->n_held, cut = sc_acoustic_frames_of(a->m, a->win.n_audio);
     return cut < produced ? cut : produced;
 }
 
