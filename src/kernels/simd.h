@@ -12,6 +12,8 @@
 #define SCRIBE_SIMD_H
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -22,6 +24,10 @@ static inline sc_vf sc_vf_zero(void) { return wasm_f32x4_splat(0.0f); }
 static inline sc_vf sc_vf_set1(float x) { return wasm_f32x4_splat(x); }
 static inline sc_vf sc_vf_load(const float *p) { return wasm_v128_load(p); }
 static inline sc_vf sc_vf_load1(const float *p) { return wasm_v128_load32_splat(p); }
+/* SC_VW bfloat16 values -> floats (the 16 bits become each lane's high half) */
+static inline sc_vf sc_vf_load_bf16(const uint16_t *p) {
+    return wasm_i16x8_shuffle(wasm_i32x4_splat(0), wasm_v128_load64_zero(p), 0, 8, 1, 9, 2, 10, 3, 11);
+}
 static inline void sc_vf_store(float *p, sc_vf v) { wasm_v128_store(p, v); }
 static inline sc_vf sc_vf_add(sc_vf a, sc_vf b) { return wasm_f32x4_add(a, b); }
 static inline sc_vf sc_vf_sub(sc_vf a, sc_vf b) { return wasm_f32x4_sub(a, b); }
@@ -50,6 +56,11 @@ static inline sc_vf sc_vf_zero(void) { return _mm256_setzero_ps(); }
 static inline sc_vf sc_vf_set1(float x) { return _mm256_set1_ps(x); }
 static inline sc_vf sc_vf_load(const float *p) { return _mm256_loadu_ps(p); }
 static inline sc_vf sc_vf_load1(const float *p) { return _mm256_broadcast_ss(p); }
+static inline sc_vf sc_vf_load_bf16(const uint16_t *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)p), z = _mm_setzero_si128();
+    __m256 lo = _mm256_castps128_ps256(_mm_castsi128_ps(_mm_unpacklo_epi16(z, v)));
+    return _mm256_insertf128_ps(lo, _mm_castsi128_ps(_mm_unpackhi_epi16(z, v)), 1);
+}
 static inline void sc_vf_store(float *p, sc_vf v) { _mm256_storeu_ps(p, v); }
 static inline sc_vf sc_vf_add(sc_vf a, sc_vf b) { return _mm256_add_ps(a, b); }
 static inline sc_vf sc_vf_sub(sc_vf a, sc_vf b) { return _mm256_sub_ps(a, b); }
@@ -82,6 +93,9 @@ static inline sc_vf sc_vf_zero(void) { return _mm_setzero_ps(); }
 static inline sc_vf sc_vf_set1(float x) { return _mm_set1_ps(x); }
 static inline sc_vf sc_vf_load(const float *p) { return _mm_loadu_ps(p); }
 static inline sc_vf sc_vf_load1(const float *p) { return _mm_load1_ps(p); }
+static inline sc_vf sc_vf_load_bf16(const uint16_t *p) {
+    return _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)p)));
+}
 static inline void sc_vf_store(float *p, sc_vf v) { _mm_storeu_ps(p, v); }
 static inline sc_vf sc_vf_add(sc_vf a, sc_vf b) { return _mm_add_ps(a, b); }
 static inline sc_vf sc_vf_sub(sc_vf a, sc_vf b) { return _mm_sub_ps(a, b); }
@@ -111,6 +125,12 @@ static inline sc_vf sc_vf_zero(void) { return 0.0f; }
 static inline sc_vf sc_vf_set1(float x) { return x; }
 static inline sc_vf sc_vf_load(const float *p) { return *p; }
 static inline sc_vf sc_vf_load1(const float *p) { return *p; }
+static inline sc_vf sc_vf_load_bf16(const uint16_t *p) {
+    uint32_t u = (uint32_t)*p << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
 static inline void sc_vf_store(float *p, sc_vf v) { *p = v; }
 static inline sc_vf sc_vf_add(sc_vf a, sc_vf b) { return a + b; }
 static inline sc_vf sc_vf_sub(sc_vf a, sc_vf b) { return a - b; }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../kernels/kernels.h"
+#include "../kernels/simd.h"
 
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
@@ -277,10 +278,6 @@ static float dot(const float *a, const float *b, int n) {
 #endif
     for (; i < n; i++) r += a[i] * b[i];
     return r;
-}
-
-static void axpy(float *y, float a, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 static void rms_norm(const float *x, const float *scale, float *y, int rows, int d, int ld) {
@@ -653,139 +650,59 @@ static inline void *kv_at(const sc_t5_state *s, float *base, size_t i) {
     return s->kv_bf16 ? (void *)((uint16_t *)base + i) : (void *)(base + i);
 }
 
-#ifdef __wasm_simd128__
-/* 8 bf16 at p -> two f32x4 (the bf16 bits become the high half of each lane) */
-static inline void bf16x8(const uint16_t *p, v128_t *lo, v128_t *hi) {
-    v128_t v = wasm_v128_load(p), z = wasm_i32x4_splat(0);
-    *lo = wasm_i16x8_shuffle(z, v, 0, 8, 1, 9, 2, 10, 3, 11);
-    *hi = wasm_i16x8_shuffle(z, v, 4, 12, 5, 13, 6, 14, 7, 15);
+/* Element i of a key/value cache, f32 or bf16 (`bf16` is a constant in every caller below, so
+ * each attention loop is compiled once per cache type). */
+static inline sc_vf kv_vload(const void *base, size_t i, int bf16) {
+    return bf16 ? sc_vf_load_bf16((const uint16_t *)base + i) : sc_vf_load((const float *)base + i);
 }
-#endif
+static inline float kv_get(const void *base, size_t i, int bf16) {
+    return bf16 ? from_bf16(((const uint16_t *)base)[i]) : ((const float *)base)[i];
+}
 
-static void attn_scores_bf16(const float *q, const uint16_t *Kt, int ld, int n, int Dh, float *score) {
+#define KEYS_BLOCK 16 /* keys per pass of attn_scores */
+#define DIMS_BLOCK 32 /* value dimensions per pass of attn_values */
+
+/* scores[0..n) = q . Kt[:, j]: keys stored transposed (Dh rows of `ld` elements), vectorised across keys. */
+static inline __attribute__((always_inline)) void attn_scores_t(const float *q, const void *Kt, int ld, int n,
+                                                                int Dh, float *score, const int bf16) {
+    enum { A = KEYS_BLOCK / SC_VW };
     int j = 0;
-#ifdef __wasm_simd128__
-    for (; j + 16 <= n; j += 16) {
-        v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-        const uint16_t *k = Kt + j;
-        for (int d = 0; d < Dh; d++, k += ld) {
-            v128_t x = wasm_v128_load32_splat(q + d), k0, k1, k2, k3;
-            bf16x8(k, &k0, &k1);
-            bf16x8(k + 8, &k2, &k3);
-            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, k0));
-            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, k1));
-            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, k2));
-            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, k3));
+    for (; j + KEYS_BLOCK <= n; j += KEYS_BLOCK) {
+        sc_vf s[A];
+        for (int a = 0; a < A; a++) s[a] = sc_vf_zero();
+        size_t k = (size_t)j;
+        for (int d = 0; d < Dh; d++, k += (size_t)ld) {
+            sc_vf x = sc_vf_load1(q + d);
+            for (int a = 0; a < A; a++) s[a] = sc_vf_fma(x, kv_vload(Kt, k + (size_t)a * SC_VW, bf16), s[a]);
         }
-        wasm_v128_store(score + j, s0);
-        wasm_v128_store(score + j + 4, s1);
-        wasm_v128_store(score + j + 8, s2);
-        wasm_v128_store(score + j + 12, s3);
+        for (int a = 0; a < A; a++) sc_vf_store(score + j + a * SC_VW, s[a]);
     }
-#endif
     for (; j < n; j++) {
         float a = 0;
-        for (int d = 0; d < Dh; d++) a += q[d] * from_bf16(Kt[(size_t)d * ld + j]);
+        for (int d = 0; d < Dh; d++) a += q[d] * kv_get(Kt, (size_t)d * ld + j, bf16);
         score[j] = a;
     }
 }
 
-static void attn_values_bf16(const float *p, const uint16_t *V, int ldv, int n, int Dh, float *out) {
+/* out[0..Dh) = sum_j p[j] V[j][0..Dh) (V rows `ldv` elements apart). */
+static inline __attribute__((always_inline)) void attn_values_t(const float *p, const void *V, int ldv, int n,
+                                                                int Dh, float *out, const int bf16) {
+    enum { A = DIMS_BLOCK / SC_VW };
     int d = 0;
-#ifdef __wasm_simd128__
-    for (; d + 32 <= Dh; d += 32) {
-        v128_t o0 = wasm_f32x4_splat(0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-        const uint16_t *v = V + d;
-        for (int j = 0; j < n; j++, v += ldv) {
-            v128_t x = wasm_v128_load32_splat(p + j), a, b;
-            bf16x8(v, &a, &b);
-            o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(x, a));
-            o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(x, b));
-            bf16x8(v + 8, &a, &b);
-            o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(x, a));
-            o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(x, b));
-            bf16x8(v + 16, &a, &b);
-            o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(x, a));
-            o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(x, b));
-            bf16x8(v + 24, &a, &b);
-            o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(x, a));
-            o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(x, b));
+    for (; d + DIMS_BLOCK <= Dh; d += DIMS_BLOCK) {
+        sc_vf o[A];
+        for (int a = 0; a < A; a++) o[a] = sc_vf_zero();
+        size_t v = (size_t)d;
+        for (int j = 0; j < n; j++, v += (size_t)ldv) {
+            sc_vf x = sc_vf_load1(p + j);
+            for (int a = 0; a < A; a++) o[a] = sc_vf_fma(x, kv_vload(V, v + (size_t)a * SC_VW, bf16), o[a]);
         }
-        wasm_v128_store(out + d, o0);
-        wasm_v128_store(out + d + 4, o1);
-        wasm_v128_store(out + d + 8, o2);
-        wasm_v128_store(out + d + 12, o3);
-        wasm_v128_store(out + d + 16, o4);
-        wasm_v128_store(out + d + 20, o5);
-        wasm_v128_store(out + d + 24, o6);
-        wasm_v128_store(out + d + 28, o7);
+        for (int a = 0; a < A; a++) sc_vf_store(out + d + a * SC_VW, o[a]);
     }
-#endif
     for (; d < Dh; d++) {
         float a = 0;
-        for (int j = 0; j < n; j++) a += p[j] * from_bf16(V[(size_t)j * ldv + d]);
+        for (int j = 0; j < n; j++) a += p[j] * kv_get(V, (size_t)j * ldv + d, bf16);
         out[d] = a;
-    }
-}
-
-/* scores[0..n) = q . Kt[:, j]: keys stored transposed (Dh rows of `ld` floats), vectorised across keys. */
-static void attn_scores(const float *q, const float *Kt, int ld, int n, int Dh, float *score) {
-    int j = 0;
-#ifdef __wasm_simd128__
-    for (; j + 16 <= n; j += 16) {
-        v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-        const float *k = Kt + j;
-        for (int d = 0; d < Dh; d++, k += ld) {
-            v128_t x = wasm_v128_load32_splat(q + d);
-            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(k)));
-            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(k + 4)));
-            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(k + 8)));
-            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(k + 12)));
-        }
-        wasm_v128_store(score + j, s0);
-        wasm_v128_store(score + j + 4, s1);
-        wasm_v128_store(score + j + 8, s2);
-        wasm_v128_store(score + j + 12, s3);
-    }
-#endif
-    for (; j < n; j++) {
-        float a = 0;
-        for (int d = 0; d < Dh; d++) a += q[d] * Kt[(size_t)d * ld + j];
-        score[j] = a;
-    }
-}
-
-/* out[0..Dh) = sum_j p[j] V[j][0..Dh) (V rows `ldv` apart). */
-static void attn_values(const float *p, const float *V, int ldv, int n, int Dh, float *out) {
-    int d = 0;
-#ifdef __wasm_simd128__
-    for (; d + 32 <= Dh; d += 32) {
-        v128_t o0 = wasm_f32x4_splat(0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-        const float *v = V + d;
-        for (int j = 0; j < n; j++, v += ldv) {
-            v128_t x = wasm_v128_load32_splat(p + j);
-            o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(x, wasm_v128_load(v)));
-            o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(x, wasm_v128_load(v + 4)));
-            o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(x, wasm_v128_load(v + 8)));
-            o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(x, wasm_v128_load(v + 12)));
-            o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(x, wasm_v128_load(v + 16)));
-            o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(x, wasm_v128_load(v + 20)));
-            o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(x, wasm_v128_load(v + 24)));
-            o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(x, wasm_v128_load(v + 28)));
-        }
-        wasm_v128_store(out + d, o0);
-        wasm_v128_store(out + d + 4, o1);
-        wasm_v128_store(out + d + 8, o2);
-        wasm_v128_store(out + d + 12, o3);
-        wasm_v128_store(out + d + 16, o4);
-        wasm_v128_store(out + d + 20, o5);
-        wasm_v128_store(out + d + 24, o6);
-        wasm_v128_store(out + d + 28, o7);
-    }
-#endif
-    if (d < Dh) {
-        memset(out + d, 0, (size_t)(Dh - d) * sizeof *out);
-        for (int j = 0; j < n; j++) axpy(out + d, p[j], V + (size_t)j * ldv + d, Dh - d);
     }
 }
 
@@ -795,14 +712,14 @@ static void attend(const float *q, const void *Kt, int ldk, const void *V, int n
     const int HD = H * Dh;
     for (int hh = 0; hh < H; hh++) {
         if (bf16)
-            attn_scores_bf16(q + hh * Dh, (const uint16_t *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
+            attn_scores_t(q + hh * Dh, (const uint16_t *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score, 1);
         else
-            attn_scores(q + hh * Dh, (const float *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score);
+            attn_scores_t(q + hh * Dh, (const float *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score, 0);
         softmax(score, n);
         if (bf16)
-            attn_values_bf16(score, (const uint16_t *)V + hh * Dh, HD, n, Dh, att + hh * Dh);
+            attn_values_t(score, (const uint16_t *)V + hh * Dh, HD, n, Dh, att + hh * Dh, 1);
         else
-            attn_values(score, (const float *)V + hh * Dh, HD, n, Dh, att + hh * Dh);
+            attn_values_t(score, (const float *)V + hh * Dh, HD, n, Dh, att + hh * Dh, 0);
     }
 }
 
