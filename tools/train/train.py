@@ -167,18 +167,23 @@ def collate(segs):
     return audio, dec_in, tgt, torch.from_numpy(frames), aux
 
 
-def guided_loss(probs, frames, width=8.0):
-    """Mean attention mass (over heads and layers) far from each token's event frame."""
+def guided_loss(probs, frames, width=8.0, pointer=False):
+    """Mean attention mass (over heads and layers) far from each token's event frame.
+    pointer: instead, head 0 of every layer is trained as a pointer: -log of its attention mass near
+    the frame (a sharp, strong signal; the other heads stay free)."""
     valid = frames >= 0
     if not probs or not bool(valid.any()):
         return torch.zeros(())
     t = torch.arange(md.SEG_FRAMES, dtype=torch.float32)
     f = frames.clamp(min=0).float()[:, :, None]
-    w = 1.0 - torch.exp(-((t[None, None, :] - f) ** 2) / (2 * width * width))  # [B, L, T]
+    near = torch.exp(-((t[None, None, :] - f) ** 2) / (2 * width * width))  # [B, L, T]
     total = 0.0
     for p in probs:
-        a = p.mean(1)  # [B, L, T]
-        total = total + ((a * w).sum(-1) * valid).sum() / valid.sum()
+        if pointer:
+            m = (p[:, 0] * near).sum(-1).clamp(min=1e-6)
+            total = total + (-torch.log(m) * valid).sum() / valid.sum()
+        else:
+            total = total + ((p.mean(1) * (1.0 - near)).sum(-1) * valid).sum() / valid.sum()
     return total / len(probs)
 
 
@@ -254,6 +259,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--aux", type=float, default=1.0, help="weight of the frame-wise encoder loss (0: off)")
     ap.add_argument("--guided", type=float, default=0.0, help="weight of the guided cross-attention loss")
+    ap.add_argument("--guided-width", type=float, default=8.0, help="guided loss: Gaussian window (frames)")
+    ap.add_argument("--guided-pointer", action="store_true",
+                    help="guided loss on head 0 of each layer only, as -log of its mass near the event frame")
     ap.add_argument("--time-init", action="store_true",
                     help="initialise shift-token embeddings with the sinusoid of their frame (encoder positions)")
     ap.add_argument("--acoustic", action="store_true",
@@ -438,7 +446,7 @@ def main():
             loss = loss + a.aux * aux_loss
         gl = torch.zeros(())
         if a.guided > 0:
-            gl = guided_loss(probs, frames)
+            gl = guided_loss(probs, frames, a.guided_width, a.guided_pointer)
             loss = loss + a.guided * gl
         opt.zero_grad(set_to_none=True)
         loss.backward()
