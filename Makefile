@@ -103,7 +103,7 @@ test-native: dist/native/run_tests
 test-asan: dist/asan/run_tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 SCRIBE_DATA=../shared/data/dev dist/asan/run_tests
 
-test-node: wasm
+test-node: wasm dist/native/scribe-acoustic-features
 	$(NODE) --test tests/node/
 
 test-e2e: all

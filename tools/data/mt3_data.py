@@ -203,6 +203,8 @@ class Decoder:
         self.cur_time = 0.0
 
     def segment(self, tokens, start_time):
+        # as MT3's decode_and_combine_predictions (and the engine): the segment starts on the shift grid
+        start_time -= math.fmod(start_time, 1.0 / STEPS_PER_SECOND)
         tied = set()
         in_tie = True
         vel, prog = 100, 0

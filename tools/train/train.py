@@ -275,9 +275,12 @@ def main():
     ap.add_argument("--oracle", type=float, default=0.0,
                     help="probability that a training segment's acoustic features are replaced by the ground-truth "
                     "piano roll (teacher input; validation always uses the real features)")
-    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--dropout", type=float, default=None,
+                    help="dropout rate (new runs: 0.1 by default; given on a resumed or initialised run, it replaces "
+                    "the checkpoint's)")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
+    ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
     ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
     ap.add_argument("--save-min", type=float, default=8.0)
     ap.add_argument("--eval-min", type=float, default=8.0)
@@ -288,13 +291,14 @@ def main():
     ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
     # trained attention is peaked: its tiny probabilities are denormal floats, which made the
     # attention products several times slower on x86
     torch.set_flush_denormal(True)
     os.makedirs(a.run, exist_ok=True)
     ckpt_path = os.path.join(a.run, "ckpt.pt")
     cfg = mt3_config(d_model=a.d, heads=a.heads, head_dim=a.head_dim, mlp_dim=a.mlp, enc_layers=a.layers,
-                     dec_layers=a.dec_layers or a.layers, dropout=a.dropout, fmax=md.FMAX, max_decode=1024,
+                     dec_layers=a.dec_layers or a.layers, dropout=0.1 if a.dropout is None else a.dropout, fmax=md.FMAX, max_decode=1024,
                      acoustic_features=AC_FEATURES if a.acoustic else 0,
                      input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0),
                      segment_frames=a.segment_frames)
@@ -309,6 +313,9 @@ def main():
         cfg = dict(init["config"], segment_frames=seg)
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     md.set_segment_frames(cfg["segment_frames"])
+    if a.dropout is not None and cfg.get("dropout") != a.dropout:
+        print(f"dropout {cfg.get('dropout')} -> {a.dropout}", flush=True)
+        cfg = dict(cfg, dropout=a.dropout)
     model = TrainModel(cfg, aux=a.aux > 0, capture=a.guided > 0)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seen, hours, best = 0, 0, 0.0, -1.0
@@ -427,7 +434,9 @@ def main():
         lt = time.localtime()
         deadline = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, hh, mm, 0, 0, 0, -1))
     stop_file = os.path.join(a.run, "STOP")
-    while time.time() < deadline and not os.path.exists(stop_file):
+    first_step = step
+    while (time.time() < deadline and not os.path.exists(stop_file)
+           and not (a.steps and step - first_step >= a.steps)):
         t0 = time.time()
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
         for g in opt.param_groups:
