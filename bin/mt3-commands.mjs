@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { loadScribe, scribeWasmFile } from '../web/engine/core.js';
+import { loadEngine } from './engine.mjs';
 import { Model, Session } from '../web/engine/session.js';
 
 const root = new URL('../', import.meta.url);
@@ -147,10 +147,8 @@ export async function cmdRandomWeights(argv) {
   console.log(`wrote ${a.out}: ${(bytes.length / 1e6).toFixed(1)} MB, preset ${a.preset ?? 'mt3'}, ${dtype}`);
 }
 
-async function loadCore() {
-  const relaxed = new URL(`dist/${scribeWasmFile()}`, root);
-  const wasmBinary = readFileSync(existsSync(relaxed) ? relaxed : new URL('dist/scribe.wasm', root));
-  return loadScribe({ moduleUrl: new URL('dist/scribe.mjs', root).href, wasmBinary });
+function loadCore() {
+  return loadEngine();
 }
 
 /** Deterministic test audio: a few decaying tones over noise. */

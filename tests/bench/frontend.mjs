@@ -2,14 +2,11 @@
 // WAV decode, resampling 44.1 kHz -> 16 kHz and -> 22.05 kHz, MT3 log-mel, as multiples of real time.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from '../../bin/engine.mjs';
 import { decodeWav, resample } from '../../web/engine/audio.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const core = await loadScribe({
-  moduleUrl: new URL('../../dist/scribe.mjs', import.meta.url).href,
-  wasmBinary: readFileSync(`${root}dist/scribe.wasm`),
-});
+const core = await loadEngine('scribe.wasm');
 const dataDir = process.env.SCRIBE_DATA ?? `${root}../shared/data/dev/`;
 const bytes = readFileSync(`${dataDir}slakh-Track00001.wav`);
 

@@ -8,7 +8,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadScribe, relaxedSimdSupported } from '../../web/engine/core.js';
+import { relaxedSimdSupported } from '../../web/engine/core.js';
+import { loadEngine } from '../../bin/engine.mjs';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const relaxed = process.argv.includes('--relaxed');
@@ -17,10 +18,7 @@ if (relaxed && !relaxedSimdSupported()) {
   console.log(`wasm relaxed build: this Node does not validate relaxed SIMD (run it with ${RELAXED_FLAG})`);
   process.exit(0);
 }
-const core = await loadScribe({
-  moduleUrl: new URL('../../dist/scribe.mjs', import.meta.url).href,
-  wasmBinary: readFileSync(`${root}dist/${relaxed ? 'scribe-relaxed.wasm' : 'scribe.wasm'}`),
-});
+const core = await loadEngine(relaxed ? 'scribe-relaxed.wasm' : 'scribe.wasm');
 const m = core.mod;
 const simd = core.readCString(m._wasm_kernels_simd_name());
 

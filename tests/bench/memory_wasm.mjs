@@ -4,7 +4,7 @@
 //   node tests/bench/memory_wasm.mjs MODEL.scrb MINUTES [CLIP.wav] [--fixed-tokens N] [--batch N] [--stream-notes 1] [--max-pending S]
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from '../../bin/engine.mjs';
 import { Model, Session } from '../../web/engine/session.js';
 
 const root = new URL('../../', import.meta.url);
@@ -34,7 +34,7 @@ function readPcm16(path) {
   throw new Error(`${path}: no data chunk`);
 }
 
-const core = await loadScribe({ moduleUrl: new URL('dist/scribe.mjs', root).href, wasmBinary: readFileSync(new URL('dist/scribe.wasm', root)) });
+const core = await loadEngine('scribe.wasm');
 const heap = () => core.mod.HEAPU8.buffer.byteLength;
 const heap0 = heap();
 const { samples, rate } = readPcm16(clip);

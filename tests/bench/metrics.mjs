@@ -1,17 +1,10 @@
 // Prints the time of evaluate() and MIDI write/read on large random note sets (WASM build).
 //   node tests/bench/metrics.mjs [NOTES]
-import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import path from 'node:path';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from '../../bin/engine.mjs';
 import { evaluate, notesToMidi, midiToNotes } from '../../web/engine/music.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const N = Number(process.argv[2] ?? 20000);
-const core = await loadScribe({
-  moduleUrl: pathToFileURL(path.join(root, 'dist/scribe.mjs')).href,
-  wasmBinary: readFileSync(path.join(root, 'dist/scribe.wasm')),
-});
+const core = await loadEngine('scribe.wasm');
 let a = 1;
 const r = () => { // mulberry32
   a = (a + 0x6d2b79f5) >>> 0;

@@ -2,10 +2,9 @@
 // uninitialised cross K/V; timing only). Usage: node tests/bench/mt3_decoder.mjs MODEL [tokens]
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { loadScribe } from '../../web/engine/core.js';
+import { loadEngine } from '../../bin/engine.mjs';
 
-const root = new URL('../../', import.meta.url);
-const core = await loadScribe({ moduleUrl: new URL('dist/scribe.mjs', root).href, wasmBinary: readFileSync(new URL('dist/scribe.wasm', root)) });
+const core = await loadEngine('scribe.wasm');
 const mod = core.mod;
 const bytes = readFileSync(process.argv[2]);
 const steps = Number(process.argv[3] ?? 40);

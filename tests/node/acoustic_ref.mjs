@@ -115,13 +115,10 @@ export function readWav16(file) {
 
 /** Loads our WASM engine and the acoustic weights: { core, model, Session, readNotes }. */
 export async function loadEngine() {
-  const { loadScribe } = await import(path.join(ROOT, 'web/engine/core.js'));
+  const { loadEngine: loadBuild } = await import(path.join(ROOT, 'bin/engine.mjs'));
   const session = await import(path.join(ROOT, 'web/engine/session.js'));
   const { notesFromC } = await import(path.join(ROOT, 'web/engine/music.js'));
-  const core = await loadScribe({
-    moduleUrl: 'file://' + path.join(ROOT, 'dist/scribe.mjs'),
-    wasmBinary: fs.readFileSync(path.join(ROOT, 'dist/scribe.wasm')),
-  });
+  const core = await loadBuild('scribe.wasm');
   const model = session.Model.load(core, fs.readFileSync(path.join(ROOT, 'weights/basic-pitch.scrb')));
   return { core, model, ...session, readNotes: notesFromC };
 }

@@ -1,16 +1,12 @@
-// Loads the WASM engine from dist/ for the Node suites. Emscripten 3.1.6 cannot fetch file://
-// URLs under Node, so the module gets the wasm bytes directly.
-import { readFileSync } from 'node:fs';
-import { loadScribe } from '../../web/engine/core.js';
+// Helpers of the Node suites. The engine loads through the CLI's loader (bin/engine.mjs); the suites
+// name the build: 'scribe.wasm' (plain SIMD, the default here) or 'scribe-relaxed.wasm' (FMA; Node
+// needs the relaxed-SIMD flag).
+import { loadEngine as loadBuild, ROOT_URL } from '../../bin/engine.mjs';
 
-export const ROOT_URL = new URL('../../', import.meta.url);
+export { ROOT_URL };
 
-/** wasmFile: 'scribe.wasm' (plain SIMD) or 'scribe-relaxed.wasm' (FMA; Node needs the relaxed-SIMD flag). */
 export function loadEngine(wasmFile = 'scribe.wasm') {
-  return loadScribe({
-    moduleUrl: new URL('dist/scribe.mjs', ROOT_URL).href,
-    wasmBinary: readFileSync(new URL(`dist/${wasmFile}`, ROOT_URL)),
-  });
+  return loadBuild(wasmFile);
 }
 
 /** Runs the engine's matmul (bt: matmul_bt) on random operands with row padding `pad` against a
