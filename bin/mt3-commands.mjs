@@ -5,7 +5,7 @@
 // bench: whole-audio inference through a session on the WASM build, single-threaded, decoding a fixed
 // number of tokens per segment (EOS ignored) so random weights give realistic timings. Last line:
 // `realtime_factor: X` (audio seconds per wall-clock second).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadEngine } from './engine.mjs';
