@@ -4,6 +4,10 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadEngine } from '../../bin/engine.mjs';
 
+if (!process.argv[2]) {
+  console.error('usage: node tests/bench/mt3_decoder.mjs MODEL.scrb [tokens]');
+  process.exit(2);
+}
 const core = await loadEngine('scribe.wasm');
 const mod = core.mod;
 const bytes = readFileSync(process.argv[2]);
