@@ -23,18 +23,19 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from weights_format import KIND_ACOUSTIC, KIND_MT3, f32_bits, read_weights_raw, write_weights  # noqa: E402
+from mt3_reference import time_bias_buckets  # noqa: E402
 
 ACOUSTIC_FEATURES = 176  # 88 note + 88 onset posteriors (src/models/mt3_acoustic.h)
 BASIC_PITCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights", "basic-pitch.scrb")
 
 CONFIG_INDEX = dict(
     d_model=0, heads=1, head_dim=2, mlp_dim=3, enc_layers=4, dec_layers=5, vocab=6, input_features=7,
-    segment_frames=8, max_decode=9, input_bias=10, acoustic_features=11,
+    segment_frames=8, max_decode=9, input_bias=10, acoustic_features=11, cross_time_bias=12,
     steps_per_second=16, max_shift_steps=17, velocity_bins=18, use_ties=19, use_programs=20, use_drums=21,
     sample_rate=32, fft_size=33, hop=34, mel_bins=35, fmin=36, fmax=37,
 )
 FLOAT_KEYS = {"fmin", "fmax"}
-OPTIONAL_KEYS = {"input_bias", "acoustic_features"}  # 0 when absent
+OPTIONAL_KEYS = {"input_bias", "acoustic_features", "cross_time_bias"}  # 0 when absent
 
 
 def config_ints(cfg):
@@ -80,6 +81,9 @@ def scribe_tensors(cfg, sd, dtype="f32"):
         norm(f"dec.{l}.cross_norm", p + "cross_norm.scale")
         for w in "qkvo":
             dense(f"dec.{l}.cross.{w}", p + f"cross.{w}.weight")
+        if cfg.get("cross_time_bias", 0):  # buckets -> one bias per key-minus-query frame offset
+            buckets = time_bias_buckets(cfg["segment_frames"], cfg["cross_time_bias"]).numpy()
+            out.append((f"dec.{l}.cross.time_bias", np.ascontiguousarray(t(p + "cross.time_bias")[:, buckets]), "f32"))
         norm(f"dec.{l}.mlp_norm", p + "mlp_norm.scale")
         for w in ("wi0", "wi1", "wo"):
             dense(f"dec.{l}.mlp.{w}", p + f"mlp.{w}.weight")
@@ -141,6 +145,10 @@ def main():
         torch.manual_seed(a.seed)
         model = MT3Model(cfg).eval()
         model.reset_parameters()
+        with torch.no_grad():  # training starts these at 0; random ones exercise the engine's bias path
+            for n, p in model.named_parameters():
+                if n.endswith("time_bias"):
+                    p.normal_(0.0, 2.0)
         sd = model.state_dict()
     else:
         obj = torch.load(a.state, map_location="cpu")

@@ -32,14 +32,19 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(a.seed)
     torch.set_num_threads(1)
-    # the small preset also covers the optional input bias of our trained models (not in MT3) and a
-    # segment shorter than MT3's 256 frames (the length our trained models use)
-    cfg = mt3_config(dropout=0.0) if a.preset == "mt3" else small_config(dropout=0.0, input_bias=1, segment_frames=64)
+    # the small preset also covers what our trained models add to MT3: the input bias, a segment
+    # shorter than MT3's 256 frames, and the time-relative cross-attention bias
+    cfg = (mt3_config(dropout=0.0) if a.preset == "mt3"
+           else small_config(dropout=0.0, input_bias=1, segment_frames=64, cross_time_bias=32))
     model = MT3Model(cfg).eval()
     model.reset_parameters(logits_scale=a.logits_scale)
     if model.input_bias is not None:
         with torch.no_grad():
             model.input_bias.normal_(std=2.0)
+    with torch.no_grad():  # training starts the time bias at 0; random values exercise every offset
+        for n, p in model.named_parameters():
+            if n.endswith("time_bias"):
+                p.normal_(std=2.0)
     sd = model.state_dict()
     convert(cfg, sd, os.path.join(a.out, "model_f32.scrb"), "f32", f"parity-{a.preset}")
     convert(cfg, sd, os.path.join(a.out, "model_q8.scrb"), "q8", f"parity-{a.preset}-q8")

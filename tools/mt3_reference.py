@@ -11,6 +11,14 @@ cos second half, timescales 1..1e4) added in encoder and decoder; pre-norm RMSNo
 scale only); no biases; gated-GELU MLP (tanh approximation: gelu(wi0 x) * wi1 x); attention
 without 1/sqrt(head_dim) (folded into the query init); dropout after attention/MLP/embeddings
 (training only); final norms; untied logits. Decoder input starts with PAD (0).
+
+Not in MT3, for our trained models (config cross_time_bias = number of buckets, 0 = MT3):
+a time-relative cross-attention bias. Each decoder position knows the time it is at, the value of
+the last shift token among its input tokens (0 before any), as frame f = round(steps * frames per
+step). Cross-attention logits of head h for encoder frame j get bias[h][bucket(j - f)]
+(T5-style bidirectional log buckets, learned per layer and head), so attention can follow the
+decoded time without having to learn it from content. The engine reads the bias per offset
+(dec.L.cross.time_bias [H, 2T-1], offset j - f + T - 1), expanded from the buckets at export.
 Use /usr/bin/python3 (torch 1.13).
 """
 import math
@@ -55,6 +63,46 @@ def sinusoid_table(length, features):
     return pe.float()
 
 
+def time_bias_buckets(segment_frames, buckets):
+    """Bucket of every key-minus-query frame offset -(T-1)..T-1 (index offset + T - 1): T5's
+    bidirectional relative-position buckets (exact below buckets / 4, log-spaced up to T)."""
+    t = segment_frames
+    half = buckets // 2
+    exact = max(1, half // 2)
+    out = []
+    for r in range(-(t - 1), t):
+        n = abs(r)
+        if n < exact:
+            b = n
+        else:
+            b = exact + int(math.log(n / exact) / math.log(max(t, exact + 1) / exact) * (half - exact))
+            b = min(b, half - 1)
+        out.append(b + (half if r > 0 else 0))
+    return torch.tensor(out, dtype=torch.long)
+
+
+def token_time_frames(tokens, cfg):
+    """[B, L] decoder input tokens -> encoder frame of each position's current time: the last shift
+    token among tokens[:, :i+1] (shift ids 3..3+max_shift_steps, value = id - 3), 0 before any,
+    converted with round half up, clamped to the segment."""
+    b, length = tokens.shape
+    lo, hi = 3, 3 + cfg["max_shift_steps"]
+    is_shift = (tokens >= lo) & (tokens <= hi)
+    idx = torch.where(is_shift, torch.arange(length, device=tokens.device)[None, :].expand(b, length),
+                      torch.full_like(tokens, -1))
+    last = torch.cummax(idx, dim=1).values
+    steps = torch.where(last >= 0, tokens.gather(1, last.clamp(min=0)) - lo, torch.zeros_like(tokens))
+    return shift_frame(steps, cfg)
+
+
+def shift_frame(steps, cfg):
+    """Shift value(s) -> encoder frame: round(steps * sample_rate / (steps_per_second * hop)), half up."""
+    num = 2 * cfg["sample_rate"]
+    den = cfg["steps_per_second"] * cfg["hop"]
+    f = (steps * num + den) // (2 * den)
+    return f.clamp(0, cfg["segment_frames"] - 1) if torch.is_tensor(f) else min(max(f, 0), cfg["segment_frames"] - 1)
+
+
 def gelu_tanh(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
 
@@ -70,7 +118,7 @@ class RMSNorm(nn.Module):
 
 
 class Attention(nn.Module):
-    def __init__(self, cfg):
+    def __init__(self, cfg, time_bias=False):
         super().__init__()
         d, self.h, self.dh = cfg["d_model"], cfg["heads"], cfg["head_dim"]
         hd = self.h * self.dh
@@ -78,17 +126,33 @@ class Attention(nn.Module):
         self.k = nn.Linear(d, hd, bias=False)
         self.v = nn.Linear(d, hd, bias=False)
         self.o = nn.Linear(hd, d, bias=False)
+        self.time_bias = None
+        if time_bias:  # cross-attention bias by key frame minus the query's decoded time (buckets)
+            t = cfg["segment_frames"]
+            self.time_bias = nn.Parameter(torch.zeros(self.h, cfg["cross_time_bias"]))
+            self.register_buffer("time_bucket", time_bias_buckets(t, cfg["cross_time_bias"]), persistent=False)
+        self.capture = False  # training: keep the attention probabilities in self.probs
+        self.probs = None
 
-    def forward(self, xq, xkv, mask=None):
+    def offset_bias(self):
+        """[H, 2T-1] bias per key-minus-query frame offset (what the engine stores)."""
+        return self.time_bias[:, self.time_bucket]
+
+    def forward(self, xq, xkv, mask=None, qframes=None):
         b, lq, _ = xq.shape
         lk = xkv.shape[1]
         q = self.q(xq).view(b, lq, self.h, self.dh).transpose(1, 2)
         k = self.k(xkv).view(b, lk, self.h, self.dh).transpose(1, 2)
         v = self.v(xkv).view(b, lk, self.h, self.dh).transpose(1, 2)
         s = q @ k.transpose(-1, -2)  # no 1/sqrt(dh): T5
+        if self.time_bias is not None and qframes is not None:
+            t = self.time_bucket.shape[0] // 2 + 1
+            off = torch.arange(lk, device=xq.device)[None, None, :] - qframes[:, :, None] + (t - 1)
+            s = s + self.offset_bias()[:, off.clamp(0, 2 * t - 2)].permute(1, 0, 2, 3)
         if mask is not None:
             s = s.masked_fill(~mask, -1e10)
         a = torch.softmax(s, dim=-1)
+        self.probs = a if self.capture else None
         return self.o((a @ v).transpose(1, 2).reshape(b, lq, self.h * self.dh))
 
 
@@ -126,15 +190,15 @@ class DecoderLayer(nn.Module):
         self.self_norm = RMSNorm(cfg["d_model"])
         self.self_attn = Attention(cfg)
         self.cross_norm = RMSNorm(cfg["d_model"])
-        self.cross = Attention(cfg)
+        self.cross = Attention(cfg, time_bias=cfg.get("cross_time_bias", 0) > 0)
         self.mlp_norm = RMSNorm(cfg["d_model"])
         self.mlp = MLP(cfg)
         self.drop = nn.Dropout(cfg.get("dropout", 0.0))
 
-    def forward(self, y, enc, causal):
+    def forward(self, y, enc, causal, qframes=None):
         h = self.self_norm(y)
         y = y + self.drop(self.self_attn(h, h, causal))
-        y = y + self.drop(self.cross(self.cross_norm(y), enc))
+        y = y + self.drop(self.cross(self.cross_norm(y), enc, qframes=qframes))
         return y + self.drop(self.mlp(self.mlp_norm(y)))
 
 
@@ -164,7 +228,7 @@ class MT3Model(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("scale"):
                 nn.init.ones_(p)
-            elif name == "input_bias":
+            elif name == "input_bias" or name.endswith("time_bias"):
                 nn.init.zeros_(p)
             elif name == "embed.weight":
                 nn.init.normal_(p, std=1.0)
@@ -195,8 +259,9 @@ class MT3Model(nn.Module):
         length = tokens.shape[1]
         y = self.drop(self.embed(tokens) + self.pos[:length])
         causal = torch.ones(length, length, dtype=torch.bool, device=tokens.device).tril()
+        qframes = token_time_frames(tokens, self.cfg) if self.cfg.get("cross_time_bias", 0) else None
         for layer in self.dec_layers:
-            y = layer(y, enc, causal)
+            y = layer(y, enc, causal, qframes)
         return self.logits(self.drop(self.dec_norm(y)))
 
     def forward(self, features, decoder_input_tokens):

@@ -35,18 +35,29 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->segment_frames = k[SC_T5_CFG_SEGMENT_FRAMES];
     c->max_decode = k[SC_T5_CFG_MAX_DECODE];
     c->input_bias = k[SC_T5_CFG_INPUT_BIAS];
+    c->cross_time_bias = k[SC_T5_CFG_CROSS_TIME_BIAS];
+    c->shift_lo = 3; /* after PAD, EOS, UNK (vocabularies.py) */
+    c->shift_hi = c->shift_lo + k[SC_T5_CFG_MAX_SHIFT_STEPS];
+    c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
+    c->frame_den = k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
     struct { const char *name; int v, lo, hi; } chk[] = {
         {"d_model", c->d_model, 2, 8192},         {"heads", c->heads, 1, 256},
         {"head_dim", c->head_dim, 1, 1024},       {"mlp_dim", c->mlp_dim, 1, 65536},
         {"encoder layers", c->enc_layers, 1, 128}, {"decoder layers", c->dec_layers, 1, 128},
         {"vocabulary size", c->vocab, 4, 1 << 20}, {"input features", c->input_features, 1, 8192},
         {"segment frames", c->segment_frames, 1, 8192}, {"max decode length", c->max_decode, 1, 1024},
-        {"input bias flag", c->input_bias, 0, 1},
+        {"input bias flag", c->input_bias, 0, 1},  {"cross-attention time bias buckets", c->cross_time_bias, 0, 1024},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
         if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config %s = %d outside %d..%d", chk[i].name, chk[i].v,
                            chk[i].lo, chk[i].hi);
+    if (c->cross_time_bias &&
+        (k[SC_T5_CFG_MAX_SHIFT_STEPS] < 1 || k[SC_T5_CFG_MAX_SHIFT_STEPS] > 100000 || c->frame_num < 1 ||
+         c->frame_num > 1000000 || k[SC_T5_CFG_STEPS_PER_SECOND] < 1 || k[SC_T5_CFG_HOP] < 1 ||
+         c->frame_den > 1000000 || c->shift_hi >= c->vocab))
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config: shift tokens or frame rate out of range for the "
+                       "cross-attention time bias");
     return SCRIBE_OK;
 }
 
@@ -163,6 +174,16 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
         if ((st = bind_norm(m, w, &L->cross_norm, n, c->d_model, err))) goto fail;
         snprintf(n, sizeof n, "dec.%d.cross", l);
         if ((st = bind_attn(m, w, &L->cross, n, err))) goto fail;
+        if (c->cross_time_bias) {
+            uint32_t shape[2] = {(uint32_t)c->heads, (uint32_t)(2 * c->segment_frames - 1)};
+            snprintf(n, sizeof n, "dec.%d.cross.time_bias", l);
+            const sc_tensor *t = sc_weights_get(w, n, 1u << SC_DTYPE_F32, 2, shape, err);
+            if (!t) {
+                st = SCRIBE_ERR_BAD_WEIGHTS;
+                goto fail;
+            }
+            L->cross_time_bias = (const float *)t->data;
+        }
         snprintf(n, sizeof n, "dec.%d.mlp_norm", l);
         if ((st = bind_norm(m, w, &L->mlp_norm, n, c->d_model, err))) goto fail;
         snprintf(n, sizeof n, "dec.%d.mlp", l);
@@ -232,8 +253,9 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
         }
     }
     s->cur = calloc(B, sizeof *s->cur);
+    s->qframe = calloc(B, sizeof *s->qframe);
     s->active = calloc(B, sizeof *s->active);
-    if (!s->cur || !s->active) {
+    if (!s->cur || !s->qframe || !s->active) {
         sc_t5_state_free(s);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for T5 state");
     }
@@ -250,8 +272,10 @@ void sc_t5_state_free(sc_t5_state *s) {
         *all[i] = NULL;
     }
     free(s->cur);
+    free(s->qframe);
     free(s->active);
     s->cur = NULL;
+    s->qframe = NULL;
     s->active = NULL;
 }
 
@@ -706,15 +730,20 @@ static inline __attribute__((always_inline)) void attn_values_t(const float *p, 
     }
 }
 
-/* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]), f32 or bf16. */
+/* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]), f32 or bf16.
+ * bias (or NULL): added to the scores, head h reads bias[h * ld_bias + j] for key j. */
 static void attend(const float *q, const void *Kt, int ldk, const void *V, int n, int H, int Dh, float *score,
-                   float *att, int bf16) {
+                   float *att, int bf16, const float *bias, int ld_bias) {
     const int HD = H * Dh;
     for (int hh = 0; hh < H; hh++) {
         if (bf16)
             attn_scores_t(q + hh * Dh, (const uint16_t *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score, 1);
         else
             attn_scores_t(q + hh * Dh, (const float *)Kt + (size_t)hh * Dh * ldk, ldk, n, Dh, score, 0);
+        if (bias) {
+            const float *b = bias + (size_t)hh * ld_bias;
+            for (int j = 0; j < n; j++) score[j] += b[j];
+        }
         softmax(score, n);
         if (bf16)
             attn_values_t(score, (const uint16_t *)V + hh * Dh, HD, n, Dh, att + hh * Dh, 1);
@@ -743,12 +772,18 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
     for (int i = 0; i < n; i++) {
         s->active[i] = i;
         s->cur[i] = 0; /* PAD starts decoding */
+        s->qframe[i] = 0;
         lengths[i] = 0;
     }
     for (int step = 0; step < max_tokens && n_act > 0; step++) {
         const float *pos = m->pos + (size_t)step * D;
         for (int r = 0; r < n_act; r++) {
             float *xr = s->dx + (size_t)r * D;
+            int tok = s->cur[r];
+            if (c->cross_time_bias && tok >= c->shift_lo && tok <= c->shift_hi) {
+                int64_t f = (2 * (int64_t)(tok - c->shift_lo) * c->frame_num + c->frame_den) / (2 * (int64_t)c->frame_den);
+                s->qframe[r] = (int32_t)(f < T - 1 ? f : T - 1);
+            }
             embed_row(&m->embed, s->cur[r], xr);
             for (int i = 0; i < D; i++) xr[i] += pos[i];
         }
@@ -767,7 +802,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
                     kv_set(s, s->cv, base + (size_t)step * HD + c2, vr[c2]);
                 }
                 attend(s->dq + (size_t)r * HD, kv_at(s, s->ck, base), s->max_tokens, kv_at(s, s->cv, base), step + 1, H,
-                       Dh, s->dscore, s->datt + (size_t)r * HD, s->kv_bf16);
+                       Dh, s->dscore, s->datt + (size_t)r * HD, s->kv_bf16, NULL, 0);
             }
             sc_t5_dense_apply(&L->self.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* cross-attention */
@@ -775,8 +810,10 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             sc_t5_dense_apply(&L->cross.q, n_act, s->dh, D, s->dq, HD, 0, s->panel);
             for (int r = 0; r < n_act; r++) {
                 size_t off = ((size_t)l * s->slots + s->active[r]) * T * HD;
+                /* time bias: the row of offsets (key frame j) - qframe + T - 1 for j = 0.. starts at T-1-qframe */
+                const float *tb = L->cross_time_bias ? L->cross_time_bias + (T - 1 - s->qframe[r]) : NULL;
                 attend(s->dq + (size_t)r * HD, kv_at(s, s->xk, off), T, kv_at(s, s->xv, off), T, H, Dh, s->dscore,
-                       s->datt + (size_t)r * HD, s->kv_bf16);
+                       s->datt + (size_t)r * HD, s->kv_bf16, tb, 2 * T - 1);
             }
             sc_t5_dense_apply(&L->cross.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* MLP */
@@ -802,6 +839,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             /* keep the row (compacting the active list; caches are indexed by slot) */
             s->active[w] = slot;
             s->cur[w] = best;
+            s->qframe[w] = s->qframe[r];
             w++;
         }
         n_act = w;

@@ -15,6 +15,7 @@
  *   enc.L.mlp.{wi0,wi1} [D, M]  .wo [M, D]      dec.L.cross.{q,k,v} [D, H*Dh]  .o [H*Dh, D]
  *   enc.norm [D]                                dec.L.mlp_norm [D]; dec.L.mlp.{wi0,wi1,wo}
  *                                               dec.norm [D]; dec.logits [D, V]
+ *   dec.L.cross.time_bias [H, 2T-1] (f32, only when config cross_time_bias > 0)
  * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
  * With config acoustic_features = 176 the file also embeds the acoustic (Basic Pitch) network:
  *   acoustic.config [64] f32 holding the bit patterns of basic-pitch.scrb's 64 config int32s
@@ -44,6 +45,9 @@ enum {
     SC_T5_CFG_ACOUSTIC_FEATURES = 11, /* 0 (MT3); 176: each frame also reads 88 note + 88 onset posteriors of
                                          the embedded Basic Pitch network (mt3_acoustic.h); then
                                          input_features = mel_bins + 176 */
+    SC_T5_CFG_CROSS_TIME_BIAS = 12, /* 0 (MT3); > 0 (the training buckets): every decoder layer's cross-attention
+                                       adds dec.L.cross.time_bias [H][2T-1] at (key frame - decoded frame + T-1),
+                                       the decoded frame being that of the last shift token fed (0 before any) */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -62,7 +66,10 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode, input_bias;
+        max_decode, input_bias, cross_time_bias;
+    /* shift tokens (ids shift_lo..shift_hi, value = id - shift_lo) -> encoder frame, for cross_time_bias:
+       frame = (2 * value * frame_num + frame_den) / (2 * frame_den), clamped to the segment */
+    int shift_lo, shift_hi, frame_num, frame_den;
 } sc_t5_config;
 
 /* A dense kernel [in, out]: f32 (w) or q8 (q + per-output-column scales). f16 is widened at load. */
@@ -85,6 +92,7 @@ typedef struct sc_t5_enc_layer {
 
 typedef struct sc_t5_dec_layer {
     const float *self_norm, *cross_norm, *mlp_norm;
+    const float *cross_time_bias; /* [H][2T-1] or NULL */
     sc_t5_attn self, cross;
     sc_t5_mlp mlp;
 } sc_t5_dec_layer;
@@ -126,6 +134,7 @@ typedef struct sc_t5_state {
     float *dx, *dh, *dq, *dk, *dv, *datt, *dm0, *dm1, *dlogits, *dscore;
     float *panel;            /* dequantisation scratch [K_max][64] */
     int32_t *cur;            /* current input token per active row */
+    int32_t *qframe;         /* decoded time (encoder frame) per active row, for cross_time_bias */
     int *active;             /* slot of each active row */
 } sc_t5_state;
 

@@ -2,8 +2,8 @@
 // /usr/bin/python3 makes the weights (tools/mt3_parity_data.py: random T5 init, logits kernel x10 so greedy
 // choices are well separated; EOS ignored so every input yields the same number of tokens) and the
 // reference outputs; the WASM build runs the same inputs, all inputs decoded together as one batch.
-// Full MT3 size (45.9 M parameters): 5 inputs x 24 tokens; small size (64-frame segments and the optional input bias of
-// our trained models): 5 inputs x 64 tokens.
+// Full MT3 size (45.9 M parameters): 5 inputs x 24 tokens; small size (64-frame segments, the input bias and the
+// time-relative cross-attention bias of our trained models): 5 inputs x 64 tokens.
 // q8 weights (with bfloat16 attention caches) are checked loosely: their loss is reported, not hidden.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -14,34 +14,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from mt3_reference import MT3Model, mt3_config  # noqa: E402,F401
+from mt3_reference import MT3Model, mt3_config, shift_frame  # noqa: E402,F401
 
 AUX_OUT = 128 + 128 + 128 + 16  # onset, frame, drum onset, class activity
-
-
-class CrossCapture:
-    """Wraps a reference Attention module so that its softmax probabilities are kept."""
-
-    def __init__(self, attn):
-        self.attn = attn
-        self.probs = None
-        self.enabled = False
-        attn.forward = self.forward
-
-    def forward(self, xq, xkv, mask=None):
-        a = self.attn
-        b, lq, _ = xq.shape
-        lk = xkv.shape[1]
-        q = a.q(xq).view(b, lq, a.h, a.dh).transpose(1, 2)
-        k = a.k(xkv).view(b, lk, a.h, a.dh).transpose(1, 2)
-        v = a.v(xkv).view(b, lk, a.h, a.dh).transpose(1, 2)
-        s = q @ k.transpose(-1, -2)
-        if mask is not None:
-            s = s.masked_fill(~mask, -1e10)
-        p = torch.softmax(s, dim=-1)
-        if self.enabled:
-            self.probs = p
-        return a.o((p @ v).transpose(1, 2).reshape(b, lq, a.h * a.dh))
 
 
 class TrainModel(nn.Module):
@@ -50,19 +25,19 @@ class TrainModel(nn.Module):
         self.mt3 = MT3Model(cfg)
         self.cfg = self.mt3.cfg
         self.aux = nn.Linear(cfg["d_model"], AUX_OUT) if aux else None
-        self.captures = [CrossCapture(l.cross) for l in self.mt3.dec_layers]
         self.set_capture(capture)
 
     def set_capture(self, on):
-        for c in self.captures:
-            c.enabled = on
-            c.probs = None
+        """Keep the cross-attention probabilities of every decoder layer (guided-attention loss)."""
+        for l in self.mt3.dec_layers:
+            l.cross.capture = on
+            l.cross.probs = None
 
     def forward(self, feats, dec_in):
         enc = self.mt3.encode(feats)
         logits = self.mt3.decode(enc, dec_in)
         aux = self.aux(enc) if self.aux is not None else None
-        probs = [c.probs for c in self.captures if c.probs is not None]
+        probs = [l.cross.probs for l in self.mt3.dec_layers if l.cross.probs is not None]
         return logits, aux, probs
 
     @torch.no_grad()
@@ -81,9 +56,16 @@ class TrainModel(nn.Module):
             cross_kv.append((k, v))
         cache = [[None, None] for _ in layers]
         tok = torch.zeros(b, dtype=torch.long)
+        n_shift = m.cfg["max_shift_steps"]
+        qframe = torch.zeros(b, dtype=torch.long)  # decoded time of each row (cross_time_bias)
+        t_enc = enc.shape[1]
+        biases = [l.cross.offset_bias() if l.cross.time_bias is not None else None for l in layers]
         outs = [[] for _ in range(b)]
         done = torch.zeros(b, dtype=torch.bool)
         for t in range(max_tokens):
+            is_shift = (tok >= 3) & (tok <= 3 + n_shift)
+            qframe = torch.where(is_shift, shift_frame(tok - 3, m.cfg), qframe)
+            off = torch.arange(t_enc)[None, :] - qframe[:, None] + (m.cfg["segment_frames"] - 1)  # [B, T]
             y = m.embed(tok)[:, None, :] + m.pos[t:t + 1]
             for li, l in enumerate(layers):
                 h = l.self_norm(y)
@@ -101,7 +83,10 @@ class TrainModel(nn.Module):
                 c = l.cross
                 q = c.q(h).view(b, 1, c.h, c.dh).transpose(1, 2)
                 ck, cv = cross_kv[li]
-                p = torch.softmax(q @ ck.transpose(-1, -2), -1)
+                sc = q @ ck.transpose(-1, -2)  # [B, H, 1, T]
+                if biases[li] is not None:
+                    sc = sc + biases[li][:, off].permute(1, 0, 2)[:, :, None, :]
+                p = torch.softmax(sc, -1)
                 y = y + c.o((p @ cv).transpose(1, 2).reshape(b, 1, c.h * c.dh))
                 y = y + l.mlp(l.mlp_norm(y))
             lg = m.logits(m.dec_norm(y))[:, 0]

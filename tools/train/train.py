@@ -278,6 +278,8 @@ def main():
     ap.add_argument("--dropout", type=float, default=None,
                     help="dropout rate (new runs: 0.1 by default; given on a resumed or initialised run, it replaces "
                     "the checkpoint's)")
+    ap.add_argument("--cross-time-bias", type=int, default=0,
+                    help="new / initialised runs: buckets of the time-relative cross-attention bias (0: off, as MT3)")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -301,7 +303,7 @@ def main():
                      dec_layers=a.dec_layers or a.layers, dropout=0.1 if a.dropout is None else a.dropout, fmax=md.FMAX, max_decode=1024,
                      acoustic_features=AC_FEATURES if a.acoustic else 0,
                      input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0),
-                     segment_frames=a.segment_frames)
+                     segment_frames=a.segment_frames, cross_time_bias=a.cross_time_bias)
     state = init = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
@@ -310,7 +312,7 @@ def main():
     elif a.init_from:
         init = torch.load(a.init_from, map_location="cpu")
         seg = cfg["segment_frames"]
-        cfg = dict(init["config"], segment_frames=seg)
+        cfg = dict(init["config"], segment_frames=seg, cross_time_bias=a.cross_time_bias)
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     md.set_segment_frames(cfg["segment_frames"])
     if a.dropout is not None and cfg.get("dropout") != a.dropout:
@@ -331,6 +333,17 @@ def main():
             w = model.mt3.logits.weight
             w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1] = (pos[fr] * math.sqrt(2.0 / pos.shape[1])
                                                           + 0.3 * w[md.SHIFT0:md.SHIFT0 + md.MAX_SHIFT + 1])
+    if cfg.get("cross_time_bias", 0) and not state:
+        # head 0 of every decoder layer starts as a window around the decoded time (the others flat):
+        # the guided loss then only has to sharpen it
+        with torch.no_grad():
+            for l in model.mt3.dec_layers:
+                tb, bk = l.cross.time_bias, l.cross.time_bucket
+                offs = torch.arange(bk.shape[0]) - (bk.shape[0] // 2)
+                for b in range(tb.shape[1]):
+                    r = offs[bk == b].abs().float()
+                    if len(r):
+                        tb[0, b] = max(-6.0, -float(r.min()) ** 2 / 32.0)
     if init:
         if "model" in init:
             model.load_state_dict(init["model"], strict=False)
