@@ -268,9 +268,9 @@ def main():
                     help="new runs: the encoder also reads the acoustic network's note/onset posteriors (176 features)")
     ap.add_argument("--no-norm", action="store_true",
                     help="new runs: feed raw log-mel (default: per-bin normalised, folded into the input layer at export)")
-    ap.add_argument("--segment-frames", type=int, default=md.SEG_FRAMES,
-                    help="new runs: frames per segment (MT3: 256 = 2.048 s); the engine reads it from the weights")
-    ap.add_argument("--init-from", help="new runs: start from this run's ckpt.pt / best.pt weights and input "
+    ap.add_argument("--segment-frames", type=int, default=None,
+                    help="new runs (default 256), or initialised ones (default: the initial run's): frames per segment (MT3: 256 = 2.048 s); the engine reads it from the weights")
+    ap.add_argument("--init-from", help="new runs: start from this run's ckpt.pt / best.pt / snapshot weights and input "
                     "normalisation (same network shape; e.g. to change the segment length)")
     ap.add_argument("--oracle", type=float, default=0.0,
                     help="probability that a training segment's acoustic features are replaced by the ground-truth "
@@ -278,8 +278,9 @@ def main():
     ap.add_argument("--dropout", type=float, default=None,
                     help="dropout rate (new runs: 0.1 by default; given on a resumed or initialised run, it replaces "
                     "the checkpoint's)")
-    ap.add_argument("--cross-time-bias", type=int, default=0,
-                    help="new / initialised runs: buckets of the time-relative cross-attention bias (0: off, as MT3)")
+    ap.add_argument("--cross-time-bias", type=int, default=None,
+                    help="new runs (default 0), or initialised ones (default: the initial run's): buckets of the "
+                    "time-relative cross-attention bias (0: off, as MT3)")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -303,7 +304,7 @@ def main():
                      dec_layers=a.dec_layers or a.layers, dropout=0.1 if a.dropout is None else a.dropout, fmax=md.FMAX, max_decode=1024,
                      acoustic_features=AC_FEATURES if a.acoustic else 0,
                      input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0),
-                     segment_frames=a.segment_frames, cross_time_bias=a.cross_time_bias)
+                     segment_frames=a.segment_frames or md.SEG_FRAMES, cross_time_bias=a.cross_time_bias or 0)
     state = init = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
@@ -311,8 +312,12 @@ def main():
         print("resuming", ckpt_path, "step", state["step"], flush=True)
     elif a.init_from:
         init = torch.load(a.init_from, map_location="cpu")
+        cfg = dict(init["config"])
+        if a.segment_frames is not None:
+            cfg["segment_frames"] = a.segment_frames
+        if a.cross_time_bias is not None:
+            cfg["cross_time_bias"] = a.cross_time_bias
         seg = cfg["segment_frames"]
-        cfg = dict(init["config"], segment_frames=seg, cross_time_bias=a.cross_time_bias)
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     md.set_segment_frames(cfg["segment_frames"])
     if a.dropout is not None and cfg.get("dropout") != a.dropout:
@@ -346,9 +351,14 @@ def main():
                         tb[0, b] = max(-6.0, -float(r.min()) ** 2 / 32.0)
     if init:
         if "model" in init:
-            model.load_state_dict(init["model"], strict=False)
+            missing, _ = model.load_state_dict(init["model"], strict=False)
+            if missing:
+                print("not in the initial weights (fresh):", ", ".join(missing), flush=True)
         else:
             model.mt3.load_state_dict(init["state_dict"])
+        # a snapshot (tools/train/snapshot.py) continues its run's counters: the curve stays cumulative
+        if init.get("seen") is not None:
+            step, seen, hours, best = init["step"], init["seen"], init["hours"], init.get("best", -1.0)
     if state:
         model.load_state_dict(state["model"], strict=False)
         try:
