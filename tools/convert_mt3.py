@@ -31,11 +31,12 @@ BASIC_PITCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 CONFIG_INDEX = dict(
     d_model=0, heads=1, head_dim=2, mlp_dim=3, enc_layers=4, dec_layers=5, vocab=6, input_features=7,
     segment_frames=8, max_decode=9, input_bias=10, acoustic_features=11, cross_time_bias=12,
+    shift_pointer=13,
     steps_per_second=16, max_shift_steps=17, velocity_bins=18, use_ties=19, use_programs=20, use_drums=21,
     sample_rate=32, fft_size=33, hop=34, mel_bins=35, fmin=36, fmax=37,
 )
 FLOAT_KEYS = {"fmin", "fmax"}
-OPTIONAL_KEYS = {"input_bias", "acoustic_features", "cross_time_bias"}  # 0 when absent
+OPTIONAL_KEYS = {"input_bias", "acoustic_features", "cross_time_bias", "shift_pointer"}  # 0 when absent
 
 
 def config_ints(cfg):
@@ -89,6 +90,8 @@ def scribe_tensors(cfg, sd, dtype="f32"):
             dense(f"dec.{l}.mlp.{w}", p + f"mlp.{w}.weight")
     norm("dec.norm", "dec_norm.scale")
     dense("dec.logits", "logits.weight")
+    if cfg.get("shift_pointer", 0):
+        norm("dec.pointer_gain", "pointer_gain")
     return out
 
 
@@ -149,6 +152,8 @@ def main():
             for n, p in model.named_parameters():
                 if n.endswith("time_bias"):
                     p.normal_(0.0, 2.0)
+                if n == "pointer_gain":
+                    p.fill_(0.5)
         sd = model.state_dict()
     else:
         obj = torch.load(a.state, map_location="cpu")

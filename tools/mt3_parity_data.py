@@ -33,9 +33,9 @@ def main():
     torch.manual_seed(a.seed)
     torch.set_num_threads(1)
     # the small preset also covers what our trained models add to MT3: the input bias, a segment
-    # shorter than MT3's 256 frames, and the time-relative cross-attention bias
+    # shorter than MT3's 256 frames, the time-relative cross-attention bias and the shift pointer
     cfg = (mt3_config(dropout=0.0) if a.preset == "mt3"
-           else small_config(dropout=0.0, input_bias=1, segment_frames=64, cross_time_bias=32))
+           else small_config(dropout=0.0, input_bias=1, segment_frames=64, cross_time_bias=32, shift_pointer=1))
     model = MT3Model(cfg).eval()
     model.reset_parameters(logits_scale=a.logits_scale)
     if model.input_bias is not None:
@@ -45,6 +45,8 @@ def main():
         for n, p in model.named_parameters():
             if n.endswith("time_bias"):
                 p.normal_(std=2.0)
+            if n == "pointer_gain":  # strong enough to move the (x10) logits
+                p.fill_(5.0)
     sd = model.state_dict()
     convert(cfg, sd, os.path.join(a.out, "model_f32.scrb"), "f32", f"parity-{a.preset}")
     convert(cfg, sd, os.path.join(a.out, "model_q8.scrb"), "q8", f"parity-{a.preset}-q8")

@@ -19,6 +19,12 @@ step). Cross-attention logits of head h for encoder frame j get bias[h][bucket(j
 (T5-style bidirectional log buckets, learned per layer and head), so attention can follow the
 decoded time without having to learn it from content. The engine reads the bias per offset
 (dec.L.cross.time_bias [H, 2T-1], offset j - f + T - 1), expanded from the buckets at export.
+
+Also not in MT3 (config shift_pointer = 1): shift tokens are scored partly by pointing. The last
+decoder layer's cross-attention head 0 has pre-softmax scores s[j] (time bias included) over the
+encoder frames; the logit of shift value v (whose frame f(v) lies in the segment) gets
+dec.pointer_gain * s[f(v)] added. Predicting the time of the next event then only needs a head that
+finds that event's frame, not a read-out of its position through the residual stream.
 Use /usr/bin/python3 (torch 1.13).
 """
 import math
@@ -103,6 +109,15 @@ def shift_frame(steps, cfg):
     return f.clamp(0, cfg["segment_frames"] - 1) if torch.is_tensor(f) else min(max(f, 0), cfg["segment_frames"] - 1)
 
 
+def pointer_frames(cfg):
+    """Frame of every shift value whose frame lies inside the segment (values 0..n-1)."""
+    t = cfg["segment_frames"]
+    v = torch.arange(cfg["max_shift_steps"] + 1)
+    num, den = 2 * cfg["sample_rate"], cfg["steps_per_second"] * cfg["hop"]
+    f = (v * num + den) // (2 * den)
+    return f[f <= t - 1]
+
+
 def gelu_tanh(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
 
@@ -133,6 +148,8 @@ class Attention(nn.Module):
             self.register_buffer("time_bucket", time_bias_buckets(t, cfg["cross_time_bias"]), persistent=False)
         self.capture = False  # training: keep the attention probabilities in self.probs
         self.probs = None
+        self.keep_scores = False  # shift pointer: keep head 0's pre-softmax scores in self.scores
+        self.scores = None
 
     def offset_bias(self):
         """[H, 2T-1] bias per key-minus-query frame offset (what the engine stores)."""
@@ -151,6 +168,7 @@ class Attention(nn.Module):
             s = s + self.offset_bias()[:, off.clamp(0, 2 * t - 2)].permute(1, 0, 2, 3)
         if mask is not None:
             s = s.masked_fill(~mask, -1e10)
+        self.scores = s[:, 0] if self.keep_scores else None
         a = torch.softmax(s, dim=-1)
         self.probs = a if self.capture else None
         return self.o((a @ v).transpose(1, 2).reshape(b, lq, self.h * self.dh))
@@ -217,6 +235,11 @@ class MT3Model(nn.Module):
         self.dec_norm = RMSNorm(d)
         self.logits = nn.Linear(d, cfg["vocab"], bias=False)
         self.drop = nn.Dropout(cfg.get("dropout", 0.0))
+        self.pointer_gain = None
+        if cfg.get("shift_pointer", 0):
+            self.pointer_gain = nn.Parameter(torch.zeros(1))
+            self.register_buffer("pointer_frames", pointer_frames(cfg), persistent=False)
+            self.dec_layers[-1].cross.keep_scores = True
         n_pos = max(cfg["segment_frames"], cfg["max_decode"] + 1)
         self.register_buffer("pos", sinusoid_table(n_pos, d), persistent=False)
         self.reset_parameters()
@@ -228,7 +251,7 @@ class MT3Model(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("scale"):
                 nn.init.ones_(p)
-            elif name == "input_bias" or name.endswith("time_bias"):
+            elif name in ("input_bias", "pointer_gain") or name.endswith("time_bias"):
                 nn.init.zeros_(p)
             elif name == "embed.weight":
                 nn.init.normal_(p, std=1.0)
@@ -262,7 +285,15 @@ class MT3Model(nn.Module):
         qframes = token_time_frames(tokens, self.cfg) if self.cfg.get("cross_time_bias", 0) else None
         for layer in self.dec_layers:
             y = layer(y, enc, causal, qframes)
-        return self.logits(self.drop(self.dec_norm(y)))
+        return self.point(self.logits(self.drop(self.dec_norm(y))), self.dec_layers[-1].cross.scores)
+
+    def point(self, logits, scores):
+        """Shift pointer: logits [..., V] += gain * head-0 scores [..., T] at each in-segment shift's frame."""
+        if self.pointer_gain is None:
+            return logits
+        n = self.pointer_frames.shape[0]
+        ptr = self.pointer_gain * scores[..., self.pointer_frames]
+        return torch.cat([logits[..., :3], logits[..., 3:3 + n] + ptr, logits[..., 3 + n:]], -1)
 
     def forward(self, features, decoder_input_tokens):
         return self.decode(self.encode(features), decoder_input_tokens)

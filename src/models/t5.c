@@ -36,6 +36,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->max_decode = k[SC_T5_CFG_MAX_DECODE];
     c->input_bias = k[SC_T5_CFG_INPUT_BIAS];
     c->cross_time_bias = k[SC_T5_CFG_CROSS_TIME_BIAS];
+    c->shift_pointer = k[SC_T5_CFG_SHIFT_POINTER];
     c->shift_lo = 3; /* after PAD, EOS, UNK (vocabularies.py) */
     c->shift_hi = c->shift_lo + k[SC_T5_CFG_MAX_SHIFT_STEPS];
     c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
@@ -47,17 +48,18 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
         {"vocabulary size", c->vocab, 4, 1 << 20}, {"input features", c->input_features, 1, 8192},
         {"segment frames", c->segment_frames, 1, 8192}, {"max decode length", c->max_decode, 1, 1024},
         {"input bias flag", c->input_bias, 0, 1},  {"cross-attention time bias buckets", c->cross_time_bias, 0, 1024},
+        {"shift pointer flag", c->shift_pointer, 0, 1},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
         if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config %s = %d outside %d..%d", chk[i].name, chk[i].v,
                            chk[i].lo, chk[i].hi);
-    if (c->cross_time_bias &&
+    if ((c->cross_time_bias || c->shift_pointer) &&
         (k[SC_T5_CFG_MAX_SHIFT_STEPS] < 1 || k[SC_T5_CFG_MAX_SHIFT_STEPS] > 100000 || c->frame_num < 1 ||
          c->frame_num > 1000000 || k[SC_T5_CFG_STEPS_PER_SECOND] < 1 || k[SC_T5_CFG_HOP] < 1 ||
          c->frame_den > 1000000 || c->shift_hi >= c->vocab))
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config: shift tokens or frame rate out of range for the "
-                       "cross-attention time bias");
+                       "cross-attention time bias or the shift pointer");
     return SCRIBE_OK;
 }
 
@@ -191,6 +193,20 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
     }
     if ((st = bind_norm(m, w, &m->dec_norm, "dec.norm", c->d_model, err))) goto fail;
     if ((st = bind_dense(m, w, &m->logits, "dec.logits", c->d_model, c->vocab, err))) goto fail;
+    if (c->shift_pointer) {
+        if ((st = bind_norm(m, w, &m->pointer_gain, "dec.pointer_gain", 1, err))) goto fail;
+        int n_shift = c->shift_hi - c->shift_lo + 1;
+        m->pointer_frame = sc_malloc_array((size_t)n_shift, sizeof *m->pointer_frame);
+        if (!m->pointer_frame) {
+            st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the T5 model");
+            goto fail;
+        }
+        for (int v = 0; v < n_shift; v++) {
+            int64_t f = (2 * (int64_t)v * c->frame_num + c->frame_den) / (2 * (int64_t)c->frame_den);
+            if (f > c->segment_frames - 1) break; /* frames only grow with v */
+            m->pointer_frame[m->n_pointer++] = (int32_t)f;
+        }
+    }
 
     /* layers.sinusoidal(min_scale 1, max_scale 1e4): sin in [0, D/2), cos in [D/2, 2*(D/2)) */
     int half = c->d_model / 2;
@@ -217,6 +233,7 @@ void sc_t5_model_free(sc_t5_model *m) {
     free(m->enc);
     free(m->dec);
     free(m->pos);
+    free(m->pointer_frame);
     memset(m, 0, sizeof *m);
 }
 
@@ -243,7 +260,7 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
         {&s->ck, kvn(L * B * (size_t)max_tokens * HD)}, {&s->cv, kvn(L * B * (size_t)max_tokens * HD)},
         {&s->dx, B * D}, {&s->dh, B * D}, {&s->dq, B * HD}, {&s->dk, B * HD}, {&s->dv, B * HD},
         {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
-        {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL},
+        {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL}, {&s->dptr, B * T},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         *bufs[i].p = sc_aligned_alloc(bufs[i].n * sizeof(float));
@@ -266,7 +283,7 @@ void sc_t5_state_free(sc_t5_state *s) {
     if (!s) return;
     float **all[] = {&s->ex, &s->eh, &s->eq, &s->ek, &s->ev, &s->eatt, &s->escore, &s->em0, &s->em1,
                      &s->enc_out, &s->xk, &s->xv, &s->ck, &s->cv, &s->dx, &s->dh, &s->dq, &s->dk, &s->dv,
-                     &s->datt, &s->dm0, &s->dm1, &s->dlogits, &s->dscore, &s->panel};
+                     &s->datt, &s->dm0, &s->dm1, &s->dlogits, &s->dscore, &s->panel, &s->dptr};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sc_aligned_free(*all[i]);
         *all[i] = NULL;
@@ -731,9 +748,10 @@ static inline __attribute__((always_inline)) void attn_values_t(const float *p, 
 }
 
 /* One query row over `n` keys (transposed per head: [H][Dh][ldk]) and values ([n][H*Dh]), f32 or bf16.
- * bias (or NULL): added to the scores, head h reads bias[h * ld_bias + j] for key j. */
+ * bias (or NULL): added to the scores, head h reads bias[h * ld_bias + j] for key j.
+ * keep0 (or NULL): receives head 0's scores before the softmax (shift pointer). */
 static void attend(const float *q, const void *Kt, int ldk, const void *V, int n, int H, int Dh, float *score,
-                   float *att, int bf16, const float *bias, int ld_bias) {
+                   float *att, int bf16, const float *bias, int ld_bias, float *keep0) {
     const int HD = H * Dh;
     for (int hh = 0; hh < H; hh++) {
         if (bf16)
@@ -744,6 +762,7 @@ static void attend(const float *q, const void *Kt, int ldk, const void *V, int n
             const float *b = bias + (size_t)hh * ld_bias;
             for (int j = 0; j < n; j++) score[j] += b[j];
         }
+        if (keep0 && hh == 0) memcpy(keep0, score, (size_t)n * sizeof *score);
         softmax(score, n);
         if (bf16)
             attn_values_t(score, (const uint16_t *)V + hh * Dh, HD, n, Dh, att + hh * Dh, 1);
@@ -780,7 +799,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
         for (int r = 0; r < n_act; r++) {
             float *xr = s->dx + (size_t)r * D;
             int tok = s->cur[r];
-            if (c->cross_time_bias && tok >= c->shift_lo && tok <= c->shift_hi) {
+            if ((c->cross_time_bias || c->shift_pointer) && tok >= c->shift_lo && tok <= c->shift_hi) {
                 int64_t f = (2 * (int64_t)(tok - c->shift_lo) * c->frame_num + c->frame_den) / (2 * (int64_t)c->frame_den);
                 s->qframe[r] = (int32_t)(f < T - 1 ? f : T - 1);
             }
@@ -802,7 +821,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
                     kv_set(s, s->cv, base + (size_t)step * HD + c2, vr[c2]);
                 }
                 attend(s->dq + (size_t)r * HD, kv_at(s, s->ck, base), s->max_tokens, kv_at(s, s->cv, base), step + 1, H,
-                       Dh, s->dscore, s->datt + (size_t)r * HD, s->kv_bf16, NULL, 0);
+                       Dh, s->dscore, s->datt + (size_t)r * HD, s->kv_bf16, NULL, 0, NULL);
             }
             sc_t5_dense_apply(&L->self.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* cross-attention */
@@ -812,8 +831,9 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
                 size_t off = ((size_t)l * s->slots + s->active[r]) * T * HD;
                 /* time bias: the row of offsets (key frame j) - qframe + T - 1 for j = 0.. starts at T-1-qframe */
                 const float *tb = L->cross_time_bias ? L->cross_time_bias + (T - 1 - s->qframe[r]) : NULL;
+                float *keep0 = m->pointer_gain && l == c->dec_layers - 1 ? s->dptr + (size_t)r * T : NULL;
                 attend(s->dq + (size_t)r * HD, kv_at(s, s->xk, off), T, kv_at(s, s->xv, off), T, H, Dh, s->dscore,
-                       s->datt + (size_t)r * HD, s->kv_bf16, tb, 2 * T - 1);
+                       s->datt + (size_t)r * HD, s->kv_bf16, tb, 2 * T - 1, keep0);
             }
             sc_t5_dense_apply(&L->cross.o, n_act, s->datt, HD, s->dx, D, 1, s->panel);
             /* MLP */
@@ -828,7 +848,11 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
         int w = 0;
         for (int r = 0; r < n_act; r++) {
             int slot = s->active[r];
-            const float *lg = s->dlogits + (size_t)r * V;
+            float *lg = s->dlogits + (size_t)r * V;
+            if (m->pointer_gain) { /* shift pointer: in-segment shift values scored by head 0's frame scores */
+                const float g = m->pointer_gain[0], *sc = s->dptr + (size_t)r * T;
+                for (int v = 0; v < m->n_pointer; v++) lg[c->shift_lo + v] += g * sc[m->pointer_frame[v]];
+            }
             if (logits) memcpy(logits + ((size_t)slot * max_tokens + step) * V, lg, (size_t)V * sizeof(float));
             int best = 0;
             for (int v = 1; v < V; v++)

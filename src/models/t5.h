@@ -16,6 +16,7 @@
  *   enc.norm [D]                                dec.L.mlp_norm [D]; dec.L.mlp.{wi0,wi1,wo}
  *                                               dec.norm [D]; dec.logits [D, V]
  *   dec.L.cross.time_bias [H, 2T-1] (f32, only when config cross_time_bias > 0)
+ *   dec.pointer_gain [1] (f32, only when config shift_pointer = 1)
  * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
  * With config acoustic_features = 176 the file also embeds the acoustic (Basic Pitch) network:
  *   acoustic.config [64] f32 holding the bit patterns of basic-pitch.scrb's 64 config int32s
@@ -48,6 +49,9 @@ enum {
     SC_T5_CFG_CROSS_TIME_BIAS = 12, /* 0 (MT3); > 0 (the training buckets): every decoder layer's cross-attention
                                        adds dec.L.cross.time_bias [H][2T-1] at (key frame - decoded frame + T-1),
                                        the decoded frame being that of the last shift token fed (0 before any) */
+    SC_T5_CFG_SHIFT_POINTER = 13,   /* 0 (MT3); 1: the logit of every shift value v whose frame f(v) lies in the
+                                       segment gets dec.pointer_gain * (pre-softmax score of frame f(v) in the last
+                                       decoder layer's cross-attention head 0) added */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -66,7 +70,7 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode, input_bias, cross_time_bias;
+        max_decode, input_bias, cross_time_bias, shift_pointer;
     /* shift tokens (ids shift_lo..shift_hi, value = id - shift_lo) -> encoder frame, for cross_time_bias:
        frame = (2 * value * frame_num + frame_den) / (2 * frame_den), clamped to the segment */
     int shift_lo, shift_hi, frame_num, frame_den;
@@ -103,6 +107,9 @@ typedef struct sc_t5_model {
     sc_t5_dense embed;       /* [V, D], rows looked up */
     const float *enc_norm, *dec_norm;
     const float *input_bias; /* [D] or NULL */
+    const float *pointer_gain; /* [1] or NULL (shift pointer) */
+    int32_t *pointer_frame;  /* frame of shift values 0..n_pointer-1 (those inside the segment) */
+    int n_pointer;
     sc_t5_enc_layer *enc;
     sc_t5_dec_layer *dec;
     float *pos;              /* sinusoid table [pos_len, D] */
@@ -135,6 +142,7 @@ typedef struct sc_t5_state {
     float *panel;            /* dequantisation scratch [K_max][64] */
     int32_t *cur;            /* current input token per active row */
     int32_t *qframe;         /* decoded time (encoder frame) per active row, for cross_time_bias */
+    float *dptr;             /* [slots][T] last decoder layer's cross-attention head-0 scores (shift pointer) */
     int *active;             /* slot of each active row */
 } sc_t5_state;
 

@@ -86,10 +86,13 @@ class TrainModel(nn.Module):
                 sc = q @ ck.transpose(-1, -2)  # [B, H, 1, T]
                 if biases[li] is not None:
                     sc = sc + biases[li][:, off].permute(1, 0, 2)[:, :, None, :]
+                last_scores = sc[:, 0, 0]  # [B, T] head 0 (shift pointer reads the last layer's)
                 p = torch.softmax(sc, -1)
                 y = y + c.o((p @ cv).transpose(1, 2).reshape(b, 1, c.h * c.dh))
                 y = y + l.mlp(l.mlp_norm(y))
             lg = m.logits(m.dec_norm(y))[:, 0]
+            if m.pointer_gain is not None:
+                lg = m.point(lg, last_scores)
             nxt = lg.argmax(-1)
             for i in range(b):
                 if not done[i]:

@@ -281,6 +281,9 @@ def main():
     ap.add_argument("--cross-time-bias", type=int, default=None,
                     help="new runs (default 0), or initialised ones (default: the initial run's): buckets of the "
                     "time-relative cross-attention bias (0: off, as MT3)")
+    ap.add_argument("--shift-pointer", type=int, default=None, choices=[0, 1],
+                    help="new runs (default 0), or initialised ones (default: the initial run's): shift tokens also "
+                    "scored by the last decoder layer's cross-attention head 0 (pointer)")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -304,7 +307,8 @@ def main():
                      dec_layers=a.dec_layers or a.layers, dropout=0.1 if a.dropout is None else a.dropout, fmax=md.FMAX, max_decode=1024,
                      acoustic_features=AC_FEATURES if a.acoustic else 0,
                      input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0),
-                     segment_frames=a.segment_frames or md.SEG_FRAMES, cross_time_bias=a.cross_time_bias or 0)
+                     segment_frames=a.segment_frames or md.SEG_FRAMES, cross_time_bias=a.cross_time_bias or 0,
+                     shift_pointer=a.shift_pointer or 0)
     state = init = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
@@ -317,6 +321,8 @@ def main():
             cfg["segment_frames"] = a.segment_frames
         if a.cross_time_bias is not None:
             cfg["cross_time_bias"] = a.cross_time_bias
+        if a.shift_pointer is not None:
+            cfg["shift_pointer"] = a.shift_pointer
         seg = cfg["segment_frames"]
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     md.set_segment_frames(cfg["segment_frames"])
