@@ -27,6 +27,9 @@ static void spec(const char *name, uint32_t a, uint32_t b, uint32_t nd) {
 }
 
 static int build_q8; /* write dense kernels as q8 (per-column int8 + scales) */
+/* our trained models' extras: time-relative cross-attention bias, shift pointer; EOS reachable so that
+   segments decoded together finish at different steps */
+static int build_extras;
 
 static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     n_t = 0;
@@ -48,13 +51,17 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     spec("dec.0.mlp.wi0", D, MLP, 2); spec("dec.0.mlp.wi1", D, MLP, 2); spec("dec.0.mlp.wo", MLP, D, 2);
     spec("dec.norm", D, 0, 1);
     spec("dec.logits", D, V, 2);
+    if (build_extras) {
+        spec("dec.0.cross.time_bias", H, 2 * 256 - 1, 2);
+        spec("dec.pointer_gain", 1, 0, 1);
+    }
     size_t off = 512 + 128 * (size_t)n_t, total = off;
     size_t offs[64];
     for (int i = 0; i < n_t; i++) {
         total = (total + 63) & ~(size_t)63;
         offs[i] = total;
         size_t numel = (size_t)shapes[i][0] * (ndims[i] == 2 ? shapes[i][1] : 1);
-        total += build_q8 && ndims[i] == 2 ? ((numel + 3) & ~(size_t)3) + 4 * shapes[i][1] : 4 * numel;
+        total += build_q8 && ndims[i] == 2 && !strstr(names[i], "time_bias") ? ((numel + 3) & ~(size_t)3) + 4 * shapes[i][1] : 4 * numel;
     }
     uint8_t *b = calloc(1, total);
     memcpy(b, "SCRIBEW", 8);
@@ -68,6 +75,10 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     cfg[SC_T5_CFG_USE_TIES] = 0; /* random output rarely closes a tie section */ cfg[SC_T5_CFG_USE_PROGRAMS] = 1; cfg[SC_T5_CFG_USE_DRUMS] = 1;
     cfg[SC_T5_CFG_SAMPLE_RATE] = 16000; cfg[SC_T5_CFG_FFT_SIZE] = 2048; cfg[SC_T5_CFG_HOP] = 128;
     cfg[SC_T5_CFG_MEL_BINS] = F;
+    if (build_extras) {
+        cfg[SC_T5_CFG_CROSS_TIME_BIAS] = 32;
+        cfg[SC_T5_CFG_SHIFT_POINTER] = 1;
+    }
     float fmin = 20.0f, fmax = 7600.0f;
     memcpy(&cfg[SC_T5_CFG_FMIN], &fmin, 4);
     memcpy(&cfg[SC_T5_CFG_FMAX], &fmax, 4);
@@ -77,7 +88,7 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     for (int i = 0; i < n_t; i++) {
         uint8_t *r = b + 512 + 128 * (size_t)i;
         strcpy((char *)r, names[i]);
-        int q8 = build_q8 && ndims[i] == 2;
+        int q8 = build_q8 && ndims[i] == 2 && !strstr(names[i], "time_bias");
         uint32_t meta[6] = {q8 ? 2u : 0u, ndims[i], shapes[i][0], ndims[i] == 2 ? shapes[i][1] : 0, 0, 0};
         if (i == bad_tensor) meta[2] += 1;
         memcpy(r + 80, meta, 24);
@@ -88,12 +99,16 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
         memcpy(r + 112, &nb, 8);
         float *t = q8 ? malloc(numel * sizeof(float)) : (float *)(b + o);
         for (uint64_t k = 0; k < numel; k++) t[k] = ndims[i] == 1 ? 1.0f : rnd(&s);
+        if (!strcmp(names[i], "dec.pointer_gain")) t[0] = 0.05f; /* shifts still compete with notes */
         if (!strcmp(names[i], "dec.logits")) {
             /* keep only shifts 1..200, pitches 40..80, velocity 1, tie, program 0: random but note-rich output */
             for (uint64_t k = 0; k < numel; k++) {
                 int id = (int)(k % V);
-                int keep = (id >= 4 && id <= 203) || (id >= 1044 && id <= 1084) || (id >= 1133 && id <= 1135);
+                int keep = (id >= 4 && id <= 203) || (id >= 1044 && id <= 1084) || (id >= 1133 && id <= 1135) ||
+                           (build_extras && id == 1);
                 if (!keep) t[k] = 0.0f;
+                if (build_extras && id == 1) t[k] *= 2.0f; /* EOS: segments end at different steps */
+                if (build_extras && ((id >= 1044 && id <= 1084) || id == 1133)) t[k] *= 1.5f; /* note-rich */
             }
         }
         if (q8) {
@@ -119,11 +134,13 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     return b;
 }
 
+static int run_fixed_tokens = 128; /* tokens per segment (EOS ignored); 0: decode until EOS */
+
 static scribe_status run(scribe_model *m, const float *x, size_t n, size_t block, int batch, scribe_notes *out,
                          int *progress_calls) {
     scribe_session_params p = scribe_session_default_params();
     p.input_sample_rate = 16000;
-    p.fixed_decode_tokens = 128;
+    p.fixed_decode_tokens = run_fixed_tokens;
     p.batch_segments = batch;
     scribe_session *s = NULL;
     scribe_error err = {0};
@@ -183,6 +200,54 @@ TEST(mt3_session_streaming_equals_whole_file_and_batching) {
     scribe_notes_free(&whole); scribe_notes_free(&stream); scribe_notes_free(&batched);
     free(x);
     scribe_model_free(m);
+    free(b);
+}
+
+/* Time bias and shift pointer: each decoded row keeps its own decoded time; rows that end (EOS) at different
+ * steps are compacted out of the batch, and the rows left must keep theirs. One segment at a time = batched. */
+TEST(mt3_time_bias_and_pointer_batched_equals_one_at_a_time) {
+    build_extras = 1;
+    size_t len;
+    uint8_t *b = build(&len, 23, -1);
+    build_extras = 0;
+    scribe_model *m = NULL;
+    scribe_error err = {0};
+    CHECK_OK(scribe_model_init_from_buffer(b, len, &m, &err));
+    if (!m) { fprintf(stderr, "  %s\n", err.message); free(b); return; }
+    size_t n = 16000 * 9; /* 5 segments */
+    float *x = malloc(n * sizeof *x);
+    uint32_t s = 9;
+    for (size_t i = 0; i < n; i++) x[i] = 0.3f * sinf(0.03f * (float)i) * (float)((i / 3000) % 4) + 0.01f * rnd(&s);
+    scribe_notes one, batched;
+    scribe_notes_init(&one); scribe_notes_init(&batched);
+    int p1 = 0, pb = 0;
+    run_fixed_tokens = 0;
+    CHECK_OK(run(m, x, n, n, 1, &one, &p1));
+    CHECK_OK(run(m, x, n, n, 5, &batched, &pb));
+    run_fixed_tokens = 128;
+    scribe_notes_sort(&one); scribe_notes_sort(&batched);
+    CHECK_MSG(one.count >= 3, "random model produced %zu notes", one.count);
+    CHECK_MSG(one.count == batched.count, "%zu notes one at a time, %zu batched", one.count, batched.count);
+    for (size_t i = 0; i < one.count && i < batched.count; i++)
+        CHECK(one.notes[i].onset_s == batched.notes[i].onset_s && one.notes[i].pitch == batched.notes[i].pitch &&
+              one.notes[i].offset_s == batched.notes[i].offset_s);
+    scribe_notes_free(&one); scribe_notes_free(&batched);
+    free(x);
+    scribe_model_free(m);
+
+    /* a file that declares the extras but lacks their tensors is refused by name */
+    int32_t flag = 1;
+    free(b);
+    b = build(&len, 23, -1);
+    memcpy(b + 24 + 4 * SC_T5_CFG_SHIFT_POINTER, &flag, 4);
+    CHECK(scribe_model_init_from_buffer(b, len, &m, &err) == SCRIBE_ERR_BAD_WEIGHTS);
+    CHECK_MSG(strstr(err.message, "dec.pointer_gain") != NULL, "message: %s", err.message);
+    free(b);
+    b = build(&len, 23, -1);
+    flag = 32;
+    memcpy(b + 24 + 4 * SC_T5_CFG_CROSS_TIME_BIAS, &flag, 4);
+    CHECK(scribe_model_init_from_buffer(b, len, &m, &err) == SCRIBE_ERR_BAD_WEIGHTS);
+    CHECK_MSG(strstr(err.message, "dec.0.cross.time_bias") != NULL, "message: %s", err.message);
     free(b);
 }
 
