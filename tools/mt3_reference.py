@@ -118,6 +118,66 @@ def pointer_frames(cfg):
     return f[f <= t - 1]
 
 
+class DecodingGuard:
+    """Greedy decoding guard of one segment, as src/music/mt3_grammar.c: masks tokens that could only
+    restate what the segment already said (shift to a time <= the current one, the current velocity or
+    program again, a second tie or one after a shift, a pitch / drum already said since the last shift
+    in the same program and velocity context). Never EOS. Token layout of the MT3 codec: shift
+    0..max_shift_steps, pitch 0..127, velocity 0..bins, tie, program 0..127, drum 0..127, ids + 3."""
+
+    def __init__(self, cfg):
+        self.shift0 = 3
+        self.pitch0 = self.shift0 + cfg["max_shift_steps"] + 1
+        self.vel0 = self.pitch0 + 128
+        self.tie = self.vel0 + cfg["velocity_bins"] + 1
+        self.prog0 = self.tie + 1
+        self.drum0 = self.prog0 + 128
+        self.time, self.velocity, self.program, self.ties_over, self.said = 0, -1, -1, False, set()
+
+    def _ctx(self):
+        return self.velocity if self.ties_over else -2
+
+    def masked(self):
+        """Token ids masked at the next step."""
+        ids = list(range(self.shift0, self.shift0 + self.time + 1))
+        if self.velocity >= 0:
+            ids.append(self.vel0 + self.velocity)
+        if self.program >= 0:
+            ids.append(self.prog0 + self.program)
+        if self.ties_over:
+            ids.append(self.tie)
+        ctx = self._ctx()
+        for kind, prog, c, p in self.said:
+            if c == ctx and (kind == "drum" or prog == self.program):
+                ids.append((self.drum0 if kind == "drum" else self.pitch0) + p)
+        return ids
+
+    def feed(self, tok):
+        if self.shift0 <= tok < self.pitch0:
+            self.time, self.said, self.ties_over = tok - self.shift0, set(), True
+        elif self.pitch0 <= tok < self.vel0:
+            self.said.add(("pitch", self.program, self._ctx(), tok - self.pitch0))
+        elif self.vel0 <= tok < self.tie:
+            self.velocity = tok - self.vel0
+        elif tok == self.tie:
+            self.ties_over = True
+        elif self.prog0 <= tok < self.drum0:
+            self.program = tok - self.prog0
+        elif self.drum0 <= tok < self.drum0 + 128:
+            self.said.add(("drum", -1, self._ctx(), tok - self.drum0))
+
+
+def guarded_argmax(logits, guards):
+    """logits [B, V] -> next tokens [B] under each row's DecodingGuard (which is advanced)."""
+    lg = logits.clone()
+    for i, g in enumerate(guards):
+        lg[i, g.masked()] = float("-inf")
+    nxt = lg.argmax(-1)
+    for i, g in enumerate(guards):
+        g.feed(int(nxt[i]))
+    return nxt
+
+
 def gelu_tanh(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
 
@@ -300,16 +360,18 @@ class MT3Model(nn.Module):
 
     @torch.no_grad()
     def greedy(self, features, max_tokens, ignore_eos=False):
-        """Greedy decoding from PAD. Returns (tokens [B, n] with EOS kept, per-step logits [B, n, V]).
+        """Greedy decoding from PAD under DecodingGuard (as the engine decodes). Returns (tokens [B, n] with
+        EOS kept, per-step logits [B, n, V] before the guard).
         Rows that produced EOS keep emitting EOS (unless ignore_eos)."""
         enc = self.encode(features)
         b = features.shape[0]
         inp = torch.zeros(b, 1, dtype=torch.long, device=features.device)
         out, step_logits = [], []
         done = torch.zeros(b, dtype=torch.bool, device=features.device)
+        guards = [DecodingGuard(self.cfg) for _ in range(b)]
         for _ in range(max_tokens):
             lg = self.decode(enc, inp)[:, -1]
-            nxt = lg.argmax(-1)
+            nxt = guarded_argmax(lg, guards)
             if not ignore_eos:
                 nxt = torch.where(done, torch.full_like(nxt, EOS), nxt)
                 done = done | (nxt == EOS)

@@ -139,6 +139,11 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
     scribe_status st = sc_t5_config_read(w, &m->cfg, err);
     if (st) return st;
     const sc_t5_config *c = &m->cfg;
+    const int32_t *k = w->config;
+    if ((st = sc_mt3_codec_init(&m->codec, k[SC_T5_CFG_STEPS_PER_SECOND], k[SC_T5_CFG_MAX_SHIFT_STEPS],
+                                k[SC_T5_CFG_VELOCITY_BINS], k[SC_T5_CFG_USE_TIES], k[SC_T5_CFG_USE_PROGRAMS],
+                                k[SC_T5_CFG_USE_DRUMS], c->vocab, err)))
+        return st;
     int n_dense = 2 + 1 + 7 * c->enc_layers + 11 * c->dec_layers;
     m->owned = calloc((size_t)n_dense, sizeof *m->owned);
     m->enc = calloc((size_t)c->enc_layers, sizeof *m->enc);
@@ -272,7 +277,9 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
     s->cur = calloc(B, sizeof *s->cur);
     s->qframe = calloc(B, sizeof *s->qframe);
     s->active = calloc(B, sizeof *s->active);
-    if (!s->cur || !s->qframe || !s->active) {
+    s->grammar = calloc(B, sizeof *s->grammar);
+    s->said = sc_malloc_array(B * (size_t)max_tokens, sizeof *s->said);
+    if (!s->cur || !s->qframe || !s->active || !s->grammar || !s->said) {
         sc_t5_state_free(s);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for T5 state");
     }
@@ -291,8 +298,12 @@ void sc_t5_state_free(sc_t5_state *s) {
     free(s->cur);
     free(s->qframe);
     free(s->active);
+    free(s->grammar);
+    free(s->said);
     s->cur = NULL;
     s->qframe = NULL;
+    s->grammar = NULL;
+    s->said = NULL;
     s->active = NULL;
 }
 
@@ -792,6 +803,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
         s->active[i] = i;
         s->cur[i] = 0; /* PAD starts decoding */
         s->qframe[i] = 0;
+        sc_mt3_grammar_start(&s->grammar[i], s->said + (size_t)i * s->max_tokens);
         lengths[i] = 0;
     }
     for (int step = 0; step < max_tokens && n_act > 0; step++) {
@@ -854,9 +866,11 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
                 for (int v = 0; v < m->n_pointer; v++) lg[c->shift_lo + v] += g * sc[m->pointer_frame[v]];
             }
             if (logits) memcpy(logits + ((size_t)slot * max_tokens + step) * V, lg, (size_t)V * sizeof(float));
+            sc_mt3_grammar_mask(&m->codec, &s->grammar[slot], lg);
             int best = 0;
             for (int v = 1; v < V; v++)
                 if (lg[v] > lg[best]) best = v;
+            sc_mt3_grammar_feed(&m->codec, &s->grammar[slot], best);
             tokens[(size_t)slot * max_tokens + step] = best;
             lengths[slot] = step + 1;
             if (best == 1 && !ignore_eos) continue; /* EOS: this row is done */

@@ -27,6 +27,7 @@
 #ifndef SCRIBE_T5_H
 #define SCRIBE_T5_H
 
+#include "../music/mt3_grammar.h"
 #include "weights.h"
 
 /* Configuration indices in sc_weights.config (i32 unless noted "float bits"). */
@@ -118,6 +119,7 @@ typedef struct sc_t5_model {
     int n_owned;
     uint64_t n_params;
     uint32_t weight_dtype;   /* dtype of the big kernels (for describe) */
+    sc_mt3_codec codec;      /* token layout, for the greedy decoding guard (mt3_grammar.h) */
 } sc_t5_model;
 
 /* Reads the config and binds every tensor, checking names, shapes and dtypes (messages name the tensor). */
@@ -143,6 +145,8 @@ typedef struct sc_t5_state {
     int32_t *cur;            /* current input token per active row */
     int32_t *qframe;         /* decoded time (encoder frame) per active row, for cross_time_bias */
     float *dptr;             /* [slots][T] last decoder layer's cross-attention head-0 scores (shift pointer) */
+    sc_mt3_grammar_row *grammar; /* decoding guard state per slot */
+    int32_t *said;           /* [slots][max_tokens] its keys */
     int *active;             /* slot of each active row */
 } sc_t5_state;
 
@@ -156,9 +160,11 @@ static inline const float *sc_t5_encoder_output(const sc_t5_state *s, int slot) 
     return s->enc_out + (size_t)slot * s->m->cfg.segment_frames * s->m->cfg.d_model;
 }
 
-/* Greedy decoding of slots 0..n-1 together (each must have been encoded), starting from PAD.
+/* Greedy decoding of slots 0..n-1 together (each must have been encoded), starting from PAD, with the
+ * guard of mt3_grammar.h (tokens that would only restate the segment are never chosen).
  * tokens: [n][max_tokens] output ids (EOS included when produced); lengths[i]: tokens written.
- * ignore_eos: decode exactly max_tokens per slot. logits (optional): [n][max_tokens][vocab] raw logits. */
+ * ignore_eos: decode exactly max_tokens per slot. logits (optional): [n][max_tokens][vocab] raw logits
+ * (before the guard). */
 void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t *tokens, int *lengths,
                   float *logits);
 

@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from mt3_reference import MT3Model, mt3_config, shift_frame  # noqa: E402,F401
+from mt3_reference import DecodingGuard, MT3Model, guarded_argmax, mt3_config, shift_frame  # noqa: E402,F401
 
 AUX_OUT = 128 + 128 + 128 + 16  # onset, frame, drum onset, class activity
 
@@ -42,7 +42,8 @@ class TrainModel(nn.Module):
 
     @torch.no_grad()
     def greedy(self, feats, max_tokens=512):
-        """KV-cached greedy decoding from PAD; returns list of token lists (EOS excluded)."""
+        """KV-cached greedy decoding from PAD under the decoding guard (as the engine); returns list of token
+        lists (EOS excluded)."""
         m = self.mt3
         m.eval()
         enc = m.encode(feats)
@@ -58,6 +59,7 @@ class TrainModel(nn.Module):
         tok = torch.zeros(b, dtype=torch.long)
         n_shift = m.cfg["max_shift_steps"]
         qframe = torch.zeros(b, dtype=torch.long)  # decoded time of each row (cross_time_bias)
+        guards = [DecodingGuard(m.cfg) for _ in range(b)]
         t_enc = enc.shape[1]
         biases = [l.cross.offset_bias() if l.cross.time_bias is not None else None for l in layers]
         outs = [[] for _ in range(b)]
@@ -93,7 +95,7 @@ class TrainModel(nn.Module):
             lg = m.logits(m.dec_norm(y))[:, 0]
             if m.pointer_gain is not None:
                 lg = m.point(lg, last_scores)
-            nxt = lg.argmax(-1)
+            nxt = guarded_argmax(lg, guards)
             for i in range(b):
                 if not done[i]:
                     if int(nxt[i]) == 1:

@@ -1,0 +1,57 @@
+/* Greedy MT3 decoding guard (see mt3_grammar.h). */
+#include "mt3_grammar.h"
+
+#include <math.h>
+
+enum { KIND_PITCH = 0, KIND_DRUM = 1, TIE_SECTION = -2 };
+
+/* One said event: kind, program (-1..127), velocity context (-2 tie section, -1.., bins), pitch. */
+static int32_t key(int kind, int program, int context, int pitch) {
+    return ((kind * 129 + program + 1) * 130 + context + 2) * 128 + pitch;
+}
+
+static int context(const sc_mt3_grammar_row *r) { return r->ties_over ? r->velocity : TIE_SECTION; }
+
+void sc_mt3_grammar_start(sc_mt3_grammar_row *r, int32_t *said) {
+    r->time = 0;
+    r->velocity = -1;
+    r->program = -1;
+    r->ties_over = 0;
+    r->n_said = 0;
+    r->said = said;
+}
+
+void sc_mt3_grammar_mask(const sc_mt3_codec *c, const sc_mt3_grammar_row *r, float *logits) {
+    const float off = -INFINITY;
+    int shift0 = sc_mt3_codec_encode(c, SC_MT3_EV_SHIFT, 0);
+    for (int v = 0; v <= r->time && v <= c->max_shift_steps; v++) logits[shift0 + v] = off;
+    if (r->velocity >= 0) logits[sc_mt3_codec_encode(c, SC_MT3_EV_VELOCITY, r->velocity)] = off;
+    if (r->program >= 0) logits[sc_mt3_codec_encode(c, SC_MT3_EV_PROGRAM, r->program)] = off;
+    if (r->ties_over) logits[sc_mt3_codec_encode(c, SC_MT3_EV_TIE, 0)] = off;
+    const int ctx = context(r);
+    const int32_t pitch_base = key(KIND_PITCH, r->program, ctx, 0), drum_base = key(KIND_DRUM, -1, ctx, 0);
+    for (int i = 0; i < r->n_said; i++) {
+        int32_t k = r->said[i];
+        if (k >= pitch_base && k < pitch_base + 128)
+            logits[sc_mt3_codec_encode(c, SC_MT3_EV_PITCH, k - pitch_base)] = off;
+        else if (k >= drum_base && k < drum_base + 128)
+            logits[sc_mt3_codec_encode(c, SC_MT3_EV_DRUM, k - drum_base)] = off;
+    }
+}
+
+void sc_mt3_grammar_feed(const sc_mt3_codec *c, sc_mt3_grammar_row *r, int token) {
+    sc_mt3_event e = sc_mt3_codec_decode(c, token);
+    switch (e.type) {
+    case SC_MT3_EV_SHIFT:
+        r->time = e.value;
+        r->n_said = 0;
+        r->ties_over = 1;
+        break;
+    case SC_MT3_EV_VELOCITY: r->velocity = e.value; break;
+    case SC_MT3_EV_PROGRAM: r->program = e.value; break;
+    case SC_MT3_EV_TIE: r->ties_over = 1; break;
+    case SC_MT3_EV_PITCH: r->said[r->n_said++] = key(KIND_PITCH, r->program, context(r), e.value); break;
+    case SC_MT3_EV_DRUM: r->said[r->n_said++] = key(KIND_DRUM, -1, context(r), e.value); break;
+    default: break;
+    }
+}
