@@ -122,7 +122,8 @@ class DecodingGuard:
     """Greedy decoding guard of one segment, as src/music/mt3_grammar.c: masks tokens that could only
     restate what the segment already said (shift to a time <= the current one, the current velocity or
     program again, a second tie or one after a shift, a pitch / drum already said since the last shift
-    in the same program and velocity context). Never EOS. Token layout of the MT3 codec: shift
+    in the same program and velocity context, any event of a pitch after its onset at this time in the
+    same program). Never EOS. Token layout of the MT3 codec: shift
     0..max_shift_steps, pitch 0..127, velocity 0..bins, tie, program 0..127, drum 0..127, ids + 3."""
 
     def __init__(self, cfg):
@@ -148,8 +149,11 @@ class DecodingGuard:
             ids.append(self.tie)
         ctx = self._ctx()
         for kind, prog, c, p in self.said:
-            if c == ctx and (kind == "drum" or prog == self.program):
-                ids.append((self.drum0 if kind == "drum" else self.pitch0) + p)
+            if kind == "drum":
+                if c == ctx:
+                    ids.append(self.drum0 + p)
+            elif prog == self.program and (c == ctx or (ctx >= 0 and c >= 1)):
+                ids.append(self.pitch0 + p)  # the same event again, or anything after an onset at this time
         return ids
 
     def feed(self, tok):

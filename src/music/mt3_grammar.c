@@ -29,13 +29,17 @@ void sc_mt3_grammar_mask(const sc_mt3_codec *c, const sc_mt3_grammar_row *r, flo
     if (r->program >= 0) logits[sc_mt3_codec_encode(c, SC_MT3_EV_PROGRAM, r->program)] = off;
     if (r->ties_over) logits[sc_mt3_codec_encode(c, SC_MT3_EV_TIE, 0)] = off;
     const int ctx = context(r);
-    const int32_t pitch_base = key(KIND_PITCH, r->program, ctx, 0), drum_base = key(KIND_DRUM, -1, ctx, 0);
     for (int i = 0; i < r->n_said; i++) {
         int32_t k = r->said[i];
-        if (k >= pitch_base && k < pitch_base + 128)
-            logits[sc_mt3_codec_encode(c, SC_MT3_EV_PITCH, k - pitch_base)] = off;
-        else if (k >= drum_base && k < drum_base + 128)
-            logits[sc_mt3_codec_encode(c, SC_MT3_EV_DRUM, k - drum_base)] = off;
+        int pitch = k % 128, said_ctx = (k / 128) % 130 - 2, program = (k / (128 * 130)) % 129 - 1,
+            kind = k / (128 * 130 * 129);
+        if (kind == KIND_DRUM) {
+            if (said_ctx == ctx) logits[sc_mt3_codec_encode(c, SC_MT3_EV_DRUM, pitch)] = off;
+        } else if (program == r->program && (said_ctx == ctx || (ctx >= 0 && said_ctx >= 1))) {
+            /* the same event again, or anything after an onset of this pitch at this time (a note of
+               zero length, or a second onset) */
+            logits[sc_mt3_codec_encode(c, SC_MT3_EV_PITCH, pitch)] = off;
+        }
     }
 }
 

@@ -10,7 +10,9 @@
  *   the velocity or program token equal to the current state;
  *   a second tie token, or one after the first shift;
  *   a pitch already said since the last shift with the same program and velocity (in the tie
- *   section: the same program), a drum already said since the last shift with the same velocity.
+ *   section: the same program), or any event of a pitch whose onset (velocity > 0) was said since
+ *   the last shift in the same program (a zero-length note or a second onset); a drum already said
+ *   since the last shift with the same velocity.
  * Token ids are the codec's (mt3_codec.h); never EOS, so a row can always end. */
 #ifndef SCRIBE_MT3_GRAMMAR_H
 #define SCRIBE_MT3_GRAMMAR_H

@@ -44,8 +44,14 @@ TEST(mt3_grammar_masks_restatements_only) {
     int t2[] = {PR(24), PI(60), TIE, SH(19), VE(1), PI(64)};
     CHECK(masked_after(&c, t2, 6, PI(64)) && masked_after(&c, t2, 6, SH(19)) && masked_after(&c, t2, 6, SH(3)));
     CHECK(!masked_after(&c, t2, 6, SH(20)) && !masked_after(&c, t2, 6, VE(0)));
+    /* after an onset at this time, the same pitch is masked as an offset too (a zero-length note);
+       an offset then an onset (re-articulation) is allowed */
     int t3[] = {PR(24), PI(60), TIE, SH(19), VE(1), PI(64), VE(0)};
-    CHECK(!masked_after(&c, t3, 7, PI(64)) && masked_after(&c, t3, 7, TIE));
+    CHECK(masked_after(&c, t3, 7, PI(64)) && !masked_after(&c, t3, 7, PI(65)) && masked_after(&c, t3, 7, TIE));
+    int t3b[] = {SH(19), VE(0), PI(64), VE(1)};
+    CHECK(!masked_after(&c, t3b, 4, PI(64)));
+    int t3c[] = {SH(19), VE(0), PI(64), VE(1), PI(64), VE(0)};
+    CHECK(masked_after(&c, t3c, 6, PI(64)));
     /* a shift clears what was said; drums per velocity context */
     int t4[] = {SH(5), VE(1), PI(64), DR(36), SH(9)};
     CHECK(masked_after(&c, t4, 4, DR(36)) && !masked_after(&c, t4, 4, DR(38)));
