@@ -332,6 +332,7 @@ def main():
     model = TrainModel(cfg, aux=a.aux > 0, capture=a.guided > 0)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     step, seen, hours, best = 0, 0, 0.0, -1.0
+    warm_from = 0  # step the learning-rate warm-up counts from: a fresh optimiser warms up again
     if a.time_init and not state:
         with torch.no_grad():
             pos = model.mt3.pos
@@ -365,13 +366,17 @@ def main():
         # a snapshot (tools/train/snapshot.py) continues its run's counters: the curve stays cumulative
         if init.get("seen") is not None:
             step, seen, hours, best = init["step"], init["seen"], init["hours"], init.get("best", -1.0)
+            warm_from = step
     if state:
         model.load_state_dict(state["model"], strict=False)
+        opt_fresh = False
         try:
             opt.load_state_dict(state["opt"])
         except ValueError:
             print("optimizer state not reusable; fresh optimizer", flush=True)
+            opt_fresh = True
         step, seen, hours, best = state["step"], state["seen"], state["hours"], state.get("best", -1.0)
+        warm_from = step if opt_fresh else 0
     n_params = model.mt3.n_params()
     print(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())})",
           flush=True)
@@ -467,7 +472,7 @@ def main():
     while (time.time() < deadline and not os.path.exists(stop_file)
            and not (a.steps and step - first_step >= a.steps)):
         t0 = time.time()
-        lr = a.lr * min(1.0, (step + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
+        lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
         for g in opt.param_groups:
             g["lr"] = lr
         audio, dec_in, tgt, frames, aux_t = sampler.batch(a.batch)
