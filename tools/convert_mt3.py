@@ -105,6 +105,18 @@ def acoustic_tensors(path=BASIC_PITCH):
     return out
 
 
+def randomize_extras(model, pointer_gain):
+    """Random-weight test models: training starts the time bias and the pointer gain at 0, which would
+    leave the engine's paths for them unexercised; random biases reach every offset."""
+    import torch
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n.endswith("time_bias"):
+                p.normal_(0.0, 2.0)
+            elif n == "pointer_gain":
+                p.fill_(pointer_gain)
+
+
 def check_config(cfg):
     acf = cfg.get("acoustic_features", 0)
     if acf not in (0, ACOUSTIC_FEATURES):
@@ -148,12 +160,7 @@ def main():
         torch.manual_seed(a.seed)
         model = MT3Model(cfg).eval()
         model.reset_parameters()
-        with torch.no_grad():  # training starts these at 0; random ones exercise the engine's bias path
-            for n, p in model.named_parameters():
-                if n.endswith("time_bias"):
-                    p.normal_(0.0, 2.0)
-                if n == "pointer_gain":
-                    p.fill_(0.5)
+        randomize_extras(model, pointer_gain=0.5)
         sd = model.state_dict()
     else:
         obj = torch.load(a.state, map_location="cpu")

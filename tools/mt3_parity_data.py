@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from convert_mt3 import convert  # noqa: E402
+from convert_mt3 import convert, randomize_extras  # noqa: E402
 from mt3_reference import MT3Model, mt3_config, small_config  # noqa: E402
 
 
@@ -41,12 +41,7 @@ def main():
     if model.input_bias is not None:
         with torch.no_grad():
             model.input_bias.normal_(std=2.0)
-    with torch.no_grad():  # training starts the time bias at 0; random values exercise every offset
-        for n, p in model.named_parameters():
-            if n.endswith("time_bias"):
-                p.normal_(std=2.0)
-            if n == "pointer_gain":  # strong enough to move the (x10) logits
-                p.fill_(5.0)
+    randomize_extras(model, pointer_gain=5.0)  # a gain strong enough to move the (x10) logits
     sd = model.state_dict()
     convert(cfg, sd, os.path.join(a.out, "model_f32.scrb"), "f32", f"parity-{a.preset}")
     convert(cfg, sd, os.path.join(a.out, "model_q8.scrb"), "q8", f"parity-{a.preset}-q8")

@@ -34,6 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 PAD, EOS = 0, 1
+SHIFT0 = 3  # first shift token id (after PAD, EOS, UNK); shift value v is id SHIFT0 + v
 
 
 def mt3_config(**over):
@@ -92,30 +93,29 @@ def token_time_frames(tokens, cfg):
     token among tokens[:, :i+1] (shift ids 3..3+max_shift_steps, value = id - 3), 0 before any,
     converted with round half up, clamped to the segment."""
     b, length = tokens.shape
-    lo, hi = 3, 3 + cfg["max_shift_steps"]
-    is_shift = (tokens >= lo) & (tokens <= hi)
+    is_shift = (tokens >= SHIFT0) & (tokens <= SHIFT0 + cfg["max_shift_steps"])
     idx = torch.where(is_shift, torch.arange(length, device=tokens.device)[None, :].expand(b, length),
                       torch.full_like(tokens, -1))
     last = torch.cummax(idx, dim=1).values
-    steps = torch.where(last >= 0, tokens.gather(1, last.clamp(min=0)) - lo, torch.zeros_like(tokens))
+    steps = torch.where(last >= 0, tokens.gather(1, last.clamp(min=0)) - SHIFT0, torch.zeros_like(tokens))
     return shift_frame(steps, cfg)
 
 
-def shift_frame(steps, cfg):
-    """Shift value(s) -> encoder frame: round(steps * sample_rate / (steps_per_second * hop)), half up."""
+def shift_frame(steps, cfg, clamp=True):
+    """Shift value(s) -> encoder frame: round(steps * sample_rate / (steps_per_second * hop)), half up;
+    clamped to the segment unless clamp=False."""
     num = 2 * cfg["sample_rate"]
     den = cfg["steps_per_second"] * cfg["hop"]
     f = (steps * num + den) // (2 * den)
+    if not clamp:
+        return f
     return f.clamp(0, cfg["segment_frames"] - 1) if torch.is_tensor(f) else min(max(f, 0), cfg["segment_frames"] - 1)
 
 
 def pointer_frames(cfg):
     """Frame of every shift value whose frame lies inside the segment (values 0..n-1)."""
-    t = cfg["segment_frames"]
-    v = torch.arange(cfg["max_shift_steps"] + 1)
-    num, den = 2 * cfg["sample_rate"], cfg["steps_per_second"] * cfg["hop"]
-    f = (v * num + den) // (2 * den)
-    return f[f <= t - 1]
+    f = shift_frame(torch.arange(cfg["max_shift_steps"] + 1), cfg, clamp=False)
+    return f[f <= cfg["segment_frames"] - 1]
 
 
 class DecodingGuard:
@@ -127,7 +127,7 @@ class DecodingGuard:
     0..max_shift_steps, pitch 0..127, velocity 0..bins, tie, program 0..127, drum 0..127, ids + 3."""
 
     def __init__(self, cfg):
-        self.shift0 = 3
+        self.shift0 = SHIFT0
         self.pitch0 = self.shift0 + cfg["max_shift_steps"] + 1
         self.vel0 = self.pitch0 + 128
         self.tie = self.vel0 + cfg["velocity_bins"] + 1
@@ -357,7 +357,7 @@ class MT3Model(nn.Module):
             return logits
         n = self.pointer_frames.shape[0]
         ptr = self.pointer_gain * scores[..., self.pointer_frames]
-        return torch.cat([logits[..., :3], logits[..., 3:3 + n] + ptr, logits[..., 3 + n:]], -1)
+        return torch.cat([logits[..., :SHIFT0], logits[..., SHIFT0:SHIFT0 + n] + ptr, logits[..., SHIFT0 + n:]], -1)
 
     def forward(self, features, decoder_input_tokens):
         return self.decode(self.encode(features), decoder_input_tokens)

@@ -8,8 +8,7 @@
 #include "../music/mt3_codec.h"
 
 typedef struct sc_mt3_model {
-    sc_t5_model t5;
-    sc_mt3_codec codec;
+    sc_t5_model t5;          /* holds the event codec too (t5.codec) */
     int sample_rate, fft, hop, mel_bins;
     float fmin, fmax;
     int acoustic_features;   /* 0 or SC_MT3_AC_FEATURES (config SC_T5_CFG_ACOUSTIC_FEATURES) */

@@ -76,10 +76,7 @@ scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_
     sc_mt3_model *m = calloc(1, sizeof *m);
     if (!m) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 model");
     const int32_t *c = w->config;
-    scribe_status st = sc_mt3_codec_init(&m->codec, c[SC_T5_CFG_STEPS_PER_SECOND], c[SC_T5_CFG_MAX_SHIFT_STEPS],
-                                         c[SC_T5_CFG_VELOCITY_BINS], c[SC_T5_CFG_USE_TIES],
-                                         c[SC_T5_CFG_USE_PROGRAMS], c[SC_T5_CFG_USE_DRUMS], c[SC_T5_CFG_VOCAB], err);
-    if (st) { free(m); return st; }
+    scribe_status st;
     m->sample_rate = c[SC_T5_CFG_SAMPLE_RATE];
     m->fft = c[SC_T5_CFG_FFT_SIZE];
     m->hop = c[SC_T5_CFG_HOP];
@@ -153,7 +150,7 @@ static void be_describe(const void *model, char *buf, size_t cap) {
     const char *dt = m->t5.weight_dtype == SC_DTYPE_Q8 ? "q8" : m->t5.weight_dtype == SC_DTYPE_F16 ? "f16" : "f32";
     snprintf(buf, cap, "MT3 T5 d%d %dx%d heads mlp%d %d+%d layers vocab %d, %.1f M params (%s), %d velocity bins%s%s",
              c->d_model, c->heads, c->head_dim, c->mlp_dim, c->enc_layers, c->dec_layers, c->vocab,
-             (double)m->t5.n_params / 1e6, dt, m->codec.num_velocity_bins, m->codec.use_ties ? ", ties" : "",
+             (double)m->t5.n_params / 1e6, dt, m->t5.codec.num_velocity_bins, m->t5.codec.use_ties ? ", ties" : "",
              m->ac ? ", reads Basic Pitch posteriors" : "");
 }
 
@@ -355,7 +352,7 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     s->ignore_eos = p->fixed_decode_tokens > 0;
     s->seg_samples = (size_t)c->segment_frames * (size_t)m->hop;
     scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
-    if (!st) st = sc_mt3_decoder_init(&s->dec, &m->codec, err);
+    if (!st) st = sc_mt3_decoder_init(&s->dec, &m->t5.codec, err);
     if (!st) {
         sc_logmel_config lc = sc_logmel_default_config();
         lc.sample_rate = (uint32_t)m->sample_rate;
@@ -385,7 +382,7 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
 
 static double segment_start(const mt3_session *s, uint64_t k) {
     double t = (double)(k * s->seg_samples) / s->m->sample_rate;
-    return sc_mt3_segment_start_time(&s->m->codec, t);
+    return sc_mt3_segment_start_time(&s->m->t5.codec, t);
 }
 
 /* Decodes the held segment's tokens, `max_time` < 0 when it was the last one. */

@@ -37,10 +37,9 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->input_bias = k[SC_T5_CFG_INPUT_BIAS];
     c->cross_time_bias = k[SC_T5_CFG_CROSS_TIME_BIAS];
     c->shift_pointer = k[SC_T5_CFG_SHIFT_POINTER];
-    c->shift_lo = 3; /* after PAD, EOS, UNK (vocabularies.py) */
-    c->shift_hi = c->shift_lo + k[SC_T5_CFG_MAX_SHIFT_STEPS];
+    const int64_t frame_den = (int64_t)k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
     c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
-    c->frame_den = k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
+    c->frame_den = frame_den >= 1 && frame_den <= 1000000 ? (int)frame_den : 0;
     struct { const char *name; int v, lo, hi; } chk[] = {
         {"d_model", c->d_model, 2, 8192},         {"heads", c->heads, 1, 256},
         {"head_dim", c->head_dim, 1, 1024},       {"mlp_dim", c->mlp_dim, 1, 65536},
@@ -54,13 +53,16 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
         if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config %s = %d outside %d..%d", chk[i].name, chk[i].v,
                            chk[i].lo, chk[i].hi);
-    if ((c->cross_time_bias || c->shift_pointer) &&
-        (k[SC_T5_CFG_MAX_SHIFT_STEPS] < 1 || k[SC_T5_CFG_MAX_SHIFT_STEPS] > 100000 || c->frame_num < 1 ||
-         c->frame_num > 1000000 || k[SC_T5_CFG_STEPS_PER_SECOND] < 1 || k[SC_T5_CFG_HOP] < 1 ||
-         c->frame_den > 1000000 || c->shift_hi >= c->vocab))
-        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config: shift tokens or frame rate out of range for the "
+    /* (the shift tokens themselves are checked by the codec, sc_t5_model_init) */
+    if ((c->cross_time_bias || c->shift_pointer) && (c->frame_num < 1 || c->frame_num > 1000000 || !c->frame_den))
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config: frame rate out of range for the "
                        "cross-attention time bias or the shift pointer");
     return SCRIBE_OK;
+}
+
+/* Encoder frame of a shift value (not clamped): round half up of value * frame_num / frame_den. */
+static int64_t shift_frame(const sc_t5_config *c, int value) {
+    return (2 * (int64_t)value * c->frame_num + c->frame_den) / (2 * (int64_t)c->frame_den);
 }
 
 #define DENSE_DTYPES ((1u << SC_DTYPE_F32) | (1u << SC_DTYPE_F16) | (1u << SC_DTYPE_Q8))
@@ -200,14 +202,14 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
     if ((st = bind_dense(m, w, &m->logits, "dec.logits", c->d_model, c->vocab, err))) goto fail;
     if (c->shift_pointer) {
         if ((st = bind_norm(m, w, &m->pointer_gain, "dec.pointer_gain", 1, err))) goto fail;
-        int n_shift = c->shift_hi - c->shift_lo + 1;
+        int n_shift = m->codec.max_shift_steps + 1;
         m->pointer_frame = sc_malloc_array((size_t)n_shift, sizeof *m->pointer_frame);
         if (!m->pointer_frame) {
             st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the T5 model");
             goto fail;
         }
         for (int v = 0; v < n_shift; v++) {
-            int64_t f = (2 * (int64_t)v * c->frame_num + c->frame_den) / (2 * (int64_t)c->frame_den);
+            int64_t f = shift_frame(c, v);
             if (f > c->segment_frames - 1) break; /* frames only grow with v */
             m->pointer_frame[m->n_pointer++] = (int32_t)f;
         }
@@ -806,13 +808,14 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
         sc_mt3_grammar_start(&s->grammar[i], s->said + (size_t)i * s->max_tokens);
         lengths[i] = 0;
     }
+    const int shift0 = sc_mt3_codec_encode(&m->codec, SC_MT3_EV_SHIFT, 0), max_shift = m->codec.max_shift_steps;
     for (int step = 0; step < max_tokens && n_act > 0; step++) {
         const float *pos = m->pos + (size_t)step * D;
         for (int r = 0; r < n_act; r++) {
             float *xr = s->dx + (size_t)r * D;
             int tok = s->cur[r];
-            if ((c->cross_time_bias || c->shift_pointer) && tok >= c->shift_lo && tok <= c->shift_hi) {
-                int64_t f = (2 * (int64_t)(tok - c->shift_lo) * c->frame_num + c->frame_den) / (2 * (int64_t)c->frame_den);
+            if ((c->cross_time_bias || c->shift_pointer) && tok >= shift0 && tok <= shift0 + max_shift) {
+                int64_t f = shift_frame(c, tok - shift0);
                 s->qframe[r] = (int32_t)(f < T - 1 ? f : T - 1);
             }
             embed_row(&m->embed, s->cur[r], xr);
@@ -863,7 +866,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             float *lg = s->dlogits + (size_t)r * V;
             if (m->pointer_gain) { /* shift pointer: in-segment shift values scored by head 0's frame scores */
                 const float g = m->pointer_gain[0], *sc = s->dptr + (size_t)r * T;
-                for (int v = 0; v < m->n_pointer; v++) lg[c->shift_lo + v] += g * sc[m->pointer_frame[v]];
+                for (int v = 0; v < m->n_pointer; v++) lg[shift0 + v] += g * sc[m->pointer_frame[v]];
             }
             if (logits) memcpy(logits + ((size_t)slot * max_tokens + step) * V, lg, (size_t)V * sizeof(float));
             sc_mt3_grammar_mask(&m->codec, &s->grammar[slot], lg);

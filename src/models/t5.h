@@ -72,9 +72,9 @@ enum {
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
         max_decode, input_bias, cross_time_bias, shift_pointer;
-    /* shift tokens (ids shift_lo..shift_hi, value = id - shift_lo) -> encoder frame, for cross_time_bias:
-       frame = (2 * value * frame_num + frame_den) / (2 * frame_den), clamped to the segment */
-    int shift_lo, shift_hi, frame_num, frame_den;
+    /* shift value -> encoder frame (time bias, shift pointer): round half up of value * frame_num / frame_den,
+       frame_num = sample rate, frame_den = steps per second * hop (checked only when either is used) */
+    int frame_num, frame_den;
 } sc_t5_config;
 
 /* A dense kernel [in, out]: f32 (w) or q8 (q + per-output-column scales). f16 is widened at load. */

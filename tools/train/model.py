@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from mt3_reference import DecodingGuard, MT3Model, guarded_argmax, mt3_config, shift_frame  # noqa: E402,F401
+from mt3_reference import SHIFT0, DecodingGuard, MT3Model, guarded_argmax, mt3_config, shift_frame  # noqa: E402,F401
 
 AUX_OUT = 128 + 128 + 128 + 16  # onset, frame, drum onset, class activity
 
@@ -65,8 +65,8 @@ class TrainModel(nn.Module):
         outs = [[] for _ in range(b)]
         done = torch.zeros(b, dtype=torch.bool)
         for t in range(max_tokens):
-            is_shift = (tok >= 3) & (tok <= 3 + n_shift)
-            qframe = torch.where(is_shift, shift_frame(tok - 3, m.cfg), qframe)
+            is_shift = (tok >= SHIFT0) & (tok <= SHIFT0 + n_shift)
+            qframe = torch.where(is_shift, shift_frame(tok - SHIFT0, m.cfg), qframe)
             off = torch.arange(t_enc)[None, :] - qframe[:, None] + (m.cfg["segment_frames"] - 1)  # [B, T]
             y = m.embed(tok)[:, None, :] + m.pos[t:t + 1]
             for li, l in enumerate(layers):
