@@ -31,12 +31,12 @@ BASIC_PITCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 CONFIG_INDEX = dict(
     d_model=0, heads=1, head_dim=2, mlp_dim=3, enc_layers=4, dec_layers=5, vocab=6, input_features=7,
     segment_frames=8, max_decode=9, input_bias=10, acoustic_features=11, cross_time_bias=12,
-    shift_pointer=13,
+    shift_pointer=13, onset_copy=14,
     steps_per_second=16, max_shift_steps=17, velocity_bins=18, use_ties=19, use_programs=20, use_drums=21,
     sample_rate=32, fft_size=33, hop=34, mel_bins=35, fmin=36, fmax=37,
 )
 FLOAT_KEYS = {"fmin", "fmax"}
-OPTIONAL_KEYS = {"input_bias", "acoustic_features", "cross_time_bias", "shift_pointer"}  # 0 when absent
+OPTIONAL_KEYS = {"input_bias", "acoustic_features", "cross_time_bias", "shift_pointer", "onset_copy"}  # 0 when absent
 
 
 def config_ints(cfg):
@@ -92,6 +92,10 @@ def scribe_tensors(cfg, sd, dtype="f32"):
     dense("dec.logits", "logits.weight")
     if cfg.get("shift_pointer", 0):
         norm("dec.pointer_gain", "pointer_gain")
+    if cfg.get("onset_copy", 0):
+        dense("dec.copy_head", "copy_head.weight")
+        norm("dec.copy_head.bias", "copy_head.bias")
+        norm("dec.copy_gain", "copy_gain")
     return out
 
 
@@ -105,9 +109,9 @@ def acoustic_tensors(path=BASIC_PITCH):
     return out
 
 
-def randomize_extras(model, pointer_gain):
-    """Random-weight test models: training starts the time bias and the pointer gain at 0, which would
-    leave the engine's paths for them unexercised; random biases reach every offset."""
+def randomize_extras(model, pointer_gain, copy_gain=None):
+    """Random-weight test models: training starts the time bias, the pointer gain and the copy gains and
+    bias at 0, which would leave the engine's paths for them unexercised; random biases reach every offset."""
     import torch
     with torch.no_grad():
         for n, p in model.named_parameters():
@@ -115,6 +119,10 @@ def randomize_extras(model, pointer_gain):
                 p.normal_(0.0, 2.0)
             elif n == "pointer_gain":
                 p.fill_(pointer_gain)
+            elif n == "copy_gain":
+                p.fill_(pointer_gain if copy_gain is None else copy_gain)
+            elif n == "copy_head.bias":
+                p.normal_(0.0, 1.0)
 
 
 def check_config(cfg):

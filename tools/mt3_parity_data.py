@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_mt3 import convert, randomize_extras  # noqa: E402
-from mt3_reference import MT3Model, mt3_config, small_config  # noqa: E402
+from mt3_reference import MT3Model, mt3_config, small_config, codec_ids, token_onset_context  # noqa: E402
 
 
 def main():
@@ -33,15 +33,21 @@ def main():
     torch.manual_seed(a.seed)
     torch.set_num_threads(1)
     # the small preset also covers what our trained models add to MT3: the input bias, a segment
-    # shorter than MT3's 256 frames, the time-relative cross-attention bias and the shift pointer
+    # shorter than MT3's 256 frames, the time-relative cross-attention bias, the shift pointer and the onset copy
     cfg = (mt3_config(dropout=0.0) if a.preset == "mt3"
-           else small_config(dropout=0.0, input_bias=1, segment_frames=64, cross_time_bias=32, shift_pointer=1))
+           else small_config(dropout=0.0, input_bias=1, segment_frames=64, cross_time_bias=32, shift_pointer=1,
+                             onset_copy=2))
     model = MT3Model(cfg).eval()
     model.reset_parameters(logits_scale=a.logits_scale)
     if model.input_bias is not None:
         with torch.no_grad():
             model.input_bias.normal_(std=2.0)
     randomize_extras(model, pointer_gain=5.0)  # a gain strong enough to move the (x10) logits
+    if cfg.get("onset_copy", 0):
+        # random weights rarely choose the onset velocity, the one context where pitch and drum logits
+        # get the onset copy: favour it
+        with torch.no_grad():
+            model.logits.weight[codec_ids(cfg)["vel0"] + 1] *= 6.0
     sd = model.state_dict()
     convert(cfg, sd, os.path.join(a.out, "model_f32.scrb"), "f32", f"parity-{a.preset}")
     convert(cfg, sd, os.path.join(a.out, "model_q8.scrb"), "q8", f"parity-{a.preset}-q8")
@@ -58,7 +64,9 @@ def main():
     top2 = np.sort(lg, axis=-1)[..., -2:]
     meta = dict(config=cfg, inputs=a.inputs, tokens=a.tokens, params=model.n_params(),
                 min_top2_gap=float((top2[..., 1] - top2[..., 0]).min()),
-                distinct_tokens=int(len(np.unique(tokens.numpy()))))
+                distinct_tokens=int(len(np.unique(tokens.numpy()))),
+                # decoding steps whose pitch / drum logits got the onset copy (velocity > 0 so far)
+                onset_copy_steps=int(token_onset_context(tokens, cfg).sum()) if cfg.get("onset_copy", 0) else 0)
     with open(os.path.join(a.out, "meta.json"), "w") as f:
         json.dump(meta, f)
     print(json.dumps(meta))

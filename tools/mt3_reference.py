@@ -25,6 +25,15 @@ decoder layer's cross-attention head 0 has pre-softmax scores s[j] (time bias in
 encoder frames; the logit of shift value v (whose frame f(v) lies in the segment) gets
 dec.pointer_gain * s[f(v)] added. Predicting the time of the next event then only needs a head that
 finds that event's frame, not a read-out of its position through the residual stream.
+
+Also not in MT3 (config onset_copy = r >= 1): note content is copied from a frame-wise head on the
+encoder output. copy_head (Linear d -> 272 with bias: 128 pitch-onset, 128 drum-onset, 16 instrument
+class logits per frame; trained with the frame-wise auxiliary loss) is max-pooled over frames
+f-r..f+r (the onset frame and the decoded 10 ms time differ by up to 2 frames). At a decoder position
+whose decoded frame is f: pitch logits get copy_gain[0] * onset[f] and drum logits copy_gain[1] *
+drum[f] when the current velocity (last velocity token so far) is an onset velocity (> 0); program
+logits always get copy_gain[2] * class[f][program / 8]. Which pitches start at this time is then
+read off a frame classifier instead of having to pass through cross-attention.
 Use /usr/bin/python3 (torch 1.13).
 """
 import math
@@ -34,6 +43,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 PAD, EOS = 0, 1
+COPY_OUT = 128 + 128 + 16  # onset_copy head: pitch onset, drum onset, instrument class (program / 8)
 SHIFT0 = 3  # first shift token id (after PAD, EOS, UNK); shift value v is id SHIFT0 + v
 
 
@@ -118,6 +128,26 @@ def pointer_frames(cfg):
     return f[f <= cfg["segment_frames"] - 1]
 
 
+def codec_ids(cfg):
+    """First token id of each event type of the MT3 codec (ids + 3 after PAD, EOS, UNK)."""
+    pitch0 = SHIFT0 + cfg["max_shift_steps"] + 1
+    vel0 = pitch0 + 128
+    tie = vel0 + cfg["velocity_bins"] + 1
+    return dict(pitch0=pitch0, vel0=vel0, tie=tie, prog0=tie + 1, drum0=tie + 1 + 128)
+
+
+def token_onset_context(tokens, cfg):
+    """[B, L] decoder input tokens -> bool [B, L]: the last velocity token among tokens[:, :i+1] is an
+    onset velocity (> 0); False before any velocity token."""
+    ids = codec_ids(cfg)
+    b, length = tokens.shape
+    is_vel = (tokens >= ids["vel0"]) & (tokens < ids["tie"])
+    idx = torch.where(is_vel, torch.arange(length, device=tokens.device)[None, :].expand(b, length),
+                      torch.full_like(tokens, -1))
+    last = torch.cummax(idx, dim=1).values
+    return (last >= 0) & (tokens.gather(1, last.clamp(min=0)) > ids["vel0"])
+
+
 class DecodingGuard:
     """Greedy decoding guard of one segment, as src/music/mt3_grammar.c: masks tokens that could only
     restate what the segment already said (shift to a time <= the current one, the current velocity or
@@ -128,11 +158,8 @@ class DecodingGuard:
 
     def __init__(self, cfg):
         self.shift0 = SHIFT0
-        self.pitch0 = self.shift0 + cfg["max_shift_steps"] + 1
-        self.vel0 = self.pitch0 + 128
-        self.tie = self.vel0 + cfg["velocity_bins"] + 1
-        self.prog0 = self.tie + 1
-        self.drum0 = self.prog0 + 128
+        ids = codec_ids(cfg)
+        self.pitch0, self.vel0, self.tie, self.prog0, self.drum0 = (ids[k] for k in ("pitch0", "vel0", "tie", "prog0", "drum0"))
         self.time, self.velocity, self.program, self.ties_over, self.said = 0, -1, -1, False, set()
 
     def _ctx(self):
@@ -304,6 +331,10 @@ class MT3Model(nn.Module):
             self.pointer_gain = nn.Parameter(torch.zeros(1))
             self.register_buffer("pointer_frames", pointer_frames(cfg), persistent=False)
             self.dec_layers[-1].cross.keep_scores = True
+        self.copy_head = self.copy_gain = None
+        if cfg.get("onset_copy", 0):
+            self.copy_head = nn.Linear(d, COPY_OUT)
+            self.copy_gain = nn.Parameter(torch.zeros(3))
         n_pos = max(cfg["segment_frames"], cfg["max_decode"] + 1)
         self.register_buffer("pos", sinusoid_table(n_pos, d), persistent=False)
         self.reset_parameters()
@@ -315,7 +346,7 @@ class MT3Model(nn.Module):
         for name, p in self.named_parameters():
             if name.endswith("scale"):
                 nn.init.ones_(p)
-            elif name in ("input_bias", "pointer_gain") or name.endswith("time_bias"):
+            elif name in ("input_bias", "pointer_gain", "copy_gain", "copy_head.bias") or name.endswith("time_bias"):
                 nn.init.zeros_(p)
             elif name == "embed.weight":
                 nn.init.normal_(p, std=1.0)
@@ -346,10 +377,34 @@ class MT3Model(nn.Module):
         length = tokens.shape[1]
         y = self.drop(self.embed(tokens) + self.pos[:length])
         causal = torch.ones(length, length, dtype=torch.bool, device=tokens.device).tril()
-        qframes = token_time_frames(tokens, self.cfg) if self.cfg.get("cross_time_bias", 0) else None
+        timed = self.cfg.get("cross_time_bias", 0) or self.copy_head is not None
+        qframes = token_time_frames(tokens, self.cfg) if timed else None
         for layer in self.dec_layers:
-            y = layer(y, enc, causal, qframes)
-        return self.point(self.logits(self.drop(self.dec_norm(y))), self.dec_layers[-1].cross.scores)
+            y = layer(y, enc, causal, qframes if self.cfg.get("cross_time_bias", 0) else None)
+        lg = self.point(self.logits(self.drop(self.dec_norm(y))), self.dec_layers[-1].cross.scores)
+        return self.copy(lg, self.copy_table(enc), tokens, qframes)
+
+    def copy_table(self, enc):
+        """onset_copy: [B, T, 272] copy-head logits max-pooled over frames f-r..f+r (None when off)."""
+        if self.copy_head is None:
+            return None
+        r = self.cfg["onset_copy"]
+        a = self.copy_head(enc).transpose(1, 2)
+        return F.max_pool1d(a, 2 * r + 1, stride=1, padding=r).transpose(1, 2)
+
+    def copy(self, logits, table, tokens, qframes):
+        """onset_copy: add the copy head's onset / drum / class logits at each position's decoded frame."""
+        if table is None:
+            return logits
+        ids = codec_ids(self.cfg)
+        at = table.gather(1, qframes[..., None].expand(-1, -1, table.shape[-1]))  # [B, L, 272]
+        on = token_onset_context(tokens, self.cfg)[..., None].to(at.dtype)
+        g = self.copy_gain
+        add = torch.zeros_like(logits)
+        add[..., ids["pitch0"]:ids["pitch0"] + 128] = g[0] * at[..., :128] * on
+        add[..., ids["drum0"]:ids["drum0"] + 128] = g[1] * at[..., 128:256] * on
+        add[..., ids["prog0"]:ids["prog0"] + 128] = g[2] * at[..., 256:].repeat_interleave(8, -1)
+        return logits + add
 
     def point(self, logits, scores):
         """Shift pointer: logits [..., V] += gain * head-0 scores [..., T] at each in-segment shift's frame."""

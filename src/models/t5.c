@@ -37,6 +37,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->input_bias = k[SC_T5_CFG_INPUT_BIAS];
     c->cross_time_bias = k[SC_T5_CFG_CROSS_TIME_BIAS];
     c->shift_pointer = k[SC_T5_CFG_SHIFT_POINTER];
+    c->onset_copy = k[SC_T5_CFG_ONSET_COPY];
     const int64_t frame_den = (int64_t)k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
     c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
     c->frame_den = frame_den >= 1 && frame_den <= 1000000 ? (int)frame_den : 0;
@@ -47,16 +48,17 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
         {"vocabulary size", c->vocab, 4, 1 << 20}, {"input features", c->input_features, 1, 8192},
         {"segment frames", c->segment_frames, 1, 8192}, {"max decode length", c->max_decode, 1, 1024},
         {"input bias flag", c->input_bias, 0, 1},  {"cross-attention time bias buckets", c->cross_time_bias, 0, 1024},
-        {"shift pointer flag", c->shift_pointer, 0, 1},
+        {"shift pointer flag", c->shift_pointer, 0, 1},  {"onset copy window", c->onset_copy, 0, 64},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
         if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config %s = %d outside %d..%d", chk[i].name, chk[i].v,
                            chk[i].lo, chk[i].hi);
     /* (the shift tokens themselves are checked by the codec, sc_t5_model_init) */
-    if ((c->cross_time_bias || c->shift_pointer) && (c->frame_num < 1 || c->frame_num > 1000000 || !c->frame_den))
+    if ((c->cross_time_bias || c->shift_pointer || c->onset_copy) &&
+        (c->frame_num < 1 || c->frame_num > 1000000 || !c->frame_den))
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config: frame rate out of range for the "
-                       "cross-attention time bias or the shift pointer");
+                       "cross-attention time bias, the shift pointer or the onset copy");
     return SCRIBE_OK;
 }
 
@@ -146,7 +148,9 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
                                 k[SC_T5_CFG_VELOCITY_BINS], k[SC_T5_CFG_USE_TIES], k[SC_T5_CFG_USE_PROGRAMS],
                                 k[SC_T5_CFG_USE_DRUMS], c->vocab, err)))
         return st;
-    int n_dense = 2 + 1 + 7 * c->enc_layers + 11 * c->dec_layers;
+    if (c->onset_copy && !(m->codec.use_programs && m->codec.use_drums))
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config: the onset copy needs program and drum tokens");
+    int n_dense = 2 + 1 + 7 * c->enc_layers + 11 * c->dec_layers + 1;
     m->owned = calloc((size_t)n_dense, sizeof *m->owned);
     m->enc = calloc((size_t)c->enc_layers, sizeof *m->enc);
     m->dec = calloc((size_t)c->dec_layers, sizeof *m->dec);
@@ -214,6 +218,11 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
             m->pointer_frame[m->n_pointer++] = (int32_t)f;
         }
     }
+    if (c->onset_copy) {
+        if ((st = bind_dense(m, w, &m->copy_head, "dec.copy_head", c->d_model, SC_T5_COPY_OUT, err))) goto fail;
+        if ((st = bind_norm(m, w, &m->copy_bias, "dec.copy_head.bias", SC_T5_COPY_OUT, err))) goto fail;
+        if ((st = bind_norm(m, w, &m->copy_gain, "dec.copy_gain", 3, err))) goto fail;
+    }
 
     /* layers.sinusoidal(min_scale 1, max_scale 1e4): sin in [0, D/2), cos in [D/2, 2*(D/2)) */
     int half = c->d_model / 2;
@@ -268,8 +277,10 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
         {&s->dx, B * D}, {&s->dh, B * D}, {&s->dq, B * HD}, {&s->dk, B * HD}, {&s->dv, B * HD},
         {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
         {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL}, {&s->dptr, B * T},
+        {&s->copy, c->onset_copy ? B * T * SC_T5_COPY_OUT : 0}, {&s->craw, c->onset_copy ? T * SC_T5_COPY_OUT : 0},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        if (!bufs[i].n) continue;
         *bufs[i].p = sc_aligned_alloc(bufs[i].n * sizeof(float));
         if (!*bufs[i].p) {
             sc_t5_state_free(s);
@@ -292,7 +303,8 @@ void sc_t5_state_free(sc_t5_state *s) {
     if (!s) return;
     float **all[] = {&s->ex, &s->eh, &s->eq, &s->ek, &s->ev, &s->eatt, &s->escore, &s->em0, &s->em1,
                      &s->enc_out, &s->xk, &s->xv, &s->ck, &s->cv, &s->dx, &s->dh, &s->dq, &s->dk, &s->dv,
-                     &s->datt, &s->dm0, &s->dm1, &s->dlogits, &s->dscore, &s->panel, &s->dptr};
+                     &s->datt, &s->dm0, &s->dm1, &s->dlogits, &s->dscore, &s->panel, &s->dptr, &s->copy,
+                     &s->craw};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sc_aligned_free(*all[i]);
         *all[i] = NULL;
@@ -623,6 +635,25 @@ void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, flo
 
 /* ------------------------------------------------------------------ encoder */
 
+/* onset_copy: copy-head logits of every frame of `slot`, max-pooled over frames f-r..f+r (clipped to the
+ * segment): the decoder reads them at its decoded frame. */
+static void copy_table(sc_t5_state *s, int slot, const float *enc) {
+    const sc_t5_model *m = s->m;
+    const int T = m->cfg.segment_frames, r = m->cfg.onset_copy, K = SC_T5_COPY_OUT;
+    sc_t5_dense_apply(&m->copy_head, T, enc, m->cfg.d_model, s->craw, K, 0, s->panel);
+    float *tab = s->copy + (size_t)slot * T * K;
+    for (int f = 0; f < T; f++) {
+        float *row = tab + (size_t)f * K;
+        int lo = f - r > 0 ? f - r : 0, hi = f + r < T - 1 ? f + r : T - 1;
+        memcpy(row, s->craw + (size_t)lo * K, (size_t)K * sizeof *row);
+        for (int g = lo + 1; g <= hi; g++) {
+            const float *x = s->craw + (size_t)g * K;
+            for (int j = 0; j < K; j++) row[j] = x[j] > row[j] ? x[j] : row[j];
+        }
+        for (int j = 0; j < K; j++) row[j] += m->copy_bias[j]; /* the bias commutes with the max */
+    }
+}
+
 void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
     const sc_t5_model *m = s->m;
     const sc_t5_config *c = &m->cfg;
@@ -664,6 +695,7 @@ void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
         sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->ev, HD, 0, s->panel);
         for (size_t i = 0; i < (size_t)T * HD; i++) kv_set(s, s->xv, off + i, s->ev[i]);
     }
+    if (c->onset_copy) copy_table(s, slot, out);
 }
 
 /* ------------------------------------------------------------------ decoder */
@@ -809,12 +841,15 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
         lengths[i] = 0;
     }
     const int shift0 = sc_mt3_codec_encode(&m->codec, SC_MT3_EV_SHIFT, 0), max_shift = m->codec.max_shift_steps;
+    const int pitch0 = sc_mt3_codec_encode(&m->codec, SC_MT3_EV_PITCH, 0),
+              prog0 = sc_mt3_codec_encode(&m->codec, SC_MT3_EV_PROGRAM, 0),
+              drum0 = sc_mt3_codec_encode(&m->codec, SC_MT3_EV_DRUM, 0);
     for (int step = 0; step < max_tokens && n_act > 0; step++) {
         const float *pos = m->pos + (size_t)step * D;
         for (int r = 0; r < n_act; r++) {
             float *xr = s->dx + (size_t)r * D;
             int tok = s->cur[r];
-            if ((c->cross_time_bias || c->shift_pointer) && tok >= shift0 && tok <= shift0 + max_shift) {
+            if ((c->cross_time_bias || c->shift_pointer || c->onset_copy) && tok >= shift0 && tok <= shift0 + max_shift) {
                 int64_t f = shift_frame(c, tok - shift0);
                 s->qframe[r] = (int32_t)(f < T - 1 ? f : T - 1);
             }
@@ -867,6 +902,15 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
             if (m->pointer_gain) { /* shift pointer: in-segment shift values scored by head 0's frame scores */
                 const float g = m->pointer_gain[0], *sc = s->dptr + (size_t)r * T;
                 for (int v = 0; v < m->n_pointer; v++) lg[shift0 + v] += g * sc[m->pointer_frame[v]];
+            }
+            if (m->copy_gain) { /* onset copy at the decoded frame (onsets only while the velocity is > 0) */
+                const float *a = s->copy + ((size_t)slot * T + s->qframe[r]) * SC_T5_COPY_OUT, *g = m->copy_gain;
+                if (s->grammar[slot].velocity > 0)
+                    for (int p = 0; p < 128; p++) {
+                        lg[pitch0 + p] += g[0] * a[p];
+                        lg[drum0 + p] += g[1] * a[128 + p];
+                    }
+                for (int q = 0; q < 128; q++) lg[prog0 + q] += g[2] * a[256 + q / 8];
             }
             if (logits) memcpy(logits + ((size_t)slot * max_tokens + step) * V, lg, (size_t)V * sizeof(float));
             sc_mt3_grammar_mask(&m->codec, &s->grammar[slot], lg);

@@ -17,6 +17,8 @@
  *                                               dec.norm [D]; dec.logits [D, V]
  *   dec.L.cross.time_bias [H, 2T-1] (f32, only when config cross_time_bias > 0)
  *   dec.pointer_gain [1] (f32, only when config shift_pointer = 1)
+ *   dec.copy_head [D, 272] dense, dec.copy_head.bias [272] and dec.copy_gain [3] (f32; only when config
+ *   onset_copy > 0)
  * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
  * With config acoustic_features = 176 the file also embeds the acoustic (Basic Pitch) network:
  *   acoustic.config [64] f32 holding the bit patterns of basic-pitch.scrb's 64 config int32s
@@ -53,6 +55,12 @@ enum {
     SC_T5_CFG_SHIFT_POINTER = 13,   /* 0 (MT3); 1: the logit of every shift value v whose frame f(v) lies in the
                                        segment gets dec.pointer_gain * (pre-softmax score of frame f(v) in the last
                                        decoder layer's cross-attention head 0) added */
+    SC_T5_CFG_ONSET_COPY = 14,      /* 0 (MT3); r = 1..64: note content copied from a frame-wise head. Per segment,
+                                       A = enc_out dec.copy_head + bias ([T][272]: 128 pitch onset, 128 drum
+                                       onset, 16 instrument class logits) max-pooled over frames f-r..f+r; at
+                                       decoded frame f, pitch logits get copy_gain[0] * A[f][p] and drum logits
+                                       copy_gain[1] * A[f][128+p] while the current velocity is > 0; program q
+                                       gets copy_gain[2] * A[f][256 + q/8] */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -71,11 +79,13 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode, input_bias, cross_time_bias, shift_pointer;
+        max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy;
     /* shift value -> encoder frame (time bias, shift pointer): round half up of value * frame_num / frame_den,
        frame_num = sample rate, frame_den = steps per second * hop (checked only when either is used) */
     int frame_num, frame_den;
 } sc_t5_config;
+
+#define SC_T5_COPY_OUT (128 + 128 + 16) /* onset_copy head: pitch onset, drum onset, instrument class */
 
 /* A dense kernel [in, out]: f32 (w) or q8 (q + per-output-column scales). f16 is widened at load. */
 typedef struct sc_t5_dense {
@@ -111,6 +121,8 @@ typedef struct sc_t5_model {
     const float *pointer_gain; /* [1] or NULL (shift pointer) */
     int32_t *pointer_frame;  /* frame of shift values 0..n_pointer-1 (those inside the segment) */
     int n_pointer;
+    sc_t5_dense copy_head;   /* onset_copy: [D, SC_T5_COPY_OUT] */
+    const float *copy_bias, *copy_gain; /* [SC_T5_COPY_OUT], [3] or NULL */
     sc_t5_enc_layer *enc;
     sc_t5_dec_layer *dec;
     float *pos;              /* sinusoid table [pos_len, D] */
@@ -145,6 +157,8 @@ typedef struct sc_t5_state {
     int32_t *cur;            /* current input token per active row */
     int32_t *qframe;         /* decoded time (encoder frame) per active row, for cross_time_bias */
     float *dptr;             /* [slots][T] last decoder layer's cross-attention head-0 scores (shift pointer) */
+    float *copy;             /* onset_copy: [slots][T][SC_T5_COPY_OUT] pooled copy-head logits */
+    float *craw;             /* onset_copy scratch [T][SC_T5_COPY_OUT] before pooling */
     sc_mt3_grammar_row *grammar; /* decoding guard state per slot */
     int32_t *said;           /* [slots][max_tokens] its keys */
     int *active;             /* slot of each active row */

@@ -27,7 +27,7 @@ static void spec(const char *name, uint32_t a, uint32_t b, uint32_t nd) {
 }
 
 static int build_q8; /* write dense kernels as q8 (per-column int8 + scales) */
-/* our trained models' extras: time-relative cross-attention bias, shift pointer; EOS reachable so that
+/* our trained models' extras: time-relative cross-attention bias, shift pointer, onset copy; EOS reachable so that
    segments decoded together finish at different steps */
 static int build_extras;
 
@@ -54,6 +54,9 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     if (build_extras) {
         spec("dec.0.cross.time_bias", H, 2 * 256 - 1, 2);
         spec("dec.pointer_gain", 1, 0, 1);
+        spec("dec.copy_head", D, SC_T5_COPY_OUT, 2);
+        spec("dec.copy_head.bias", SC_T5_COPY_OUT, 0, 1);
+        spec("dec.copy_gain", 3, 0, 1);
     }
     size_t off = 512 + 128 * (size_t)n_t, total = off;
     size_t offs[64];
@@ -78,6 +81,7 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     if (build_extras) {
         cfg[SC_T5_CFG_CROSS_TIME_BIAS] = 32;
         cfg[SC_T5_CFG_SHIFT_POINTER] = 1;
+        cfg[SC_T5_CFG_ONSET_COPY] = 2;
     }
     float fmin = 20.0f, fmax = 7600.0f;
     memcpy(&cfg[SC_T5_CFG_FMIN], &fmin, 4);
@@ -100,6 +104,7 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
         float *t = q8 ? malloc(numel * sizeof(float)) : (float *)(b + o);
         for (uint64_t k = 0; k < numel; k++) t[k] = ndims[i] == 1 ? 1.0f : rnd(&s);
         if (!strcmp(names[i], "dec.pointer_gain")) t[0] = 0.05f; /* shifts still compete with notes */
+        if (!strcmp(names[i], "dec.copy_gain")) t[0] = t[1] = t[2] = 0.05f; /* copied notes compete too */
         if (!strcmp(names[i], "dec.logits")) {
             /* keep only shifts 1..200, pitches 40..80, velocity 1, tie, program 0: random but note-rich output */
             for (uint64_t k = 0; k < numel; k++) {
@@ -205,7 +210,7 @@ TEST(mt3_session_streaming_equals_whole_file_and_batching) {
 
 /* Time bias and shift pointer: each decoded row keeps its own decoded time; rows that end (EOS) at different
  * steps are compacted out of the batch, and the rows left must keep theirs. One segment at a time = batched. */
-TEST(mt3_time_bias_and_pointer_batched_equals_one_at_a_time) {
+TEST(mt3_time_bias_pointer_and_copy_batched_equals_one_at_a_time) {
     build_extras = 1;
     size_t len;
     uint8_t *b = build(&len, 23, -1);
@@ -248,6 +253,12 @@ TEST(mt3_time_bias_and_pointer_batched_equals_one_at_a_time) {
     memcpy(b + 24 + 4 * SC_T5_CFG_CROSS_TIME_BIAS, &flag, 4);
     CHECK(scribe_model_init_from_buffer(b, len, &m, &err) == SCRIBE_ERR_BAD_WEIGHTS);
     CHECK_MSG(strstr(err.message, "dec.0.cross.time_bias") != NULL, "message: %s", err.message);
+    free(b);
+    b = build(&len, 23, -1);
+    flag = 2;
+    memcpy(b + 24 + 4 * SC_T5_CFG_ONSET_COPY, &flag, 4);
+    CHECK(scribe_model_init_from_buffer(b, len, &m, &err) == SCRIBE_ERR_BAD_WEIGHTS);
+    CHECK_MSG(strstr(err.message, "dec.copy_head") != NULL, "message: %s", err.message);
     free(b);
 }
 

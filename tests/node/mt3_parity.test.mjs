@@ -3,7 +3,7 @@
 // choices are well separated; EOS ignored so every input yields the same number of tokens) and the
 // reference outputs; the WASM build runs the same inputs, all inputs decoded together as one batch.
 // Full MT3 size (45.9 M parameters): 5 inputs x 24 tokens; small size (64-frame segments, the input bias and the
-// time-relative cross-attention bias of our trained models): 5 inputs x 64 tokens.
+// time-relative cross-attention bias, the shift pointer and the onset copy of our trained models): 5 inputs x 64 tokens.
 // q8 weights (with bfloat16 attention caches) are checked loosely: their loss is reported, not hidden.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +74,7 @@ async function parity(t, preset, n, steps, seed) {
   try {
     const cfg = d.meta.config;
     assert.ok(d.meta.distinct_tokens > 3, 'reference decodes a varied token sequence');
+    if (cfg.onset_copy) assert.ok(d.meta.onset_copy_steps > 0, 'the onset copy reaches pitch and drum logits');
     const f32 = runWasm(core, readFileSync(join(d.dir, 'model_f32.scrb')), cfg, n, steps);
     const out = f32.run(d.inputs);
     f32.free();
@@ -113,7 +114,7 @@ async function parity(t, preset, n, steps, seed) {
 }
 
 test('MT3 parity with the PyTorch reference, small model, 5 inputs x 64 tokens', async (t) => {
-  await parity(t, 'small', 5, 64, 11);
+  await parity(t, 'small', 5, 64, 1); // a seed whose random model decodes onset velocities (the onset copy's context)
 });
 
 test('MT3 parity with the PyTorch reference, published size, 5 inputs x 24 tokens', async (t) => {

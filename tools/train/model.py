@@ -14,7 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from mt3_reference import SHIFT0, DecodingGuard, MT3Model, guarded_argmax, mt3_config, shift_frame  # noqa: E402,F401
+from mt3_reference import (SHIFT0, DecodingGuard, MT3Model, codec_ids, guarded_argmax, mt3_config,  # noqa: E402,F401
+                           shift_frame)
 
 AUX_OUT = 128 + 128 + 128 + 16  # onset, frame, drum onset, class activity
 
@@ -24,8 +25,32 @@ class TrainModel(nn.Module):
         super().__init__()
         self.mt3 = MT3Model(cfg)
         self.cfg = self.mt3.cfg
-        self.aux = nn.Linear(cfg["d_model"], AUX_OUT) if aux else None
+        self.aux = self.aux_frame = None
+        if self.mt3.copy_head is not None:
+            # onset_copy: the exported copy head gives the onset / drum / class part of the frame-wise
+            # targets, a training-only head the frame-activity part
+            self.aux_frame = nn.Linear(cfg["d_model"], 128)
+        elif aux:
+            self.aux = nn.Linear(cfg["d_model"], AUX_OUT)
         self.set_capture(capture)
+
+    def aux_logits(self, enc):
+        """[B, T, AUX_OUT] frame-wise logits (onset, frame, drum onset, class) or None."""
+        if self.aux_frame is not None:
+            c = self.mt3.copy_head(enc)
+            return torch.cat([c[..., :128], self.aux_frame(enc), c[..., 128:]], -1)
+        return self.aux(enc) if self.aux is not None else None
+
+    def adopt_aux(self, sd):
+        """Weights of a model without onset_copy: its aux head [AUX_OUT, d] seeds copy_head + aux_frame."""
+        if self.aux_frame is None or "aux.weight" not in sd or "mt3.copy_head.weight" in sd:
+            return sd
+        sd = dict(sd)
+        w, b = sd.pop("aux.weight"), sd.pop("aux.bias")
+        sd["mt3.copy_head.weight"] = torch.cat([w[:128], w[256:]])
+        sd["mt3.copy_head.bias"] = torch.cat([b[:128], b[256:]])
+        sd["aux_frame.weight"], sd["aux_frame.bias"] = w[128:256], b[128:256]
+        return sd
 
     def set_capture(self, on):
         """Keep the cross-attention probabilities of every decoder layer (guided-attention loss)."""
@@ -36,7 +61,7 @@ class TrainModel(nn.Module):
     def forward(self, feats, dec_in):
         enc = self.mt3.encode(feats)
         logits = self.mt3.decode(enc, dec_in)
-        aux = self.aux(enc) if self.aux is not None else None
+        aux = self.aux_logits(enc)
         probs = [l.cross.probs for l in self.mt3.dec_layers if l.cross.probs is not None]
         return logits, aux, probs
 
@@ -62,6 +87,7 @@ class TrainModel(nn.Module):
         guards = [DecodingGuard(m.cfg) for _ in range(b)]
         t_enc = enc.shape[1]
         biases = [l.cross.offset_bias() if l.cross.time_bias is not None else None for l in layers]
+        table = m.copy_table(enc)
         outs = [[] for _ in range(b)]
         done = torch.zeros(b, dtype=torch.bool)
         for t in range(max_tokens):
@@ -95,6 +121,10 @@ class TrainModel(nn.Module):
             lg = m.logits(m.dec_norm(y))[:, 0]
             if m.pointer_gain is not None:
                 lg = m.point(lg, last_scores)
+            if table is not None:  # onset context from each row's guard: its current velocity
+                vel0 = codec_ids(m.cfg)["vel0"]
+                ctx = torch.tensor([vel0 + 1 if g.velocity > 0 else vel0 for g in guards])
+                lg = m.copy(lg[:, None], table, ctx[:, None], qframe.clamp(0, t_enc - 1)[:, None])[:, 0]
             nxt = guarded_argmax(lg, guards)
             for i in range(b):
                 if not done[i]:

@@ -284,6 +284,10 @@ def main():
     ap.add_argument("--shift-pointer", type=int, default=None, choices=[0, 1],
                     help="new runs (default 0), or initialised ones (default: the initial run's): shift tokens also "
                     "scored by the last decoder layer's cross-attention head 0 (pointer)")
+    ap.add_argument("--onset-copy", type=int, default=None,
+                    help="new runs (default 0), or initialised ones (default: the initial run's): pitch, drum and "
+                    "program logits get a frame-wise copy head's logits at the decoded time, max-pooled over this "
+                    "many frames either side (0: off, as MT3)")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -308,7 +312,7 @@ def main():
                      acoustic_features=AC_FEATURES if a.acoustic else 0,
                      input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0),
                      segment_frames=a.segment_frames or md.SEG_FRAMES, cross_time_bias=a.cross_time_bias or 0,
-                     shift_pointer=a.shift_pointer or 0)
+                     shift_pointer=a.shift_pointer or 0, onset_copy=a.onset_copy or 0)
     state = init = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
@@ -323,6 +327,8 @@ def main():
             cfg["cross_time_bias"] = a.cross_time_bias
         if a.shift_pointer is not None:
             cfg["shift_pointer"] = a.shift_pointer
+        if a.onset_copy is not None:
+            cfg["onset_copy"] = a.onset_copy
         seg = cfg["segment_frames"]
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     md.set_segment_frames(cfg["segment_frames"])
@@ -358,7 +364,7 @@ def main():
                         tb[0, b] = max(-6.0, -float(r.min()) ** 2 / 32.0)
     if init:
         if "model" in init:
-            missing, _ = model.load_state_dict(init["model"], strict=False)
+            missing, _ = model.load_state_dict(model.adopt_aux(init["model"]), strict=False)
             if missing:
                 print("not in the initial weights (fresh):", ", ".join(missing), flush=True)
         else:
