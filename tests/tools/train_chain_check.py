@@ -1,6 +1,6 @@
 """The training chain end to end on a tiny synthetic data set (run by tests/node/train_chain.test.mjs):
 tools/data/acoustic_features.py -> tools/train/train.py (acoustic features, 64-frame segments, the
-time-relative cross-attention bias and the shift pointer, a few steps) -> tools/train/export.py -> the
+time-relative cross-attention bias, the shift pointer and the onset copy, a few steps) -> tools/train/export.py -> the
 engine (bin/scribe, WASM, decoding guard) against the PyTorch checkpoint (tools/eval.py's PyModel, the
 same guard) on the same audio. Prints one JSON line; exits 1 on a failed check.
 
@@ -69,7 +69,8 @@ def main():
     runs = os.path.join(a.tmp, "run")
     out = run([os.path.join(ROOT, "tools", "train", "train.py"), "--data", data, "--run", runs, "--acoustic",
                "--d", "32", "--heads", "2", "--head-dim", "16", "--mlp", "64", "--layers", "1", "--batch", "4",
-               "--segment-frames", "64", "--cross-time-bias", "16", "--shift-pointer", "1", "--steps", str(a.steps),
+               "--segment-frames", "64", "--cross-time-bias", "16", "--shift-pointer", "1", "--onset-copy", "2",
+               "--steps", str(a.steps),
                "--lr", "3e-3", "--warmup", "5",
                "--guided", "1", "--eval-min", "1000", "--save-min", "1000", "--val-clips", "1",
                "--eval-tokens", "64", "--minutes", "10"])
