@@ -153,7 +153,8 @@ class DecodingGuard:
     restate what the segment already said (shift to a time <= the current one, the current velocity or
     program again, a second tie or one after a shift, a pitch / drum already said since the last shift
     in the same program and velocity context, any event of a pitch after its onset at this time in the
-    same program). Never EOS. Token layout of the MT3 codec: shift
+    same program; with ties, an offset of a silent note or an onset of a sounding one in the same program).
+    Never EOS. Token layout of the MT3 codec: shift
     0..max_shift_steps, pitch 0..127, velocity 0..bins, tie, program 0..127, drum 0..127, ids + 3."""
 
     def __init__(self, cfg):
@@ -161,6 +162,8 @@ class DecodingGuard:
         ids = codec_ids(cfg)
         self.pitch0, self.vel0, self.tie, self.prog0, self.drum0 = (ids[k] for k in ("pitch0", "vel0", "tie", "prog0", "drum0"))
         self.time, self.velocity, self.program, self.ties_over, self.said = 0, -1, -1, False, set()
+        self.use_ties = bool(cfg.get("use_ties", 1))
+        self.sounding = set()  # (program, pitch) of notes sounding (onset or tie entry, no offset yet)
 
     def _ctx(self):
         return self.velocity if self.ties_over else -2
@@ -175,6 +178,8 @@ class DecodingGuard:
         if self.ties_over:
             ids.append(self.tie)
         ctx = self._ctx()
+        if self.use_ties and ctx >= 0:  # offsets of silent notes, onsets of sounding ones
+            ids += [self.pitch0 + p for p in range(128) if ((self.program, p) in self.sounding) == (ctx > 0)]
         for kind, prog, c, p in self.said:
             if kind == "drum":
                 if c == ctx:
@@ -187,7 +192,12 @@ class DecodingGuard:
         if self.shift0 <= tok < self.pitch0:
             self.time, self.said, self.ties_over = tok - self.shift0, set(), True
         elif self.pitch0 <= tok < self.vel0:
-            self.said.add(("pitch", self.program, self._ctx(), tok - self.pitch0))
+            ctx, note = self._ctx(), (self.program, tok - self.pitch0)
+            if ctx == -2 or ctx > 0:
+                self.sounding.add(note)
+            elif ctx == 0:
+                self.sounding.discard(note)
+            self.said.add(("pitch", self.program, ctx, tok - self.pitch0))
         elif self.vel0 <= tok < self.tie:
             self.velocity = tok - self.vel0
         elif tok == self.tie:

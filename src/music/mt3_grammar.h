@@ -12,7 +12,12 @@
  *   a pitch already said since the last shift with the same program and velocity (in the tie
  *   section: the same program), or any event of a pitch whose onset (velocity > 0) was said since
  *   the last shift in the same program (a zero-length note or a second onset); a drum already said
- *   since the last shift with the same velocity.
+ *   since the last shift with the same velocity;
+ *   with ties (the mt3 vocabulary): an offset (velocity 0) of a note that is not sounding, or an onset
+ *   of one that is, in the same program. A note sounds from its onset, or its tie-section entry, to
+ *   its offset; MT3 trims overlapping notes of one pitch and program, and at one time says an offset
+ *   before an onset, so its targets never do either. (Our weak models did: an offset and an onset of
+ *   one held note at every 10 ms step, chopping it into 10 ms notes.)
  * Token ids are the codec's (mt3_codec.h); never EOS, so a row can always end. */
 #ifndef SCRIBE_MT3_GRAMMAR_H
 #define SCRIBE_MT3_GRAMMAR_H
@@ -26,6 +31,7 @@ typedef struct sc_mt3_grammar_row {
     int ties_over; /* the tie section has ended (tie token or a shift) */
     int n_said;    /* events said since the last shift (keys in `said`) */
     int32_t *said; /* caller's buffer: room for one key per decoded token */
+    uint8_t sounding[129][16]; /* bit per pitch of each program (-1..127, index program + 1): note sounds */
 } sc_mt3_grammar_row;
 
 /* A new segment; `said` must hold as many keys as tokens the row may decode. */
