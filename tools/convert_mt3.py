@@ -95,7 +95,10 @@ def scribe_tensors(cfg, sd, dtype="f32"):
     if cfg.get("onset_copy", 0):
         dense("dec.copy_head", "copy_head.weight")
         norm("dec.copy_head.bias", "copy_head.bias")
-        norm("dec.copy_gain", "copy_gain")
+        g = t("copy_gain")
+        if len(g) < 4:  # models from before the shift gain (copy_gain[3]) had 3
+            g = np.concatenate([g, np.zeros(4 - len(g), np.float32)])
+        out.append(("dec.copy_gain", g, "f32"))
     return out
 
 

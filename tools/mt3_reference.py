@@ -33,7 +33,10 @@ f-r..f+r (the onset frame and the decoded 10 ms time differ by up to 2 frames). 
 whose decoded frame is f: pitch logits get copy_gain[0] * onset[f] and drum logits copy_gain[1] *
 drum[f] when the current velocity (last velocity token so far) is an onset velocity (> 0); program
 logits always get copy_gain[2] * class[f][program / 8]. Which pitches start at this time is then
-read off a frame classifier instead of having to pass through cross-attention.
+read off a frame classifier instead of having to pass through cross-attention. And every shift value
+v whose frame f(v) lies in the segment gets copy_gain[3] * (max over the 256 onset logits at f(v)):
+the next event's time is drawn to frames where something starts (our models otherwise moved time on
+by one step at a time and re-said held notes at each).
 Use /usr/bin/python3 (torch 1.13).
 """
 import math
@@ -337,14 +340,15 @@ class MT3Model(nn.Module):
         self.logits = nn.Linear(d, cfg["vocab"], bias=False)
         self.drop = nn.Dropout(cfg.get("dropout", 0.0))
         self.pointer_gain = None
+        if cfg.get("shift_pointer", 0) or cfg.get("onset_copy", 0):
+            self.register_buffer("pointer_frames", pointer_frames(cfg), persistent=False)
         if cfg.get("shift_pointer", 0):
             self.pointer_gain = nn.Parameter(torch.zeros(1))
-            self.register_buffer("pointer_frames", pointer_frames(cfg), persistent=False)
             self.dec_layers[-1].cross.keep_scores = True
         self.copy_head = self.copy_gain = None
         if cfg.get("onset_copy", 0):
             self.copy_head = nn.Linear(d, COPY_OUT)
-            self.copy_gain = nn.Parameter(torch.zeros(3))
+            self.copy_gain = nn.Parameter(torch.zeros(4))
         n_pos = max(cfg["segment_frames"], cfg["max_decode"] + 1)
         self.register_buffer("pos", sinusoid_table(n_pos, d), persistent=False)
         self.reset_parameters()
@@ -414,6 +418,9 @@ class MT3Model(nn.Module):
         add[..., ids["pitch0"]:ids["pitch0"] + 128] = g[0] * at[..., :128] * on
         add[..., ids["drum0"]:ids["drum0"] + 128] = g[1] * at[..., 128:256] * on
         add[..., ids["prog0"]:ids["prog0"] + 128] = g[2] * at[..., 256:].repeat_interleave(8, -1)
+        n = self.pointer_frames.shape[0]
+        onset_any = table[..., :256].max(-1).values[:, self.pointer_frames]  # [B, n]
+        add[..., SHIFT0:SHIFT0 + n] = g[3] * onset_any[:, None, :]
         return logits + add
 
     def point(self, logits, scores):

@@ -204,8 +204,8 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
     }
     if ((st = bind_norm(m, w, &m->dec_norm, "dec.norm", c->d_model, err))) goto fail;
     if ((st = bind_dense(m, w, &m->logits, "dec.logits", c->d_model, c->vocab, err))) goto fail;
-    if (c->shift_pointer) {
-        if ((st = bind_norm(m, w, &m->pointer_gain, "dec.pointer_gain", 1, err))) goto fail;
+    if (c->shift_pointer && (st = bind_norm(m, w, &m->pointer_gain, "dec.pointer_gain", 1, err))) goto fail;
+    if (c->shift_pointer || c->onset_copy) { /* frames of the in-segment shift values */
         int n_shift = m->codec.max_shift_steps + 1;
         m->pointer_frame = sc_malloc_array((size_t)n_shift, sizeof *m->pointer_frame);
         if (!m->pointer_frame) {
@@ -221,7 +221,7 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
     if (c->onset_copy) {
         if ((st = bind_dense(m, w, &m->copy_head, "dec.copy_head", c->d_model, SC_T5_COPY_OUT, err))) goto fail;
         if ((st = bind_norm(m, w, &m->copy_bias, "dec.copy_head.bias", SC_T5_COPY_OUT, err))) goto fail;
-        if ((st = bind_norm(m, w, &m->copy_gain, "dec.copy_gain", 3, err))) goto fail;
+        if ((st = bind_norm(m, w, &m->copy_gain, "dec.copy_gain", 4, err))) goto fail;
     }
 
     /* layers.sinusoidal(min_scale 1, max_scale 1e4): sin in [0, D/2), cos in [D/2, 2*(D/2)) */
@@ -278,6 +278,7 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
         {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
         {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL}, {&s->dptr, B * T},
         {&s->copy, c->onset_copy ? B * T * SC_T5_COPY_OUT : 0}, {&s->craw, c->onset_copy ? T * SC_T5_COPY_OUT : 0},
+        {&s->copy_any, c->onset_copy ? B * T : 0},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         if (!bufs[i].n) continue;
@@ -304,7 +305,7 @@ void sc_t5_state_free(sc_t5_state *s) {
     float **all[] = {&s->ex, &s->eh, &s->eq, &s->ek, &s->ev, &s->eatt, &s->escore, &s->em0, &s->em1,
                      &s->enc_out, &s->xk, &s->xv, &s->ck, &s->cv, &s->dx, &s->dh, &s->dq, &s->dk, &s->dv,
                      &s->datt, &s->dm0, &s->dm1, &s->dlogits, &s->dscore, &s->panel, &s->dptr, &s->copy,
-                     &s->craw};
+                     &s->craw, &s->copy_any};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sc_aligned_free(*all[i]);
         *all[i] = NULL;
@@ -651,6 +652,9 @@ static void copy_table(sc_t5_state *s, int slot, const float *enc) {
             for (int j = 0; j < K; j++) row[j] = x[j] > row[j] ? x[j] : row[j];
         }
         for (int j = 0; j < K; j++) row[j] += m->copy_bias[j]; /* the bias commutes with the max */
+        float any = row[0]; /* strongest pitch or drum onset: how likely an event starts here */
+        for (int j = 1; j < 256; j++) any = row[j] > any ? row[j] : any;
+        s->copy_any[(size_t)slot * T + f] = any;
     }
 }
 
@@ -911,6 +915,8 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
                         lg[drum0 + p] += g[1] * a[128 + p];
                     }
                 for (int q = 0; q < 128; q++) lg[prog0 + q] += g[2] * a[256 + q / 8];
+                const float *any = s->copy_any + (size_t)slot * T; /* shifts drawn to frames where onsets are */
+                for (int v = 0; v < m->n_pointer; v++) lg[shift0 + v] += g[3] * any[m->pointer_frame[v]];
             }
             if (logits) memcpy(logits + ((size_t)slot * max_tokens + step) * V, lg, (size_t)V * sizeof(float));
             sc_mt3_grammar_mask(&m->codec, &s->grammar[slot], lg);

@@ -17,7 +17,7 @@
  *                                               dec.norm [D]; dec.logits [D, V]
  *   dec.L.cross.time_bias [H, 2T-1] (f32, only when config cross_time_bias > 0)
  *   dec.pointer_gain [1] (f32, only when config shift_pointer = 1)
- *   dec.copy_head [D, 272] dense, dec.copy_head.bias [272] and dec.copy_gain [3] (f32; only when config
+ *   dec.copy_head [D, 272] dense, dec.copy_head.bias [272] and dec.copy_gain [4] (f32; only when config
  *   onset_copy > 0)
  * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
  * With config acoustic_features = 176 the file also embeds the acoustic (Basic Pitch) network:
@@ -60,7 +60,8 @@ enum {
                                        onset, 16 instrument class logits) max-pooled over frames f-r..f+r; at
                                        decoded frame f, pitch logits get copy_gain[0] * A[f][p] and drum logits
                                        copy_gain[1] * A[f][128+p] while the current velocity is > 0; program q
-                                       gets copy_gain[2] * A[f][256 + q/8] */
+                                       gets copy_gain[2] * A[f][256 + q/8]; each in-segment shift value v
+                                       gets copy_gain[3] * max_j<256 A[f(v)][j] */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -119,10 +120,11 @@ typedef struct sc_t5_model {
     const float *enc_norm, *dec_norm;
     const float *input_bias; /* [D] or NULL */
     const float *pointer_gain; /* [1] or NULL (shift pointer) */
-    int32_t *pointer_frame;  /* frame of shift values 0..n_pointer-1 (those inside the segment) */
+    int32_t *pointer_frame;  /* frame of shift values 0..n_pointer-1 (those inside the segment; shift
+                                pointer or onset copy) */
     int n_pointer;
     sc_t5_dense copy_head;   /* onset_copy: [D, SC_T5_COPY_OUT] */
-    const float *copy_bias, *copy_gain; /* [SC_T5_COPY_OUT], [3] or NULL */
+    const float *copy_bias, *copy_gain; /* [SC_T5_COPY_OUT], [4] or NULL */
     sc_t5_enc_layer *enc;
     sc_t5_dec_layer *dec;
     float *pos;              /* sinusoid table [pos_len, D] */
@@ -159,6 +161,7 @@ typedef struct sc_t5_state {
     float *dptr;             /* [slots][T] last decoder layer's cross-attention head-0 scores (shift pointer) */
     float *copy;             /* onset_copy: [slots][T][SC_T5_COPY_OUT] pooled copy-head logits */
     float *craw;             /* onset_copy scratch [T][SC_T5_COPY_OUT] before pooling */
+    float *copy_any;         /* onset_copy: [slots][T] max of each frame's 256 pooled onset logits */
     sc_mt3_grammar_row *grammar; /* decoding guard state per slot */
     int32_t *said;           /* [slots][max_tokens] its keys */
     int *active;             /* slot of each active row */

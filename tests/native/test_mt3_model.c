@@ -56,7 +56,7 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
         spec("dec.pointer_gain", 1, 0, 1);
         spec("dec.copy_head", D, SC_T5_COPY_OUT, 2);
         spec("dec.copy_head.bias", SC_T5_COPY_OUT, 0, 1);
-        spec("dec.copy_gain", 3, 0, 1);
+        spec("dec.copy_gain", 4, 0, 1);
     }
     size_t off = 512 + 128 * (size_t)n_t, total = off;
     size_t offs[64];
@@ -104,7 +104,7 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
         float *t = q8 ? malloc(numel * sizeof(float)) : (float *)(b + o);
         for (uint64_t k = 0; k < numel; k++) t[k] = ndims[i] == 1 ? 1.0f : rnd(&s);
         if (!strcmp(names[i], "dec.pointer_gain")) t[0] = 0.05f; /* shifts still compete with notes */
-        if (!strcmp(names[i], "dec.copy_gain")) t[0] = t[1] = t[2] = 0.05f; /* copied notes compete too */
+        if (!strcmp(names[i], "dec.copy_gain")) t[0] = t[1] = t[2] = t[3] = 0.05f; /* copied notes compete too */
         if (!strcmp(names[i], "dec.logits")) {
             /* keep only shifts 1..200, pitches 40..80, velocity 1, tie, program 0: random but note-rich output */
             for (uint64_t k = 0; k < numel; k++) {
