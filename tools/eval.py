@@ -89,6 +89,7 @@ class PyModel:
         cfg["dropout"] = 0.0
         fold_input_norm(cfg, sd, obj)  # the network then reads raw log-mel, as the engine does
         self.acoustic = cfg.get("acoustic_features", 0)
+        self.join_ms = cfg.get("join_fragments_ms", 0)
         md.set_segment_frames(cfg["segment_frames"])
         self.m = TrainModel(cfg, aux=False)
         self.m.mt3.load_state_dict(sd)
@@ -120,7 +121,7 @@ class PyModel:
             ac = np.zeros((nseg * md.SEG_FRAMES, self.acoustic), np.float32)
             ac[:min(len(rows), len(ac))] = rows[:len(ac)]
             ac = self.torch.from_numpy(ac.reshape(nseg, md.SEG_FRAMES, self.acoustic))
-        dec = md.Decoder()
+        dec = md.Decoder(join_ms=self.join_ms)
         for i in range(0, nseg, 16):
             x = self.logmel(segs[i:i + 16])
             if ac is not None:
@@ -169,9 +170,6 @@ def main():
             print(f"{group:8s} {name:42s} FAILED: {e}")
             continue
         ref = read_csv(ref_csv)
-        ref = ref.copy()
-        if group == "heldout":
-            pass
         m = metrics.all_metrics(ref, est)
         groups.setdefault(group, []).append(m)
         print(f"{group:8s} {name[:42]:42s} " + " ".join(f"{m[k]:15.3f}" for k in KEYS)

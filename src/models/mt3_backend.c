@@ -353,6 +353,7 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     s->seg_samples = (size_t)c->segment_frames * (size_t)m->hop;
     scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
     if (!st) st = sc_mt3_decoder_init(&s->dec, &m->t5.codec, err);
+    if (!st) sc_mt3_decoder_set_join(&s->dec, c->join_ms / 1000.0);
     if (!st) {
         sc_logmel_config lc = sc_logmel_default_config();
         lc.sample_rate = (uint32_t)m->sample_rate;

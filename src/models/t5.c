@@ -38,6 +38,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->cross_time_bias = k[SC_T5_CFG_CROSS_TIME_BIAS];
     c->shift_pointer = k[SC_T5_CFG_SHIFT_POINTER];
     c->onset_copy = k[SC_T5_CFG_ONSET_COPY];
+    c->join_ms = k[SC_T5_CFG_JOIN_MS];
     const int64_t frame_den = (int64_t)k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
     c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
     c->frame_den = frame_den >= 1 && frame_den <= 1000000 ? (int)frame_den : 0;
@@ -49,6 +50,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
         {"segment frames", c->segment_frames, 1, 8192}, {"max decode length", c->max_decode, 1, 1024},
         {"input bias flag", c->input_bias, 0, 1},  {"cross-attention time bias buckets", c->cross_time_bias, 0, 1024},
         {"shift pointer flag", c->shift_pointer, 0, 1},  {"onset copy window", c->onset_copy, 0, 64},
+        {"fragment join (ms)", c->join_ms, 0, 1000},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
         if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)

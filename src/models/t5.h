@@ -62,6 +62,8 @@ enum {
                                        copy_gain[1] * A[f][128+p] while the current velocity is > 0; program q
                                        gets copy_gain[2] * A[f][256 + q/8]; each in-segment shift value v
                                        gets copy_gain[3] * max_j<256 A[f(v)][j] */
+    SC_T5_CFG_JOIN_MS = 15,         /* 0 (MT3); n = 1..1000: decoding joins note fragments, a note piece of at most
+                                       n ms continuing a step later (sc_mt3_decoder_set_join) */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -80,7 +82,7 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy;
+        max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy, join_ms;
     /* shift value -> encoder frame (time bias, shift pointer): round half up of value * frame_num / frame_den,
        frame_num = sample rate, frame_den = steps per second * hop (checked only when either is used) */
     int frame_num, frame_den;

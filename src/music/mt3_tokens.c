@@ -15,7 +15,12 @@ scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, 
     d->tied = calloc(NKEYS, 1);
     d->onset = calloc(NKEYS, sizeof *d->onset);
     d->onset_velocity = calloc(NKEYS, sizeof *d->onset_velocity);
-    if (!d->active || !d->tied || !d->onset || !d->onset_velocity) {
+    d->piece_onset = calloc(NKEYS, sizeof *d->piece_onset);
+    d->pending_end = calloc(NKEYS, sizeof *d->pending_end);
+    d->pending_slot = calloc(NKEYS, sizeof *d->pending_slot);
+    d->pending_keys = calloc(NKEYS, sizeof *d->pending_keys);
+    if (!d->active || !d->tied || !d->onset || !d->onset_velocity || !d->piece_onset || !d->pending_end ||
+        !d->pending_slot || !d->pending_keys) {
         sc_mt3_decoder_free(d);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 token decoder");
     }
@@ -33,6 +38,13 @@ void sc_mt3_decoder_reset(sc_mt3_decoder *d) {
     d->dropped_events = 0;
     memset(d->active, 0, NKEYS);
     memset(d->tied, 0, NKEYS);
+    memset(d->pending_slot, 0, NKEYS * sizeof *d->pending_slot);
+    d->n_pending = 0;
+}
+
+void sc_mt3_decoder_set_join(sc_mt3_decoder *d, double max_len_s) {
+    d->join_len = max_len_s > 0 ? max_len_s + 1e-6 : 0.0;
+    d->join_gap = max_len_s > 0 ? 1.0 / d->codec.steps_per_second + 1e-6 : 0.0;
 }
 
 void sc_mt3_decoder_free(sc_mt3_decoder *d) {
@@ -41,9 +53,13 @@ void sc_mt3_decoder_free(sc_mt3_decoder *d) {
     free(d->tied);
     free(d->onset);
     free(d->onset_velocity);
+    free(d->piece_onset);
+    free(d->pending_end);
+    free(d->pending_slot);
+    free(d->pending_keys);
     d->active = d->tied = NULL;
-    d->onset = NULL;
-    d->onset_velocity = NULL;
+    d->onset = d->piece_onset = d->pending_end = NULL;
+    d->onset_velocity = d->pending_slot = d->pending_keys = NULL;
 }
 
 double sc_mt3_segment_start_time(const sc_mt3_codec *c, double t) {
@@ -66,13 +82,41 @@ static scribe_status add_note(scribe_notes *out, double start, double end, int p
 static scribe_status end_active(sc_mt3_decoder *d, int key, double end, scribe_notes *out, scribe_error *err) {
     d->active[key] = 0;
     d->n_active--;
+    if (end < d->onset[key] + SC_MT3_MIN_NOTE_DURATION) end = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;
+    if (d->join_len > 0 && end - d->piece_onset[key] <= d->join_len) { /* a short piece: hold it back */
+        d->pending_end[key] = end;
+        d->pending_keys[d->n_pending++] = key;
+        d->pending_slot[key] = d->n_pending;
+        return SCRIBE_OK;
+    }
     return add_note(out, d->onset[key], end, key % 128, d->onset_velocity[key], key / 128, 0, err);
+}
+
+static void unpend(sc_mt3_decoder *d, int key) {
+    int i = d->pending_slot[key] - 1, last = d->pending_keys[--d->n_pending];
+    d->pending_keys[i] = last;
+    d->pending_slot[last] = i + 1;
+    d->pending_slot[key] = 0;
+}
+
+/* Emits the held-back pieces that ended more than a step before `time` (all when time is infinite). */
+static scribe_status release_pending(sc_mt3_decoder *d, double time, scribe_notes *out, scribe_error *err) {
+    for (int i = d->n_pending - 1; i >= 0; i--) {
+        int key = d->pending_keys[i];
+        if (time - d->pending_end[key] <= d->join_gap) continue;
+        scribe_status st = add_note(out, d->onset[key], d->pending_end[key], key % 128, d->onset_velocity[key],
+                                    key / 128, 0, err);
+        if (st) return st;
+        unpend(d, key);
+    }
+    return SCRIBE_OK;
 }
 
 /* decode_note_event: returns 1 when the event is invalid, -1 on allocation failure. */
 static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_notes *out, scribe_error *err) {
     if (time < d->current_time) return 1;
     d->current_time = time;
+    if (d->n_pending && release_pending(d, time, out, err)) return -1;
     switch (ev.type) {
     case SC_MT3_EV_PITCH: {
         int key = d->current_program * 128 + ev.value;
@@ -86,6 +130,11 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
             if (d->active[key] && end_active(d, key, time, out, err)) return -1;
             d->active[key] = 1;
             d->n_active++;
+            d->piece_onset[key] = time;
+            if (d->pending_slot[key]) { /* within a step of a short piece's end: it continues */
+                unpend(d, key);
+                return 0;
+            }
             d->onset[key] = time;
             d->onset_velocity[key] = d->current_velocity;
         }
@@ -161,7 +210,8 @@ scribe_status sc_mt3_decoder_flush(sc_mt3_decoder *d, scribe_notes *out, scribe_
             if (st) return st;
         }
     }
-    return sc_ok(err);
+    scribe_status st = release_pending(d, INFINITY, out, err);
+    return st ? st : sc_ok(err);
 }
 
 /* ------------------------------------------------------------------ notes -> tokens */

@@ -33,11 +33,25 @@ typedef struct sc_mt3_decoder {
     double *onset;
     int *onset_velocity;
     int n_active;
+    /* fragment joining (sc_mt3_decoder_set_join; off as in MT3): a note piece of at most join_len seconds
+       whose key has an onset again within join_gap of its end continues as one note */
+    double join_gap, join_len;
+    double *piece_onset;     /* start of the latest piece of each active note */
+    double *pending_end;     /* end of each held-back short piece */
+    int *pending_slot;       /* index + 1 in pending_keys, 0 when not pending */
+    int *pending_keys;
+    int n_pending;
     uint64_t invalid_events; /* tokens that could not be decoded (MT3's est_invalid_events) */
     uint64_t dropped_events; /* tokens past the next segment start (MT3's est_dropped_events) */
 } sc_mt3_decoder;
 
 scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, scribe_error *err);
+/* Joins note fragments (not in MT3; off by default): a note that ends at most max_len_s after its latest
+ * (re)onset is held back, and an onset of the same pitch and program within one codec step of its end
+ * continues it (onset and velocity of the first piece) instead of starting a new note. Our weak models
+ * chopped held notes into 10 ms pieces by saying offset and onset at every step. max_len_s <= 0: off.
+ * Held-back notes are emitted once decoding passes their end by more than a step, or at flush. */
+void sc_mt3_decoder_set_join(sc_mt3_decoder *d, double max_len_s);
 void sc_mt3_decoder_reset(sc_mt3_decoder *d);
 void sc_mt3_decoder_free(sc_mt3_decoder *d);
 

@@ -209,3 +209,66 @@ TEST(mt3_tokens_hostile_sequences_are_counted) {
     scribe_notes_free(&out);
     sc_mt3_decoder_free(&d);
 }
+
+/* Fragment joining (sc_mt3_decoder_set_join): pieces of at most 30 ms continued a step later become one
+ * note; longer pieces, wider gaps, other programs and drums are untouched; off, MT3's notes as before. */
+static void decode_fragments(double join_s, scribe_notes *out) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    sc_mt3_decoder d;
+    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    sc_mt3_decoder_set_join(&d, join_s);
+#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
+#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
+#define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
+    const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0), DR = sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 36);
+    int32_t seg[] = {
+        T, S(10), PR(0), V1, PI(60), PR(8), PI(60),   /* 0.10: 60 in programs 0 and 8 */
+        S(11), PR(0), V0, PI(60), V1, PI(60),          /* 0.11: program 0 re-articulates (10 ms piece) */
+        S(12), V0, PI(60), PR(8), PI(60),              /* 0.12: both end */
+        S(13), PR(0), V1, PI(60), PR(8), PI(60), DR,   /* 0.13: both again, a step later; a drum */
+        S(20), PR(0), V0, PI(60), PR(8), PI(60),       /* 0.20: 70 ms pieces end */
+        S(21), PR(0), V1, PI(60), DR,                  /* 0.21: after a long piece: a new note */
+        S(40), V0, PI(60),                             /* 0.40 */
+        S(42), V1, PI(60), S(43), V0, PI(60),          /* 0.42: after a 20 ms gap: a new note, 10 ms long */
+    };
+    CHECK_OK(sc_mt3_decoder_segment(&d, seg, sizeof seg / sizeof seg[0], 0.0, -1, out, NULL));
+    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
+    CHECK(d.invalid_events == 0 && d.n_pending == 0);
+    scribe_notes_sort(out);
+    sc_mt3_decoder_free(&d);
+#undef S
+#undef PI
+#undef PR
+}
+
+TEST(mt3_decoder_joins_fragments_only_when_asked) {
+    scribe_notes off, on;
+    scribe_notes_init(&off);
+    scribe_notes_init(&on);
+    decode_fragments(0.0, &off);
+    decode_fragments(0.03, &on);
+    /* MT3: program 0 has 0.10-0.11, 0.11-0.12, 0.13-0.20, 0.21-0.40, 0.42-0.43; program 8 0.10-0.12,
+       0.13-0.20; two drums */
+    size_t pitched = 0;
+    for (size_t i = 0; i < off.count; i++) pitched += !off.notes[i].is_drum;
+    CHECK_MSG(pitched == 7 && off.count == 9, "%zu notes without joining", off.count);
+    /* joined: program 0 0.10-0.20 (three pieces), 0.21-0.40, 0.42-0.43; program 8 0.10-0.20 */
+    double want[][3] = {{0, 0.10, 0.20}, {8, 0.10, 0.20}, {0, 0.21, 0.40}, {0, 0.42, 0.43}};
+    size_t k = 0;
+    for (size_t i = 0; i < on.count; i++) {
+        const scribe_note *n = &on.notes[i];
+        if (n->is_drum) continue;
+        int found = 0;
+        for (size_t j = 0; j < 4; j++)
+            if (n->program == (int)want[j][0] && fabs(n->onset_s - want[j][1]) < 1e-9 &&
+                fabs(n->offset_s - want[j][2]) < 1e-9)
+                found = 1;
+        CHECK_MSG(found, "unexpected joined note program %d %.3f-%.3f", n->program, n->onset_s, n->offset_s);
+        k++;
+    }
+    CHECK_MSG(k == 4 && on.count == 6, "%zu pitched of %zu joined notes", k, on.count);
+    scribe_notes_free(&off);
+    scribe_notes_free(&on);
+}

@@ -197,7 +197,8 @@ def segment_tokens(notes, seg_start_frame, granularity="midi_class", max_len=102
 class Decoder:
     """Tokens -> notes across consecutive segments (note_sequences decode_note_event with ties)."""
 
-    def __init__(self):
+    def __init__(self, join_ms=0):
+        self.join_s = join_ms / 1000.0  # fragment joining as the engine's sc_mt3_decoder_set_join (0: off)
         self.active = {}        # (pitch, prog) -> (onset, vel)
         self.notes = []          # (on, off, pitch, vel, prog, drum)
         self.cur_time = 0.0
@@ -256,9 +257,28 @@ class Decoder:
         for (p, prog), (on, v) in list(self.active.items()):
             self.notes.append((on, max(self.cur_time, on + 0.01), p, v, prog, 0))
         self.active = {}
-        arr = np.array(self.notes, dtype=[("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"),
-                                          ("prog", "i2"), ("drum", "i1")])
+        notes = join_fragments(self.notes, self.join_s) if self.join_s > 0 else self.notes
+        arr = np.array(notes, dtype=[("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"),
+                                     ("prog", "i2"), ("drum", "i1")])
         return np.sort(arr, order="on")
+
+
+def join_fragments(notes, max_len_s):
+    """As the engine's sc_mt3_decoder_set_join: a note piece of at most max_len_s whose pitch and program
+    start again within one step of its end continues as one note. notes: (on, off, pitch, vel, prog, drum)."""
+    out, last = [], {}  # (pitch, prog) -> (index in out, length of its latest piece)
+    for n in sorted(notes, key=lambda n: (n[4], n[2], n[0])):
+        key = (n[2], n[4])
+        if not n[5] and key in last:
+            i, piece = last[key]
+            if piece <= max_len_s + 1e-6 and n[0] - out[i][1] <= 1.0 / STEPS_PER_SECOND + 1e-6:
+                out[i] = (out[i][0], max(out[i][1], n[1])) + tuple(out[i][2:])
+                last[key] = (i, n[1] - n[0])
+                continue
+        if not n[5]:
+            last[key] = (len(out), n[1] - n[0])
+        out.append(tuple(n))
+    return out
 
 
 def describe(tokens):

@@ -16,17 +16,24 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 from convert_mt3 import convert  # noqa: E402
 from mt3_reference import mt3_config  # noqa: E402
 
+JOIN_FRAGMENTS_MS = 30  # tools/eval.py on 12 clips: onset F1 +0.03 to +0.06 (weights/MODEL_CARD.md)
+
 
 def load(path):
     obj = torch.load(path, map_location="cpu")
     cfg = mt3_config()
     cfg.update(obj["config"])
+    # decoding setting of our trained models: join note fragments up to this long (engine and PyModel)
+    cfg.setdefault("join_fragments_ms", JOIN_FRAGMENTS_MS)
     if "state_dict" in obj:
         sd = obj["state_dict"]
     else:  # full training checkpoint: TrainModel state, keep the mt3.* part
         sd = {k[4:]: v for k, v in obj["model"].items() if k.startswith("mt3.")}
     # a snapshot (tools/train/snapshot.py) stores float16: compute in float32 as training did
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
+    g = sd.get("copy_gain")
+    if g is not None and len(g) < 4:  # onset-copy models from before the shift gain (copy_gain[3]) had 3
+        sd["copy_gain"] = torch.cat([g, g.new_zeros(4 - len(g))])
     for k in ("input_mean", "input_std"):
         if obj.get(k) is not None:
             obj[k] = obj[k].float()
