@@ -34,9 +34,10 @@ def main():
     torch.set_num_threads(1)
     # the small preset also covers what our trained models add to MT3: the input bias, a segment
     # shorter than MT3's 256 frames, the time-relative cross-attention bias, the shift pointer and the onset copy
+    # (its head also reading the last 16 input features)
     cfg = (mt3_config(dropout=0.0) if a.preset == "mt3"
            else small_config(dropout=0.0, input_bias=1, segment_frames=64, cross_time_bias=32, shift_pointer=1,
-                             onset_copy=2))
+                             onset_copy=2, copy_skip=16))
     model = MT3Model(cfg).eval()
     model.reset_parameters(logits_scale=a.logits_scale)
     if model.input_bias is not None:

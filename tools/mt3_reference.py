@@ -37,6 +37,9 @@ read off a frame classifier instead of having to pass through cross-attention. A
 v whose frame f(v) lies in the segment gets copy_gain[3] * (max over the 256 onset logits at f(v)):
 the next event's time is drawn to frames where something starts (our models otherwise moved time on
 by one step at a time and re-said held notes at each).
+With config copy_skip = k > 0 the copy head also reads the last k input features of each frame (the
+acoustic model's posteriors): Linear(d + k -> 272), so onsets the acoustic network found reach the
+copy directly instead of only through the encoder.
 Use /usr/bin/python3 (torch 1.13).
 """
 import math
@@ -347,8 +350,9 @@ class MT3Model(nn.Module):
             self.dec_layers[-1].cross.keep_scores = True
         self.copy_head = self.copy_gain = None
         if cfg.get("onset_copy", 0):
-            self.copy_head = nn.Linear(d, COPY_OUT)
+            self.copy_head = nn.Linear(d + cfg.get("copy_skip", 0), COPY_OUT)
             self.copy_gain = nn.Parameter(torch.zeros(4))
+        self.copy_feats = None  # copy_skip: the last encode()'s input features it reads
         n_pos = max(cfg["segment_frames"], cfg["max_decode"] + 1)
         self.register_buffer("pos", sinusoid_table(n_pos, d), persistent=False)
         self.reset_parameters()
@@ -362,6 +366,9 @@ class MT3Model(nn.Module):
                 nn.init.ones_(p)
             elif name in ("input_bias", "pointer_gain", "copy_gain", "copy_head.bias") or name.endswith("time_bias"):
                 nn.init.zeros_(p)
+            elif name == "copy_head.weight" and self.cfg.get("copy_skip", 0):  # feature columns start at 0
+                nn.init.normal_(p, std=1.0 / math.sqrt(self.cfg["d_model"]))
+                p.data[:, self.cfg["d_model"]:] = 0.0
             elif name == "embed.weight":
                 nn.init.normal_(p, std=1.0)
             else:
@@ -384,7 +391,14 @@ class MT3Model(nn.Module):
         x = self.drop(x)
         for layer in self.enc_layers:
             x = layer(x)
+        k = self.cfg.get("copy_skip", 0)
+        self.copy_feats = features[..., features.shape[-1] - k:] if self.copy_head is not None and k else None
         return self.drop(self.enc_norm(x))
+
+    def copy_logits(self, enc):
+        """onset_copy: [B, T, 272] copy-head logits of each frame (from the encoder output, and with copy_skip
+        the last input features of the latest encode())."""
+        return self.copy_head(enc if self.copy_feats is None else torch.cat([enc, self.copy_feats], -1))
 
     def decode(self, enc, tokens):
         """Teacher forcing: decoder input tokens [B, L] (PAD first) -> logits [B, L, V]."""
@@ -403,7 +417,7 @@ class MT3Model(nn.Module):
         if self.copy_head is None:
             return None
         r = self.cfg["onset_copy"]
-        a = self.copy_head(enc).transpose(1, 2)
+        a = self.copy_logits(enc).transpose(1, 2)
         return F.max_pool1d(a, 2 * r + 1, stride=1, padding=r).transpose(1, 2)
 
     def copy(self, logits, table, tokens, qframes):

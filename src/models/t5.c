@@ -39,6 +39,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->shift_pointer = k[SC_T5_CFG_SHIFT_POINTER];
     c->onset_copy = k[SC_T5_CFG_ONSET_COPY];
     c->join_ms = k[SC_T5_CFG_JOIN_MS];
+    c->copy_skip = k[SC_T5_CFG_COPY_SKIP];
     const int64_t frame_den = (int64_t)k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
     c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
     c->frame_den = frame_den >= 1 && frame_den <= 1000000 ? (int)frame_den : 0;
@@ -51,6 +52,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
         {"input bias flag", c->input_bias, 0, 1},  {"cross-attention time bias buckets", c->cross_time_bias, 0, 1024},
         {"shift pointer flag", c->shift_pointer, 0, 1},  {"onset copy window", c->onset_copy, 0, 64},
         {"fragment join (ms)", c->join_ms, 0, 1000},
+        {"copy head feature columns", c->copy_skip, 0, c->onset_copy && c->input_features > 0 ? c->input_features : 0},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
         if (chk[i].v < chk[i].lo || chk[i].v > chk[i].hi)
@@ -221,7 +223,8 @@ scribe_status sc_t5_model_init(sc_t5_model *m, const sc_weights *w, scribe_error
         }
     }
     if (c->onset_copy) {
-        if ((st = bind_dense(m, w, &m->copy_head, "dec.copy_head", c->d_model, SC_T5_COPY_OUT, err))) goto fail;
+        if ((st = bind_dense(m, w, &m->copy_head, "dec.copy_head", c->d_model + c->copy_skip, SC_T5_COPY_OUT, err)))
+            goto fail;
         if ((st = bind_norm(m, w, &m->copy_bias, "dec.copy_head.bias", SC_T5_COPY_OUT, err))) goto fail;
         if ((st = bind_norm(m, w, &m->copy_gain, "dec.copy_gain", 4, err))) goto fail;
     }
@@ -270,7 +273,7 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
 #define kvn(n) (s->kv_bf16 ? ((n) + 1) / 2 : (n)) /* floats holding n cache elements */
     size_t T = (size_t)c->segment_frames, D = (size_t)c->d_model, HD = (size_t)c->heads * c->head_dim,
            M = (size_t)c->mlp_dim, B = (size_t)slots, L = (size_t)c->dec_layers;
-    size_t kmax = SC_MAX(SC_MAX((size_t)c->input_features, D), SC_MAX(HD, M));
+    size_t kmax = SC_MAX(SC_MAX((size_t)c->input_features, D + (size_t)c->copy_skip), SC_MAX(HD, M));
     struct { float **p; size_t n; } bufs[] = {
         {&s->ex, T * D}, {&s->eh, T * SC_MAX((size_t)c->input_features, D)}, {&s->eq, T * HD}, {&s->ek, T * HD},
         {&s->ev, T * HD}, {&s->eatt, T * HD}, {&s->escore, T * T}, {&s->em0, T * M}, {&s->em1, T * M},
@@ -280,7 +283,7 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
         {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
         {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL}, {&s->dptr, B * T},
         {&s->copy, c->onset_copy ? B * T * SC_T5_COPY_OUT : 0}, {&s->craw, c->onset_copy ? T * SC_T5_COPY_OUT : 0},
-        {&s->copy_any, c->onset_copy ? B * T : 0},
+        {&s->copy_any, c->onset_copy ? B * T : 0}, {&s->cin, c->copy_skip ? T * (D + (size_t)c->copy_skip) : 0},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         if (!bufs[i].n) continue;
@@ -307,7 +310,7 @@ void sc_t5_state_free(sc_t5_state *s) {
     float **all[] = {&s->ex, &s->eh, &s->eq, &s->ek, &s->ev, &s->eatt, &s->escore, &s->em0, &s->em1,
                      &s->enc_out, &s->xk, &s->xv, &s->ck, &s->cv, &s->dx, &s->dh, &s->dq, &s->dk, &s->dv,
                      &s->datt, &s->dm0, &s->dm1, &s->dlogits, &s->dscore, &s->panel, &s->dptr, &s->copy,
-                     &s->craw, &s->copy_any};
+                     &s->craw, &s->copy_any, &s->cin};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sc_aligned_free(*all[i]);
         *all[i] = NULL;
@@ -640,10 +643,18 @@ void sc_t5_dense_apply(const sc_t5_dense *d, int M, const float *x, int ldx, flo
 
 /* onset_copy: copy-head logits of every frame of `slot`, max-pooled over frames f-r..f+r (clipped to the
  * segment): the decoder reads them at its decoded frame. */
-static void copy_table(sc_t5_state *s, int slot, const float *enc) {
+static void copy_table(sc_t5_state *s, int slot, const float *enc, const float *features) {
     const sc_t5_model *m = s->m;
-    const int T = m->cfg.segment_frames, r = m->cfg.onset_copy, K = SC_T5_COPY_OUT;
-    sc_t5_dense_apply(&m->copy_head, T, enc, m->cfg.d_model, s->craw, K, 0, s->panel);
+    const int T = m->cfg.segment_frames, r = m->cfg.onset_copy, K = SC_T5_COPY_OUT, D = m->cfg.d_model,
+              k = m->cfg.copy_skip, F = m->cfg.input_features;
+    if (k) { /* [encoder output | last k input features] per frame */
+        for (int f = 0; f < T; f++) {
+            memcpy(s->cin + (size_t)f * (D + k), enc + (size_t)f * D, (size_t)D * sizeof(float));
+            memcpy(s->cin + (size_t)f * (D + k) + D, features + (size_t)f * F + (F - k), (size_t)k * sizeof(float));
+        }
+        enc = s->cin;
+    }
+    sc_t5_dense_apply(&m->copy_head, T, enc, D + k, s->craw, K, 0, s->panel);
     float *tab = s->copy + (size_t)slot * T * K;
     for (int f = 0; f < T; f++) {
         float *row = tab + (size_t)f * K;
@@ -701,7 +712,7 @@ void sc_t5_encode(sc_t5_state *s, int slot, const float *features) {
         sc_t5_dense_apply(&m->dec[l].cross.v, T, out, D, s->ev, HD, 0, s->panel);
         for (size_t i = 0; i < (size_t)T * HD; i++) kv_set(s, s->xv, off + i, s->ev[i]);
     }
-    if (c->onset_copy) copy_table(s, slot, out);
+    if (c->onset_copy) copy_table(s, slot, out, features);
 }
 
 /* ------------------------------------------------------------------ decoder */

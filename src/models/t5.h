@@ -17,7 +17,7 @@
  *                                               dec.norm [D]; dec.logits [D, V]
  *   dec.L.cross.time_bias [H, 2T-1] (f32, only when config cross_time_bias > 0)
  *   dec.pointer_gain [1] (f32, only when config shift_pointer = 1)
- *   dec.copy_head [D, 272] dense, dec.copy_head.bias [272] and dec.copy_gain [4] (f32; only when config
+ *   dec.copy_head [D (+ copy_skip), 272] dense, dec.copy_head.bias [272] and dec.copy_gain [4] (f32; only when config
  *   onset_copy > 0)
  * (L = layer index from 0.) The writer is tools/weights_format.py (tools/convert_mt3.py from PyTorch).
  * With config acoustic_features = 176 the file also embeds the acoustic (Basic Pitch) network:
@@ -64,6 +64,9 @@ enum {
                                        gets copy_gain[3] * max_j<256 A[f(v)][j] */
     SC_T5_CFG_JOIN_MS = 15,         /* 0 (MT3); n = 1..1000: decoding joins note fragments, a note piece of at most
                                        n ms continuing a step later (sc_mt3_decoder_set_join) */
+    SC_T5_CFG_COPY_SKIP = 22,       /* 0; k > 0 (needs onset_copy): dec.copy_head is [D + k, 272] and reads each
+                                       frame's encoder output followed by its last k input features (the
+                                       acoustic posteriors) */
     /* event codec (mt3_codec.h) */
     SC_T5_CFG_STEPS_PER_SECOND = 16, /* 100 */
     SC_T5_CFG_MAX_SHIFT_STEPS = 17,  /* 1000 */
@@ -82,7 +85,7 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy, join_ms;
+        max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy, join_ms, copy_skip;
     /* shift value -> encoder frame (time bias, shift pointer): round half up of value * frame_num / frame_den,
        frame_num = sample rate, frame_den = steps per second * hop (checked only when either is used) */
     int frame_num, frame_den;
@@ -163,6 +166,7 @@ typedef struct sc_t5_state {
     float *dptr;             /* [slots][T] last decoder layer's cross-attention head-0 scores (shift pointer) */
     float *copy;             /* onset_copy: [slots][T][SC_T5_COPY_OUT] pooled copy-head logits */
     float *craw;             /* onset_copy scratch [T][SC_T5_COPY_OUT] before pooling */
+    float *cin;              /* copy_skip scratch [T][D + copy_skip]: the copy head's input */
     float *copy_any;         /* onset_copy: [slots][T] max of each frame's 256 pooled onset logits */
     sc_mt3_grammar_row *grammar; /* decoding guard state per slot */
     int32_t *said;           /* [slots][max_tokens] its keys */

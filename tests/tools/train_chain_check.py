@@ -69,7 +69,7 @@ def main():
     runs = os.path.join(a.tmp, "run")
     out = run([os.path.join(ROOT, "tools", "train", "train.py"), "--data", data, "--run", runs, "--acoustic",
                "--d", "32", "--heads", "2", "--head-dim", "16", "--mlp", "64", "--layers", "1", "--batch", "4",
-               "--segment-frames", "64", "--cross-time-bias", "16", "--shift-pointer", "1", "--onset-copy", "2",
+               "--segment-frames", "64", "--cross-time-bias", "16", "--shift-pointer", "1", "--onset-copy", "2", "--copy-skip", "176",
                "--steps", str(a.steps),
                "--lr", "3e-3", "--warmup", "5",
                "--guided", "1", "--eval-min", "1000", "--save-min", "1000", "--val-clips", "1",

@@ -52,6 +52,13 @@ def fold_input_norm(cfg, sd, obj):
     sd["input_proj.weight"] = w.float()
     sd["input_bias"] = (b - w @ mu.double()).float()
     cfg["input_bias"] = 1
+    k = cfg.get("copy_skip", 0)
+    if cfg.get("onset_copy", 0) and k:  # the copy head's feature columns read normalised features too
+        wc = sd["copy_head.weight"].double()
+        d = wc.shape[1] - k
+        ws = wc[:, d:] / sd_.double()[None, -k:]
+        sd["copy_head.bias"] = (sd["copy_head.bias"].double() - ws @ mu.double()[-k:]).float()
+        sd["copy_head.weight"] = torch.cat([wc[:, :d], ws], 1).float()
     # check on log-mel-like inputs: folded layer on raw features == trained layer on normalised ones
     x = torch.randn(64, w0.shape[1]) * 3.0 - 6.0
     want = ((x - mu) / sd_) @ w0.t() + b.float()

@@ -37,13 +37,18 @@ class TrainModel(nn.Module):
     def aux_logits(self, enc):
         """[B, T, AUX_OUT] frame-wise logits (onset, frame, drum onset, class) or None."""
         if self.aux_frame is not None:
-            c = self.mt3.copy_head(enc)
+            c = self.mt3.copy_logits(enc)
             return torch.cat([c[..., :128], self.aux_frame(enc), c[..., 128:]], -1)
         return self.aux(enc) if self.aux is not None else None
 
     def adopt_aux(self, sd):
         """Weights of a model without onset_copy: its aux head [AUX_OUT, d] seeds copy_head + aux_frame.
         Models from before the shift gain copy_gain[3] get it at 0."""
+        w = sd.get("mt3.copy_head.weight")
+        if w is not None and self.aux_frame is not None and w.shape[1] < self.mt3.copy_head.weight.shape[1]:
+            # copy_skip added: the feature columns start at 0 (the same function)
+            pad = w.new_zeros(w.shape[0], self.mt3.copy_head.weight.shape[1] - w.shape[1])
+            sd = dict(sd, **{"mt3.copy_head.weight": torch.cat([w, pad], 1)})
         g = sd.get("mt3.copy_gain")
         if g is not None and self.aux_frame is not None and g.shape[0] < self.mt3.copy_gain.shape[0]:
             sd = dict(sd, **{"mt3.copy_gain": torch.cat([g, g.new_zeros(self.mt3.copy_gain.shape[0] - g.shape[0])])})

@@ -288,6 +288,9 @@ def main():
                     help="new runs (default 0), or initialised ones (default: the initial run's): pitch, drum and "
                     "program logits get a frame-wise copy head's logits at the decoded time, max-pooled over this "
                     "many frames either side (0: off, as MT3)")
+    ap.add_argument("--copy-skip", type=int, default=None,
+                    help="with --onset-copy: the copy head also reads the last N input features (176: the acoustic "
+                    "posteriors); new runs default 0, initialised ones the initial run's")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -312,7 +315,8 @@ def main():
                      acoustic_features=AC_FEATURES if a.acoustic else 0,
                      input_features=md.MEL_BINS + (AC_FEATURES if a.acoustic else 0),
                      segment_frames=a.segment_frames or md.SEG_FRAMES, cross_time_bias=a.cross_time_bias or 0,
-                     shift_pointer=a.shift_pointer or 0, onset_copy=a.onset_copy or 0)
+                     shift_pointer=a.shift_pointer or 0, onset_copy=a.onset_copy or 0,
+                     copy_skip=a.copy_skip or 0)
     state = init = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
@@ -329,6 +333,8 @@ def main():
             cfg["shift_pointer"] = a.shift_pointer
         if a.onset_copy is not None:
             cfg["onset_copy"] = a.onset_copy
+        if a.copy_skip is not None:
+            cfg["copy_skip"] = a.copy_skip
         seg = cfg["segment_frames"]
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     md.set_segment_frames(cfg["segment_frames"])
