@@ -410,7 +410,9 @@ class MT3Model(nn.Module):
         for layer in self.dec_layers:
             y = layer(y, enc, causal, qframes if self.cfg.get("cross_time_bias", 0) else None)
         lg = self.point(self.logits(self.drop(self.dec_norm(y))), self.dec_layers[-1].cross.scores)
-        return self.copy(lg, self.copy_table(enc), tokens, qframes)
+        if self.copy_head is None:
+            return lg
+        return self.copy(lg, self.copy_table(enc), qframes, token_onset_context(tokens, self.cfg))
 
     def copy_table(self, enc):
         """onset_copy: [B, T, 272] copy-head logits max-pooled over frames f-r..f+r (None when off)."""
@@ -420,13 +422,14 @@ class MT3Model(nn.Module):
         a = self.copy_logits(enc).transpose(1, 2)
         return F.max_pool1d(a, 2 * r + 1, stride=1, padding=r).transpose(1, 2)
 
-    def copy(self, logits, table, tokens, qframes):
-        """onset_copy: add the copy head's onset / drum / class logits at each position's decoded frame."""
+    def copy(self, logits, table, qframes, onset):
+        """onset_copy: add the copy table at each position's decoded frame to the pitch and drum logits (onset
+        contexts), the program logits (class) and, as each frame's strongest onset, to the in-segment shifts."""
         if table is None:
             return logits
         ids = codec_ids(self.cfg)
         at = table.gather(1, qframes[..., None].expand(-1, -1, table.shape[-1]))  # [B, L, 272]
-        on = token_onset_context(tokens, self.cfg)[..., None].to(at.dtype)
+        on = onset[..., None].to(at.dtype)  # [B, L, 1]: onset context (velocity > 0 so far)
         g = self.copy_gain
         add = torch.zeros_like(logits)
         add[..., ids["pitch0"]:ids["pitch0"] + 128] = g[0] * at[..., :128] * on

@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from mt3_reference import (SHIFT0, DecodingGuard, MT3Model, codec_ids, guarded_argmax, mt3_config,  # noqa: E402,F401
+from mt3_reference import (SHIFT0, DecodingGuard, MT3Model, guarded_argmax, mt3_config,  # noqa: E402,F401
                            shift_frame)
 
 AUX_OUT = 128 + 128 + 128 + 16  # onset, frame, drum onset, class activity
@@ -131,9 +131,8 @@ class TrainModel(nn.Module):
             if m.pointer_gain is not None:
                 lg = m.point(lg, last_scores)
             if table is not None:  # onset context from each row's guard: its current velocity
-                vel0 = codec_ids(m.cfg)["vel0"]
-                ctx = torch.tensor([vel0 + 1 if g.velocity > 0 else vel0 for g in guards])
-                lg = m.copy(lg[:, None], table, ctx[:, None], qframe.clamp(0, t_enc - 1)[:, None])[:, 0]
+                onset = torch.tensor([g.velocity > 0 for g in guards])
+                lg = m.copy(lg[:, None], table, qframe.clamp(0, t_enc - 1)[:, None], onset[:, None])[:, 0]
             nxt = guarded_argmax(lg, guards)
             for i in range(b):
                 if not done[i]:
