@@ -22,6 +22,9 @@ static inline void kv_set(const sc_t5_state *s, float *base, size_t i, float v);
 
 /* ------------------------------------------------------------------ config and binding */
 
+/* Whether decoding tracks each row's decoded frame (the time bias, the shift pointer and the onset copy read it). */
+static int tracks_time(const sc_t5_config *c) { return c->cross_time_bias || c->shift_pointer || c->onset_copy; }
+
 scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_error *err) {
     const int32_t *k = w->config;
     c->d_model = k[SC_T5_CFG_D_MODEL];
@@ -59,7 +62,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config %s = %d outside %d..%d", chk[i].name, chk[i].v,
                            chk[i].lo, chk[i].hi);
     /* (the shift tokens themselves are checked by the codec, sc_t5_model_init) */
-    if ((c->cross_time_bias || c->shift_pointer || c->onset_copy) &&
+    if (tracks_time(c) &&
         (c->frame_num < 1 || c->frame_num > 1000000 || !c->frame_den))
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config: frame rate out of range for the "
                        "cross-attention time bias, the shift pointer or the onset copy");
@@ -866,7 +869,7 @@ void sc_t5_decode(sc_t5_state *s, int n, int max_tokens, int ignore_eos, int32_t
         for (int r = 0; r < n_act; r++) {
             float *xr = s->dx + (size_t)r * D;
             int tok = s->cur[r];
-            if ((c->cross_time_bias || c->shift_pointer || c->onset_copy) && tok >= shift0 && tok <= shift0 + max_shift) {
+            if (tracks_time(c) && tok >= shift0 && tok <= shift0 + max_shift) {
                 int64_t f = shift_frame(c, tok - shift0);
                 s->qframe[r] = (int32_t)(f < T - 1 ? f : T - 1);
             }

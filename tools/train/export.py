@@ -31,9 +31,6 @@ def load(path):
         sd = {k[4:]: v for k, v in obj["model"].items() if k.startswith("mt3.")}
     # a snapshot (tools/train/snapshot.py) stores float16: compute in float32 as training did
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
-    g = sd.get("copy_gain")
-    if g is not None and len(g) < 4:  # onset-copy models from before the shift gain (copy_gain[3]) had 3
-        sd["copy_gain"] = torch.cat([g, g.new_zeros(4 - len(g))])
     for k in ("input_mean", "input_std"):
         if obj.get(k) is not None:
             obj[k] = obj[k].float()

@@ -42,16 +42,12 @@ class TrainModel(nn.Module):
         return self.aux(enc) if self.aux is not None else None
 
     def adopt_aux(self, sd):
-        """Weights of a model without onset_copy: its aux head [AUX_OUT, d] seeds copy_head + aux_frame.
-        Models from before the shift gain copy_gain[3] get it at 0."""
+        """Weights of a model without onset_copy: its aux head [AUX_OUT, d] seeds copy_head + aux_frame."""
         w = sd.get("mt3.copy_head.weight")
         if w is not None and self.aux_frame is not None and w.shape[1] < self.mt3.copy_head.weight.shape[1]:
             # copy_skip added: the feature columns start at 0 (the same function)
             pad = w.new_zeros(w.shape[0], self.mt3.copy_head.weight.shape[1] - w.shape[1])
             sd = dict(sd, **{"mt3.copy_head.weight": torch.cat([w, pad], 1)})
-        g = sd.get("mt3.copy_gain")
-        if g is not None and self.aux_frame is not None and g.shape[0] < self.mt3.copy_gain.shape[0]:
-            sd = dict(sd, **{"mt3.copy_gain": torch.cat([g, g.new_zeros(self.mt3.copy_gain.shape[0] - g.shape[0])])})
         if self.aux_frame is None or "aux.weight" not in sd or "mt3.copy_head.weight" in sd:
             return sd
         sd = dict(sd)
