@@ -185,7 +185,8 @@ bench-acoustic: wasm
 # MT3 training data from Debian/npm packages only (tools/data/build_dataset.py; see tools/train/README.md).
 # Then the acoustic (Basic Pitch) features of every rendition, computed by the engine itself.
 data: dist/native/scribe-acoustic-features
-	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 --jobs 2
+	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 \
+	  --more-mma 300 --more-random 150 --more-renditions 2 --jobs 2
 	nice -n 10 $(PY) tools/data/acoustic_features.py --data .data/dataset --jobs 2
 
 # Resumes (or starts) the current training run for TRAIN_MIN minutes (tools/train/README.md): the

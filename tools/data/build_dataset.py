@@ -165,15 +165,16 @@ def mma_song(seed, grooves, tmp):
     while len(bars) < rng.choice([16, 24, 32]):
         bars += prog
     path = os.path.join(tmp, f"mma{seed}.mma")
+    tempo = rng.randint(70, 170)
     with open(path, "w") as f:
-        f.write(f"Tempo {rng.randint(70, 170)}\nGroove {g}\nTranspose {rng.randint(-5, 6)}\n")
+        f.write(f"Tempo {tempo}\nGroove {g}\nTranspose {rng.randint(-5, 6)}\n")
         for i, c in enumerate(bars):
             f.write(f"{i + 1} {c}\n")
     mid = path[:-4] + ".mid"
     r = subprocess.run(["mma", path, "-f", mid], capture_output=True, text=True)
     if r.returncode != 0 or not os.path.exists(mid):
-        return None, g
-    return mid, g
+        return None, g, tempo, len(bars)
+    return mid, g, tempo, len(bars)
 
 
 SCALES = [[0, 2, 4, 5, 7, 9, 11], [0, 2, 3, 5, 7, 8, 10], [0, 2, 4, 7, 9], [0, 2, 3, 5, 7, 8, 11],
@@ -181,21 +182,26 @@ SCALES = [[0, 2, 4, 5, 7, 9, 11], [0, 2, 3, 5, 7, 8, 10], [0, 2, 4, 7, 9], [0, 2
 MELODIC = [p for p in range(0, 104) if not 96 <= p < 104]
 
 
-def random_piece(seed):
-    """Musical random MIDI: a chord progression with melody (runs/arpeggios), chords, bass, drums."""
+def random_piece(seed, bpm=None, nbars=None, parts=None):
+    """Musical random MIDI: a chord progression with melody (runs/arpeggios), chords, bass, drums.
+    bpm / nbars / parts override the drawn values (the draws still happen, so a seed's default piece
+    never changes)."""
     rng = random.Random(seed)
-    bpm = rng.uniform(60, 180)
+    drawn_bpm = rng.uniform(60, 180)
+    bpm = bpm or drawn_bpm
     beat = 60.0 / bpm
     root = rng.randint(48, 60)
     scale = rng.choice(SCALES)
-    nbars = rng.randint(8, 16)
+    drawn_bars = rng.randint(8, 16)
+    nbars = nbars or drawn_bars
     degs = [rng.choice([0, 3, 4, 5, 1, 0, 4]) for _ in range(nbars)]
     notes = []
 
     def deg_pitch(d, octv=0):
         return root + scale[d % len(scale)] + 12 * (d // len(scale) + octv)
 
-    parts = rng.sample(["melody", "chords", "bass", "arp", "drums", "melody2"], rng.randint(1, 5))
+    drawn = rng.sample(["melody", "chords", "bass", "arp", "drums", "melody2"], rng.randint(1, 5))
+    parts = parts or drawn
     for part in parts:
         prog = rng.choice(MELODIC)
         if part == "bass":
@@ -286,6 +292,11 @@ def augment(notes, rng, strong=True):
 
 def render(job):
     """job: dict(id, split, notes_path or notes, sf, seed, out) -> summary dict."""
+    path = os.path.join(job["out"], job["split"], job["id"] + ".npz")
+    summary = dict(id=job["id"], split=job["split"], source=job["source"], piece=job["piece"], sf=job["sf"])
+    if os.path.exists(path):  # rendered by an earlier run: `make data` only adds what is missing
+        z = np.load(path)
+        return dict(summary, seconds=len(z["audio"]) / md.SR, notes=int(len(z["notes"])))
     rng = random.Random(job["seed"])
     notes = np.load(job["notes"]) if isinstance(job["notes"], str) else job["notes"]
     notes = notes[(notes["on"] >= 0)]
@@ -319,10 +330,9 @@ def render(job):
         return None
     audio = audio / peak * rng.uniform(0.25, 0.95)
     a16 = np.clip(np.rint(audio * 32767), -32768, 32767).astype(np.int16)
-    path = os.path.join(job["out"], job["split"], job["id"] + ".npz")
-    np.savez(path, audio=a16, notes=np.sort(notes, order="on"))
-    return dict(id=job["id"], split=job["split"], source=job["source"], piece=job["piece"], sf=job["sf"],
-                seconds=len(a16) / md.SR, notes=int(len(notes)))
+    np.savez(path[:-4] + ".tmp.npz", audio=a16, notes=np.sort(notes, order="on"))
+    os.replace(path[:-4] + ".tmp.npz", path)  # an interrupted run leaves no half-written rendition
+    return dict(summary, seconds=len(a16) / md.SR, notes=int(len(notes)))
 
 
 def main():
@@ -334,18 +344,24 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-jam", action="store_true")
+    ap.add_argument("--more-mma", type=int, default=0,
+                    help="extra mma songs for training only (about half with a melody line on top)")
+    ap.add_argument("--more-random", type=int, default=0, help="extra random pieces for training only")
+    ap.add_argument("--more-renditions", type=int, default=0,
+                    help="extra training renditions per human (openmsx / jam) training piece")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
         os.makedirs(os.path.join(a.out, s), exist_ok=True)
     pieces = []  # (source, piece name, notes path)
+    extra = []  # the same, for training only: added after the hold-out draw so it never changes
 
-    def add(source, name, notes):
+    def add(source, name, notes, to=pieces):
         if len(notes) == 0:
             return
         p = os.path.join(a.out, "pieces", f"{source}-{name}.npy")
         np.save(p, notes)
-        pieces.append((source, name, p))
+        to.append((source, name, p))
 
     for f in openmsx_files():
         add("openmsx", os.path.basename(f)[:-4], read_midi(f))
@@ -358,11 +374,27 @@ def main():
     grooves = mma_grooves()
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(a.mma):
-            mid, g = mma_song(a.seed * 100000 + i, grooves, tmp)
+            mid, g, _, _ = mma_song(a.seed * 100000 + i, grooves, tmp)
             if mid:
                 add("mma", f"{i:03d}-{g}", read_midi(mid))
+        for i in range(a.more_mma):
+            seed = a.seed * 100000 + 20000 + i
+            mid, g, tempo, bars = mma_song(seed, grooves, tmp)
+            if not mid:
+                continue
+            notes = read_midi(mid)
+            # mma writes accompaniment only; Slakh songs carry a lead. Half get a melody (and
+            # sometimes an arpeggio) at the song's tempo, programs drawn like the random pieces'.
+            r = random.Random(seed)
+            if r.random() < 0.5:
+                lead = random_piece(seed + 7, bpm=tempo, nbars=bars,
+                                    parts=["melody"] if r.random() < 0.6 else ["melody", "arp"])
+                notes = np.sort(np.concatenate([notes, lead]), order="on")
+            add("mma", f"x{i:03d}-{g}", notes, extra)
     for i in range(a.random):
         add("random", f"{i:03d}", random_piece(a.seed * 100000 + 50000 + i))
+    for i in range(a.more_random):
+        add("random", f"x{i:03d}", random_piece(a.seed * 100000 + 70000 + i), extra)
     # hold out whole pieces: ~12% of each source
     jobs = []
     by_src = {}
@@ -383,6 +415,17 @@ def main():
                 for k in range(reps):
                     jobs.append(dict(id=f"{pid}-{k}", split="train", source=src, piece=name, notes=p,
                                      sf=rng.choice(TRAIN_SF), seed=rng.randrange(1 << 30), out=a.out))
+    # Extra training material comes last and draws from its own generator, so the pieces, hold-out
+    # and renditions above are the same with or without it.
+    xrng = random.Random(a.seed * 7919 + 1)
+    for src, name, p in extra:
+        jobs.append(dict(id=f"{src}-{name}-0", split="train", source=src, piece=name, notes=p,
+                         sf=xrng.choice(TRAIN_SF), seed=xrng.randrange(1 << 30), out=a.out))
+    for j in [j for j in jobs if j["split"] == "train" and j["source"] in ("openmsx", "jam")
+              and j["id"].endswith("-0")]:
+        for k in range(a.renditions, a.renditions + a.more_renditions):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-{k}", sf=xrng.choice(TRAIN_SF),
+                             seed=xrng.randrange(1 << 30)))
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):

@@ -244,6 +244,28 @@ def evaluate(model, logmel, val_segs, clips, max_tokens):
     return res
 
 
+def grow_layers(model, weights, n):
+    """Initial weights for a model n encoder and n decoder layers deeper: the encoder's new layers
+    go on top, the decoder's before its last layer (the shift pointer reads the last layer's
+    cross-attention). The new layers' output projections are zeroed, so each starts as the identity
+    of its residual stream and the grown model computes what the initial one did."""
+    dec = model.mt3.cfg["dec_layers"] - n
+    out = {}
+    for k, v in weights.items():
+        if k.startswith("mt3.dec_layers."):
+            i = int(k.split(".")[2])
+            if i == dec - 1:
+                k = k.replace(f"mt3.dec_layers.{i}.", f"mt3.dec_layers.{i + n}.", 1)
+        out[k] = v
+    own = model.state_dict()
+    new = [f"mt3.enc_layers.{model.mt3.cfg['enc_layers'] - n + j}." for j in range(n)]
+    new += [f"mt3.dec_layers.{dec - 1 + j}." for j in range(n)]
+    for k, v in own.items():
+        if any(k.startswith(p) for p in new):
+            out[k] = torch.zeros_like(v) if k.endswith((".o.weight", ".wo.weight")) else v
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=".data/dataset")
@@ -291,6 +313,9 @@ def main():
     ap.add_argument("--copy-skip", type=int, default=None,
                     help="with --onset-copy: the copy head also reads the last N input features (176: the acoustic "
                     "posteriors); new runs default 0, initialised ones the initial run's")
+    ap.add_argument("--grow-layers", type=int, default=0,
+                    help="with --init-from: N more encoder layers (on top) and decoder layers (before the last, "
+                         "whose head 0 the shift pointer reads), starting as identities")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -335,6 +360,9 @@ def main():
             cfg["onset_copy"] = a.onset_copy
         if a.copy_skip is not None:
             cfg["copy_skip"] = a.copy_skip
+        if a.grow_layers:
+            cfg["enc_layers"] += a.grow_layers
+            cfg["dec_layers"] += a.grow_layers
         seg = cfg["segment_frames"]
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     md.set_segment_frames(cfg["segment_frames"])
@@ -370,7 +398,10 @@ def main():
                         tb[0, b] = max(-6.0, -float(r.min()) ** 2 / 32.0)
     if init:
         if "model" in init:
-            missing, _ = model.load_state_dict(model.adopt_aux(init["model"]), strict=False)
+            weights = model.adopt_aux(init["model"])
+            if a.grow_layers:
+                weights = grow_layers(model, weights, a.grow_layers)
+            missing, _ = model.load_state_dict(weights, strict=False)
             if missing:
                 print("not in the initial weights (fresh):", ", ".join(missing), flush=True)
         else:
