@@ -316,6 +316,9 @@ def main():
     ap.add_argument("--grow-layers", type=int, default=0,
                     help="with --init-from: N more encoder layers (on top) and decoder layers (before the last, "
                          "whose head 0 the shift pointer reads), starting as identities")
+    ap.add_argument("--mel-dropout", type=float, default=0.0,
+                    help="with acoustic features: probability that a training segment's log-mel is replaced by "
+                         "its training mean, so the model learns to transcribe from the acoustic posteriors alone")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -521,6 +524,9 @@ def main():
         audio, dec_in, tgt, frames, aux_t = sampler.batch(a.batch)
         with torch.no_grad():
             feats = logmel(audio)
+            if a.mel_dropout > 0 and acoustic:
+                # 0 is the training mean after normalisation: "no log-mel evidence"
+                feats[torch.rand(feats.shape[0]) < a.mel_dropout, :, :md.MEL_BINS] = 0.0
         model.set_capture(a.guided > 0)
         logits, aux, probs = model(feats, dec_in)
         mask = tgt != md.PAD
