@@ -167,7 +167,8 @@ def mma_song(seed, grooves, tmp):
     path = os.path.join(tmp, f"mma{seed}.mma")
     tempo = rng.randint(70, 170)
     with open(path, "w") as f:
-        f.write(f"Tempo {tempo}\nGroove {g}\nTranspose {rng.randint(-5, 6)}\n")
+        # mma humanises timing and velocity with Python's random: seed it, or every build differs
+        f.write(f"RndSeed {seed}\nTempo {tempo}\nGroove {g}\nTranspose {rng.randint(-5, 6)}\n")
         for i, c in enumerate(bars):
             f.write(f"{i + 1} {c}\n")
     mid = path[:-4] + ".mid"
@@ -344,6 +345,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-jam", action="store_true")
+    ap.add_argument("--no-openmsx", action="store_true", help="leave the openmsx pieces out (quick test builds)")
     ap.add_argument("--more-mma", type=int, default=0,
                     help="extra mma songs for training only (about half with a melody line on top)")
     ap.add_argument("--more-random", type=int, default=0, help="extra random pieces for training only")
@@ -363,7 +365,7 @@ def main():
         np.save(p, notes)
         to.append((source, name, p))
 
-    for f in openmsx_files():
+    for f in [] if a.no_openmsx else openmsx_files():
         add("openmsx", os.path.basename(f)[:-4], read_midi(f))
     if not a.no_jam:
         try:

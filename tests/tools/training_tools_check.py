@@ -1,0 +1,98 @@
+"""Checks of the training tools that need no training run (run by tests/node/training_tools.test.mjs):
+
+1. tools/data/build_dataset.py: adding training-only material (--more-mma/--more-random/
+   --more-renditions) leaves the held-out set and every existing rendition exactly as they were, and
+   a second run over the same directory renders nothing again.
+2. tools/train/train.py --grow-layers: the grown model computes the initial model's logits.
+
+    /usr/bin/python3 tests/tools/training_tools_check.py --tmp DIR
+Prints what it checked; exits 1 on a failed check.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+BUILD = os.path.join(ROOT, "tools", "data", "build_dataset.py")
+failed = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        failed.append(what)
+
+
+def build(out, *extra):
+    r = subprocess.run([sys.executable, BUILD, "--out", out, "--no-jam", "--no-openmsx", "--mma", "3", "--random", "9",
+                        "--jobs", "2", *extra], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"build_dataset.py failed:\n{r.stderr[-2000:]}")
+    with open(os.path.join(out, "index.json")) as f:
+        return {e["id"]: e for e in json.load(f)}, r.stdout
+
+
+def same_file(a, b):
+    za, zb = np.load(a), np.load(b)
+    return np.array_equal(za["audio"], zb["audio"]) and np.array_equal(za["notes"], zb["notes"])
+
+
+def check_dataset(tmp):
+    base, _ = build(os.path.join(tmp, "base"))
+    more, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
+    val = sorted(i for i, e in base.items() if e["split"] == "val")
+    check(len(val) > 0 and val == sorted(i for i, e in more.items() if e["split"] == "val"),
+          f"held-out renditions unchanged by extra material ({len(val)})")
+    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "more", e["split"], i + ".npz"))
+              for i, e in base.items()), f"all {len(base)} base renditions identical with extra material")
+    extra = [e for i, e in more.items() if i not in base]
+    check(len(extra) == 4 and all(e["split"] == "train" and e["piece"].startswith("x") for e in extra),
+          f"extra renditions are training-only: {sorted(e['id'] for e in extra)}")
+    stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
+    again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
+    check(again.keys() == more.keys() and all(
+        os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) == stamp[i] for i, e in again.items()),
+        "a second run renders nothing again and lists the same renditions")
+
+
+def check_grow():
+    import torch
+    import train
+    from model import TrainModel
+    from mt3_reference import mt3_config
+    torch.manual_seed(3)
+    cfg = mt3_config(d_model=32, heads=2, head_dim=16, mlp_dim=64, enc_layers=2, dec_layers=2, dropout=0.0,
+                     input_features=40, segment_frames=32, cross_time_bias=8, shift_pointer=1, onset_copy=2)
+    small = TrainModel(cfg).eval()
+    grown = TrainModel(dict(cfg, enc_layers=3, dec_layers=3)).eval()
+    missing, unexpected = grown.load_state_dict(train.grow_layers(grown, small.state_dict(), 1), strict=False)
+    check(not missing and not unexpected, "grown model: every tensor set")
+    x = torch.randn(2, 32, 40)
+    tok = torch.randint(3, 1100, (2, 12))
+    with torch.no_grad():
+        d = (small.mt3(x, tok) - grown.mt3(x, tok)).abs().max().item()
+    check(d < 1e-5, f"grown model's logits equal the initial model's (max difference {d:.2e})")
+    # the shift pointer's layer stays last; the new decoder layer sits before it
+    last_ok = torch.equal(small.mt3.dec_layers[1].cross.q.weight, grown.mt3.dec_layers[2].cross.q.weight)
+    check(last_ok and grown.mt3.dec_layers[1].mlp.wo.weight.abs().max().item() == 0.0,
+          "new decoder layer inserted before the last one, output projection zero")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tmp", required=True)
+    a = ap.parse_args()
+    check_grow()
+    check_dataset(a.tmp)
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
