@@ -399,6 +399,7 @@ def main():
         add("random", f"x{i:03d}", random_piece(a.seed * 100000 + 70000 + i), extra)
     # hold out whole pieces: ~12% of each source
     jobs = []
+    human_train = []  # first training job of each openmsx / jam piece: --more-renditions copies it
     by_src = {}
     for src, name, p in pieces:
         by_src.setdefault(src, []).append((name, p))
@@ -413,18 +414,19 @@ def main():
                 jobs.append(dict(id=pid + "-v", split="val", source=src, piece=name, notes=p, sf=VAL_SF,
                                  seed=rng.randrange(1 << 30), out=a.out, max_seconds=60))
             else:
-                reps = a.renditions if src in ("openmsx", "jam") else 1
-                for k in range(reps):
+                human = src in ("openmsx", "jam")
+                for k in range(a.renditions if human else 1):
                     jobs.append(dict(id=f"{pid}-{k}", split="train", source=src, piece=name, notes=p,
                                      sf=rng.choice(TRAIN_SF), seed=rng.randrange(1 << 30), out=a.out))
+                    if human and k == 0:
+                        human_train.append(jobs[-1])
     # Extra training material comes last and draws from its own generator, so the pieces, hold-out
     # and renditions above are the same with or without it.
     xrng = random.Random(a.seed * 7919 + 1)
     for src, name, p in extra:
         jobs.append(dict(id=f"{src}-{name}-0", split="train", source=src, piece=name, notes=p,
                          sf=xrng.choice(TRAIN_SF), seed=xrng.randrange(1 << 30), out=a.out))
-    for j in [j for j in jobs if j["split"] == "train" and j["source"] in ("openmsx", "jam")
-              and j["id"].endswith("-0")]:
+    for j in human_train:
         for k in range(a.renditions, a.renditions + a.more_renditions):
             jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-{k}", sf=xrng.choice(TRAIN_SF),
                              seed=xrng.randrange(1 << 30)))

@@ -368,6 +368,8 @@ def main():
             cfg["dec_layers"] += a.grow_layers
         seg = cfg["segment_frames"]
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
+    if a.grow_layers and not init:
+        sys.exit("--grow-layers needs --init-from and a run without a checkpoint")
     md.set_segment_frames(cfg["segment_frames"])
     if a.dropout is not None and cfg.get("dropout") != a.dropout:
         print(f"dropout {cfg.get('dropout')} -> {a.dropout}", flush=True)
@@ -463,6 +465,8 @@ def main():
         mu, sd = input_stats(sampler, raw_features)
         print(f"input normalisation: log-mel mean {float(mu.mean()):.2f}, std {float(sd.mean()):.2f} (bin averages)",
               flush=True)
+    if a.mel_dropout > 0 and (not acoustic or mu is None):
+        sys.exit("--mel-dropout needs acoustic features and input normalisation (0 stands for the log-mel mean)")
 
     def logmel(x):
         """Model input, normalised per feature when the run does."""
@@ -524,7 +528,7 @@ def main():
         audio, dec_in, tgt, frames, aux_t = sampler.batch(a.batch)
         with torch.no_grad():
             feats = logmel(audio)
-            if a.mel_dropout > 0 and acoustic:
+            if a.mel_dropout > 0:
                 # 0 is the training mean after normalisation: "no log-mel evidence"
                 feats[torch.rand(feats.shape[0]) < a.mel_dropout, :, :md.MEL_BINS] = 0.0
         model.set_capture(a.guided > 0)
