@@ -141,6 +141,12 @@ scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float 
                                          float **notes, float **onsets, int *n_frames, double *stats,
                                          scribe_error *err);
 
+/* The same without the final trim to sc_acoustic_frames_of(n): every row the windows give, up to
+ * a window past the signal's end. MT3 features (mt3_acoustic.h) read these: the trim, made for
+ * the package's note timing, would cut the last 0.7 % of the signal. */
+scribe_status sc_acoustic_window_rows(const scribe_model *model, const float *x, size_t n, float **contours,
+                                      float **notes, float **onsets, int *n_frames, scribe_error *err);
+
 /* Memory figures of an acoustic session (tests, benchmarks): posteriorgram rows held now and at
  * most, rows allocated, the bound on rows allocated that max_pending_seconds implies (0:
  * unlimited), the longest note-creation window (its scratch is about 16 bytes per cell, 1.4 KB per

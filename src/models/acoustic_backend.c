@@ -58,6 +58,7 @@ typedef struct ac_session {
     size_t n_frames, cap_frames;    /* n_frames: file frames so far; cap_frames: rows allocated */
     int frame0;                     /* file frame of row 0 (rows before it were handed out) */
     int finished;
+    int uncut;              /* keep every row the windows give (sc_acoustic_window_rows) */
     int seg_begin;          /* first frame whose notes are not handed out yet */
     int scanned;            /* frames scanned for quiet runs */
     int quiet_run;          /* length of the quiet run ending at `scanned` */
@@ -331,7 +332,7 @@ static scribe_status flush_windows(ac_session *s, sc_session_io *io, scribe_erro
     }
     s->finished = 1;
     size_t n_orig = (size_t)sc_acoustic_frames_of(s->m, s->win.n_audio);
-    if (n_orig < s->n_frames) s->n_frames = n_orig;
+    if (n_orig < s->n_frames && !s->uncut) s->n_frames = n_orig;
     /* notes may have been made past the trim point (usable_frames): nothing is left to make there */
     if (s->n_frames < (size_t)s->seg_begin) s->n_frames = (size_t)s->seg_begin;
     return SCRIBE_OK;
@@ -369,9 +370,8 @@ const sc_backend sc_backend_acoustic = {
 
 /* ---------------------------------------------------------------- tests and benchmarks */
 
-scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float *x, size_t n, float **contours,
-                                         float **notes, float **onsets, int *n_frames, double *stats,
-                                         scribe_error *err) {
+static scribe_status posteriorgrams(const scribe_model *model, const float *x, size_t n, int cut, float **contours,
+                                    float **notes, float **onsets, int *n_frames, double *stats, scribe_error *err) {
     if (!model || model->backend != &sc_backend_acoustic)
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_acoustic_posteriorgrams: not an acoustic model");
     scribe_session_params p = scribe_session_default_params();
@@ -379,6 +379,7 @@ scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float 
     scribe_status st = session_init(model->impl, &p, &impl, err);
     if (st) return st;
     ac_session *s = impl;
+    s->uncut = !cut;
     st = session_feed(s, x, n, NULL, err);
     if (!st) st = flush_windows(s, NULL, err);
     if (!st) {
@@ -396,4 +397,15 @@ scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float 
     }
     session_free(s);
     return st;
+}
+
+scribe_status sc_acoustic_posteriorgrams(const scribe_model *model, const float *x, size_t n, float **contours,
+                                         float **notes, float **onsets, int *n_frames, double *stats,
+                                         scribe_error *err) {
+    return posteriorgrams(model, x, n, 1, contours, notes, onsets, n_frames, stats, err);
+}
+
+scribe_status sc_acoustic_window_rows(const scribe_model *model, const float *x, size_t n, float **contours,
+                                      float **notes, float **onsets, int *n_frames, scribe_error *err) {
+    return posteriorgrams(model, x, n, 0, contours, notes, onsets, n_frames, NULL, err);
 }

@@ -223,8 +223,7 @@ static scribe_status ac_init(const sc_mt3_model *mm, mt3_acoustic_stream **out, 
     mt3_acoustic_stream *a = calloc(1, sizeof *a);
     if (!a) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the acoustic stream");
     a->m = m;
-    sc_mt3_ac_timing tm = {mm->hop, mm->sample_rate, m->hop, m->sample_rate};
-    a->tm = tm;
+    a->tm = sc_mt3_ac_timing_of(m, mm->hop, mm->sample_rate);
     a->n_total = -1;
     scribe_status st = scribe_resampler_init((uint32_t)mm->sample_rate, (uint32_t)m->sample_rate, &a->rs, err);
     if (!st) st = sc_acoustic_windower_init(&a->win, m, err);
@@ -284,16 +283,13 @@ static scribe_status ac_finish(mt3_acoustic_stream *a, scribe_error *err) {
     if (!st) st = ac_push(a, a->x, got, err);
     while (!st && sc_acoustic_windower_more(&a->win)) st = ac_run_window(a, err);
     if (st) return st;
-    int64_t produced = a->j_base + a->n_held, cut = sc_acoustic_frames_of(a->m, a->win.n_audio);
-    a->n_total = cut < produced ? cut : produced;
+    a->n_total = a->j_base + a->n_held; /* every window row, as sc_acoustic_window_rows */
     return SCRIBE_OK;
 }
 
-/* Frames final so far: from complete windows and below the final cut whatever audio follows. */
+/* Frames final so far: the rows of complete windows. */
 static int64_t ac_known(const mt3_acoustic_stream *a) {
-    if (a->n_total >= 0) return a->n_total;
-    int64_t produced = a->j_base + a->n_held, cut = sc_acoustic_frames_of(a->m, a->win.n_audio);
-    return cut < produced ? cut : produced;
+    return a->n_total >= 0 ? a->n_total : a->j_base + a->n_held;
 }
 
 /* Whether MT3 frames below `mt3_end` can be filled now. */

@@ -7,9 +7,14 @@ Runs the engine's own tool (dist/native/scribe-acoustic-features, `make` builds 
 rendition's 16 kHz audio, so training sees exactly the features an MT3 session computes, and
 stores acoustic/<split>/<id>.npy: float16 [rows][176] (88 note then 88 onset posteriors per MT3 frame;
 rows past the end are zero). Skips renditions whose features exist.
+
+acoustic/VERSION names the feature layout. Features of another version are deleted and computed
+again: version 1 (sessions 1-6) read the acoustic rows as evenly spaced, which drifts 5.2 ms per
+second from the audio (src/models/mt3_acoustic.h).
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +26,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TOOL = os.path.join(ROOT, "dist", "native", "scribe-acoustic-features")
 MODEL = os.path.join(ROOT, "weights", "basic-pitch.scrb")
 N_FEATURES = 176
+VERSION = "2: acoustic rows at their window times"
+
+
+def stamp_path(data):
+    return os.path.join(data, "acoustic", "VERSION")
+
+
+def current_version(data):
+    """The version of the features under data/acoustic, or None."""
+    try:
+        with open(stamp_path(data)) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return None
 
 
 def feature_path(data, split, rid):
@@ -53,6 +72,13 @@ def main():
     a = ap.parse_args()
     if not os.path.exists(TOOL):
         sys.exit(f"{TOOL} missing: run make dist/native/scribe-acoustic-features")
+    if os.path.isdir(os.path.join(a.data, "acoustic")) and current_version(a.data) != VERSION:
+        print(f"acoustic features of version {current_version(a.data)!r}, not {VERSION!r}: computing them again",
+              flush=True)
+        shutil.rmtree(os.path.join(a.data, "acoustic"))
+    os.makedirs(os.path.join(a.data, "acoustic"), exist_ok=True)
+    with open(stamp_path(a.data), "w") as f:  # before any file: every file in the folder is of this version
+        f.write(VERSION + "\n")
     jobs = []
     for s in ("train", "val"):
         os.makedirs(os.path.join(a.data, "acoustic", s), exist_ok=True)

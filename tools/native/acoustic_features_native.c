@@ -55,36 +55,23 @@ int main(int argc, char **argv) {
     scribe_model *model;
     if (scribe_model_init_from_buffer(wbuf, mlen, &model, &err)) return fail(model_path, &err);
 
-    float *x16 = audio.samples, *x22 = NULL;
-    size_t n16 = audio.frames, n22 = 0;
+    float *x16 = audio.samples;
+    size_t n16 = audio.frames;
     if (audio.sample_rate != 16000 &&
         scribe_resample(audio.samples, audio.frames, audio.sample_rate, 16000, &x16, &n16, &err))
         return fail("resample to 16 kHz", &err);
-    if (scribe_resample(x16, n16, 16000, 22050, &x22, &n22, &err)) return fail("resample to 22050 Hz", &err);
-    float *contours = NULL, *notes = NULL, *onsets = NULL;
-    int nf = 0;
-    if (sc_acoustic_posteriorgrams(model, x22, n22, &contours, &notes, &onsets, &nf, NULL, &err))
-        return fail("acoustic network", &err);
-
-    const sc_mt3_ac_timing tm = {128, 16000, 256, 22050};
-    int64_t rows = (int64_t)((n16 + 127) / 128);
-    while (sc_mt3_ac_frames_needed(&tm, rows) - 2 < nf) rows++; /* until frame rows-1 starts at/after nf */
-    float *feat = malloc((size_t)rows * SC_MT3_AC_FEATURES * sizeof *feat);
-    if (!feat) { fprintf(stderr, "scribe-acoustic-features: out of memory\n"); return 1; }
-    if (sc_mt3_ac_rows(&tm, notes, onsets, 0, nf, nf, 0, (int)rows, feat, SC_MT3_AC_FEATURES)) {
-        fprintf(stderr, "scribe-acoustic-features: internal error: posteriorgram rows missing\n");
-        return 1;
-    }
+    float *feat = NULL;
+    int64_t rows = 0;
+    if (sc_mt3_ac_whole(model, x16, n16, -1, &feat, &rows, &err)) return fail("acoustic features", &err);
     FILE *f = fopen(out_path, "wb");
     if (!f || fwrite(feat, sizeof *feat, (size_t)rows * SC_MT3_AC_FEATURES, f) != (size_t)rows * SC_MT3_AC_FEATURES ||
         fclose(f) != 0) {
         fprintf(stderr, "scribe-acoustic-features: cannot write %s\n", out_path);
         return 1;
     }
-    printf("rows: %lld\nacoustic_frames: %d\n", (long long)rows, nf);
-    free(feat); free(contours); free(notes); free(onsets);
+    printf("rows: %lld\n", (long long)rows);
+    free(feat);
     if (x16 != audio.samples) scribe_free(x16);
-    scribe_free(x22);
     scribe_model_free(model);
     free(wbuf);
     scribe_audio_free(&audio);

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 sys.path.insert(0, HERE)
+import acoustic_features as af  # noqa: E402
 import mt3_data as md  # noqa: E402
 from model import AUX_OUT, TrainModel, mt3_config  # noqa: E402
 import metrics  # noqa: E402
@@ -36,6 +37,9 @@ AC_FEATURES = 176  # acoustic (Basic Pitch) note + onset posteriors per MT3 fram
 def load_split(root, split, max_items=None, acoustic=False):
     """Renditions of a split; with acoustic, also their acoustic features (tools/data/acoustic_features.py)."""
     items = []
+    if acoustic and af.current_version(root) != af.VERSION:
+        sys.exit(f"{root}/acoustic holds features of version {af.current_version(root)!r}, not {af.VERSION!r}: "
+                 f"run make data (tools/data/acoustic_features.py --data {root})")
     files = sorted(f for f in os.listdir(os.path.join(root, split)) if f.endswith(".npz"))
     for f in files[:max_items]:
         z = np.load(os.path.join(root, split, f))
