@@ -84,11 +84,38 @@ def check_grow():
           "new decoder layer inserted before the last one, output projection zero")
 
 
+def check_fake_shifts():
+    import train
+    import mt3_data as md
+    rng = np.random.default_rng(3)
+    notes = np.zeros(40, md.NOTE_DTYPE)
+    notes["on"] = np.repeat(np.arange(20) * 0.09, 2)[:40]  # chords every 90 ms
+    notes["off"] = notes["on"] + 0.3
+    notes["pitch"] = 60 + np.arange(40) % 7
+    notes["vel"] = 100
+    tok = md.segment_tokens(md.trim_overlaps(notes), 0)
+    out, scored = train.fake_shifts(tok, rng, 0.7)
+    fake = np.flatnonzero(~scored)
+    check(len(fake) > 3 and np.array_equal(out[scored], tok), f"fake shifts: {len(fake)} inserted, the rest unchanged")
+    ok = True
+    for i in fake:  # after a note, later than the time so far, before the next real shift
+        prev = [t for t in out[:i] if md.SHIFT0 <= t < md.PITCH0]
+        cur = prev[-1] - md.SHIFT0 if prev else 0
+        v = out[i] - md.SHIFT0
+        nxt = out[i + 1]
+        ok &= md.PITCH0 <= out[i - 1] < md.VEL0 and cur < v <= cur + 8
+        ok &= nxt == md.EOS or (md.SHIFT0 <= nxt < md.PITCH0 and v < nxt - md.SHIFT0)
+    check(bool(ok), "fake shifts follow a note and fall strictly between the current time and the next event")
+    out0, scored0 = train.fake_shifts(tok, rng, 0.0)
+    check(np.array_equal(out0, tok) and scored0.all(), "fake shifts off: tokens unchanged")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tmp", required=True)
     a = ap.parse_args()
     check_grow()
+    check_fake_shifts()
     check_dataset(a.tmp)
     if failed:
         sys.exit(1)

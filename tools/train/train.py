@@ -118,12 +118,37 @@ def oracle_rows(notes, start):
     return out
 
 
+def fake_shifts(tokens, rng, p, ahead=8):
+    """Exposure-bias help (--fake-shifts): after a group of note events at time c, with probability p
+    insert a shift to a time c + 1..ahead steps (10-80 ms) before the next real shift (or EOS). The
+    inserted token is decoder input only (its own target position is not scored); the target after
+    it is the real next event. Greedy decoding that drifts a few steps past a chord otherwise meets
+    a state training never showed and strikes the chord again. Returns (tokens, scored flags)."""
+    out, scored = [], []
+    cur = 0
+    seg_steps = int(md.SEG_FRAMES * md.HOP * md.STEPS_PER_SECOND / md.SR)
+    for i, t in enumerate(tokens):
+        after_note = i > 0 and (md.PITCH0 <= tokens[i - 1] < md.VEL0 or md.DRUM0 <= tokens[i - 1] < md.N_TOKENS)
+        is_shift = md.SHIFT0 <= t < md.PITCH0
+        if after_note and (is_shift or t == md.EOS):
+            limit = min(cur + ahead, (t - md.SHIFT0 - 1) if is_shift else seg_steps)
+            if limit > cur and rng.random() < p:
+                out.append(md.SHIFT0 + int(rng.integers(cur + 1, limit + 1)))
+                scored.append(False)
+        if is_shift:
+            cur = t - md.SHIFT0
+        out.append(t)
+        scored.append(True)
+    return np.array(out, np.int64), np.array(scored, bool)
+
+
 class Sampler:
-    def __init__(self, items, rng, max_len, oracle=0.0):
+    def __init__(self, items, rng, max_len, oracle=0.0, fake=0.0):
         self.items = items
         self.rng = rng
         self.max_len = max_len
         self.oracle = oracle  # probability of replacing a training segment's acoustic features by oracle_rows
+        self.fake = fake  # fake_shifts probability
         self.w = np.array([len(it["audio"]) for it in items], np.float64)
         self.w /= self.w.sum()
 
@@ -135,7 +160,10 @@ class Sampler:
         ac = ac_rows(it, start) if "ac" in it else None
         if ac is not None and self.oracle > 0 and self.rng.random() < self.oracle:
             ac = oracle_rows(it["notes"], start)
-        return a, tok, aux_targets(it["notes"], start), ac, valid_frames(it, start)
+        scored = np.ones(len(tok), bool)
+        if self.fake > 0:
+            tok, scored = fake_shifts(tok, self.rng, self.fake)
+        return a, tok, aux_targets(it["notes"], start), ac, valid_frames(it, start), scored
 
     def batch(self, n):
         out = []
@@ -162,13 +190,15 @@ def collate(segs):
              torch.tensor([s[4] for s in segs]))
     tgt = np.zeros((b, L), np.int64)
     frames = np.full((b, L), -1, np.int64)
+    scored = np.zeros((b, L), bool)
     for i, s in enumerate(segs):
         tgt[i, :len(s[1])] = s[1]
         frames[i, :len(s[1])] = token_frames(s[1])
+        scored[i, :len(s[1])] = s[5]
     tgt = torch.from_numpy(tgt)
     dec_in = torch.cat([torch.zeros(b, 1, dtype=torch.long), tgt[:, :-1]], 1)
     aux = torch.from_numpy(np.stack([s[2] for s in segs]))
-    return audio, dec_in, tgt, torch.from_numpy(frames), aux
+    return audio, dec_in, tgt, torch.from_numpy(frames), aux, torch.from_numpy(scored)
 
 
 def guided_loss(probs, frames, width=8.0, pointer=False):
@@ -209,7 +239,7 @@ def evaluate(model, logmel, val_segs, clips, max_tokens):
     model.eval()
     model.set_capture(False)
     with torch.no_grad():
-        audio, dec_in, tgt, frames, aux = val_segs
+        audio, dec_in, tgt, frames, aux, _ = val_segs
         logits, _, _ = model(logmel(audio), dec_in)
         mask = tgt != md.PAD
         loss = F.cross_entropy(logits[mask], tgt[mask]).item()
@@ -323,6 +353,8 @@ def main():
     ap.add_argument("--mel-dropout", type=float, default=0.0,
                     help="with acoustic features: probability that a training segment's log-mel is replaced by "
                          "its training mean, so the model learns to transcribe from the acoustic posteriors alone")
+    ap.add_argument("--fake-shifts", type=float, default=0.0,
+                    help="probability of a decoder-input-only shift 10-80 ms after each note group (fake_shifts)")
     ap.add_argument("--max-len", type=int, default=384)
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
@@ -441,7 +473,7 @@ def main():
     print(f"train {len(train)} renditions {sum(len(i['audio']) for i in train) / md.SR / 3600:.2f} h, "
           f"val {len(val)} {sum(len(i['audio']) for i in val) / md.SR / 3600:.2f} h", flush=True)
     rng = np.random.default_rng(a.seed + step)
-    sampler = Sampler(train, rng, a.max_len, oracle=a.oracle)
+    sampler = Sampler(train, rng, a.max_len, oracle=a.oracle, fake=a.fake_shifts)
     vrng = np.random.default_rng(1234)
     vs = Sampler(val, vrng, 1024)
     val_segs = collate([vs.segment(it, int(vrng.integers(0, max(1, len(it["audio"]) // md.HOP - md.SEG_FRAMES))))
@@ -529,7 +561,7 @@ def main():
         lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
         for g in opt.param_groups:
             g["lr"] = lr
-        audio, dec_in, tgt, frames, aux_t = sampler.batch(a.batch)
+        audio, dec_in, tgt, frames, aux_t, scored = sampler.batch(a.batch)
         with torch.no_grad():
             feats = logmel(audio)
             if a.mel_dropout > 0:
@@ -537,7 +569,7 @@ def main():
                 feats[torch.rand(feats.shape[0]) < a.mel_dropout, :, :md.MEL_BINS] = 0.0
         model.set_capture(a.guided > 0)
         logits, aux, probs = model(feats, dec_in)
-        mask = tgt != md.PAD
+        mask = (tgt != md.PAD) & scored
         tok_loss = F.cross_entropy(logits[mask], tgt[mask])
         loss = tok_loss
         aux_loss = torch.zeros(())
