@@ -2,7 +2,6 @@
 #include "mt3_acoustic.h"
 
 #include <stdlib.h>
-
 #include <string.h>
 
 #include "acoustic.h"
