@@ -14,10 +14,6 @@ sc_mt3_ac_timing sc_mt3_ac_timing_of(const sc_acoustic_model *m, int64_t mt3_hop
     return t;
 }
 
-int64_t sc_mt3_ac_row_sample(const sc_mt3_ac_timing *t, int64_t j) {
-    return j / t->ac_keep * t->ac_step + j % t->ac_keep * t->ac_hop;
-}
-
 /* MT3 frame i sits at acoustic sample s = i * mt3_hop * ac_rate / mt3_rate: in window k = s / ac_step,
  * between its rows r and r + 1 (r * ac_hop apart), or past its last row, between that and the
  * next window's first row (ac_step - (ac_keep - 1) * ac_hop samples later: 68). Integer

@@ -37,9 +37,6 @@ struct sc_acoustic_model;
 /* The timing of an acoustic network's windows for MT3 frames of mt3_hop samples at mt3_rate. */
 sc_mt3_ac_timing sc_mt3_ac_timing_of(const struct sc_acoustic_model *m, int64_t mt3_hop, int64_t mt3_rate);
 
-/* Time of acoustic row j in acoustic-rate samples (row 0 at 0). */
-int64_t sc_mt3_ac_row_sample(const sc_mt3_ac_timing *t, int64_t j);
-
 /* Acoustic frames needed (exclusive upper bound) to fill MT3 frames below `mt3_end`. */
 int64_t sc_mt3_ac_frames_needed(const sc_mt3_ac_timing *t, int64_t mt3_end);
 

@@ -72,9 +72,9 @@ def main():
     a = ap.parse_args()
     if not os.path.exists(TOOL):
         sys.exit(f"{TOOL} missing: run make dist/native/scribe-acoustic-features")
-    if os.path.isdir(os.path.join(a.data, "acoustic")) and current_version(a.data) != VERSION:
-        print(f"acoustic features of version {current_version(a.data)!r}, not {VERSION!r}: computing them again",
-              flush=True)
+    found = current_version(a.data)
+    if os.path.isdir(os.path.join(a.data, "acoustic")) and found != VERSION:
+        print(f"acoustic features of version {found!r}, not {VERSION!r}: computing them again", flush=True)
         shutil.rmtree(os.path.join(a.data, "acoustic"))
     os.makedirs(os.path.join(a.data, "acoustic"), exist_ok=True)
     with open(stamp_path(a.data), "w") as f:  # before any file: every file in the folder is of this version

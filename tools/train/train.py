@@ -37,8 +37,9 @@ AC_FEATURES = 176  # acoustic (Basic Pitch) note + onset posteriors per MT3 fram
 def load_split(root, split, max_items=None, acoustic=False):
     """Renditions of a split; with acoustic, also their acoustic features (tools/data/acoustic_features.py)."""
     items = []
-    if acoustic and af.current_version(root) != af.VERSION:
-        sys.exit(f"{root}/acoustic holds features of version {af.current_version(root)!r}, not {af.VERSION!r}: "
+    found = af.current_version(root) if acoustic else af.VERSION
+    if found != af.VERSION:
+        sys.exit(f"{root}/acoustic holds features of version {found!r}, not {af.VERSION!r}: "
                  f"run make data (tools/data/acoustic_features.py --data {root})")
     files = sorted(f for f in os.listdir(os.path.join(root, split)) if f.endswith(".npz"))
     for f in files[:max_items]:
