@@ -24,6 +24,7 @@
 #include "scribe.h"
 
 #define SC_MT3_AC_PITCHES 88
+#define SC_MT3_AC_LOWEST_PITCH 21 /* A0: the acoustic network's first note bin */
 #define SC_MT3_AC_FEATURES (2 * SC_MT3_AC_PITCHES)
 
 typedef struct sc_mt3_ac_timing {

@@ -24,7 +24,10 @@
  * in all features, as for the log-mel. Memory stays bounded: after each batch the rows below the
  * first one the next segment reads are dropped, so the session holds about one segment plus one
  * acoustic window of rows (~300 x 176 floats) whatever the input length; live input waits for
- * the acoustic lookahead (up to one window step, 1.6 s) beyond the segment. */
+ * the acoustic lookahead (up to one window step, 1.6 s) beyond the segment.
+ * With config rejoin_ms (our trained models) each segment keeps its onset posteriors until its tokens
+ * are decoded: a note the model ends and starts again within rejoin_ms, with no acoustic onset
+ * there, stays one note (sc_mt3_decoder_set_rejoin). */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +103,11 @@ scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS,
                        "MT3 input features %d differ from mel bins %d + acoustic features %d",
                        c[SC_T5_CFG_INPUT_FEATURES], c[SC_T5_CFG_MEL_BINS], acf);
+    }
+    if (c[SC_T5_CFG_REJOIN_MS] && !acf) {
+        free(m);
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config rejoin_ms = %d needs acoustic features",
+                       c[SC_T5_CFG_REJOIN_MS]);
     }
     st = sc_t5_model_init(&m->t5, w, err);
     if (st) { free(m); return st; }
@@ -190,6 +198,8 @@ typedef struct mt3_session {
     int32_t *held;           /* tokens of the last run segment, decoded once the next start is known */
     int held_n;
     int have_held;
+    float *seg_onsets;       /* rejoining: acoustic onset posteriors [batch][T][88] of the segments run */
+    float *held_onsets;      /* those of the held segment [T][88] */
     uint64_t next_segment;   /* index of the first pending segment */
     double enc_seconds, dec_seconds;
     mt3_acoustic_stream *ac; /* NULL unless the model reads acoustic features */
@@ -324,9 +334,13 @@ static void be_session_free(void *session) {
     free(s->tokens);
     free(s->lengths);
     free(s->held);
+    free(s->seg_onsets);
+    free(s->held_onsets);
     free(s->collect);
     free(s);
 }
+
+static float held_onset_evidence(void *user, double time_s, int pitch);
 
 static scribe_status be_session_init(const void *model, const scribe_session_params *p, void **session,
                                      scribe_error *err) {
@@ -350,6 +364,15 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
     if (!st) st = sc_mt3_decoder_init(&s->dec, &m->t5.codec, err);
     if (!st) sc_mt3_decoder_set_join(&s->dec, c->join_ms / 1000.0);
+    if (!st && c->rejoin_ms > 0 && m->ac) {
+        s->seg_onsets = sc_malloc_array((size_t)batch * c->segment_frames * SC_MT3_AC_PITCHES, sizeof(float));
+        s->held_onsets = sc_malloc_array((size_t)c->segment_frames * SC_MT3_AC_PITCHES, sizeof(float));
+        if (!s->seg_onsets || !s->held_onsets)
+            st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for MT3 session buffers");
+        else
+            sc_mt3_decoder_set_rejoin(&s->dec, c->rejoin_ms / 1000.0, (float)c->rejoin_onset / 1000.0f,
+                                      held_onset_evidence, s);
+    }
     if (!st) {
         sc_logmel_config lc = sc_logmel_default_config();
         lc.sample_rate = (uint32_t)m->sample_rate;
@@ -380,6 +403,20 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
 static double segment_start(const mt3_session *s, uint64_t k) {
     double t = (double)(k * s->seg_samples) / s->m->sample_rate;
     return sc_mt3_segment_start_time(&s->m->t5.codec, t);
+}
+
+#define EVIDENCE_FRAMES 3 /* onset evidence: the largest posterior within +-3 frames (+-24 ms) */
+
+/* sc_mt3_onset_evidence_fn over the held segment's acoustic onset posteriors (it is the one decoding). */
+static float held_onset_evidence(void *user, double time_s, int pitch) {
+    const mt3_session *s = user;
+    const int T = s->m->t5.cfg.segment_frames, P = SC_MT3_AC_PITCHES, q = pitch - SC_MT3_AC_LOWEST_PITCH;
+    if (q < 0 || q >= P) return 1.0f; /* outside the acoustic range: no evidence either way, keep the onset */
+    const int64_t f = llround(time_s * s->m->sample_rate / s->m->hop) - (int64_t)(s->next_segment - 1) * T;
+    float best = 0.0f;
+    for (int64_t j = f - EVIDENCE_FRAMES; j <= f + EVIDENCE_FRAMES; j++)
+        if (j >= 0 && j < T && s->held_onsets[j * P + q] > best) best = s->held_onsets[j * P + q];
+    return best;
 }
 
 /* Decodes the held segment's tokens, `max_time` < 0 when it was the last one. */
@@ -435,6 +472,11 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
             continue;
         }
         sc_t5_encode(&s->t5, i, s->features);
+        if (s->seg_onsets) { /* the onset columns, for rejoining when this segment decodes */
+            const size_t P = SC_MT3_AC_PITCHES, on0 = (size_t)s->m->mel_bins + P;
+            for (size_t r = 0; r < T; r++)
+                memcpy(s->seg_onsets + ((size_t)i * T + r) * P, s->features + r * F + on0, P * sizeof(float));
+        }
     }
     double t1 = now_s();
     if (!s->collecting) sc_t5_decode(&s->t5, n, s->max_tokens, s->ignore_eos, s->tokens, s->lengths, NULL);
@@ -446,6 +488,9 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
         scribe_status st = decode_held(s, segment_start(s, k), io, err);
         if (st) return st;
         memcpy(s->held, s->tokens + (size_t)i * s->max_tokens, (size_t)s->lengths[i] * sizeof(int32_t));
+        if (s->seg_onsets)
+            memcpy(s->held_onsets, s->seg_onsets + (size_t)i * T * SC_MT3_AC_PITCHES,
+                   T * SC_MT3_AC_PITCHES * sizeof(float));
         s->held_n = s->lengths[i];
         s->have_held = 1;
         s->next_segment = k + 1;

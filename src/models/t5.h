@@ -64,6 +64,11 @@ enum {
                                        gets copy_gain[3] * max_j<256 A[f(v)][j] */
     SC_T5_CFG_JOIN_MS = 15,         /* 0 (MT3); n = 1..1000: decoding joins note fragments, a note piece of at most
                                        n ms continuing a step later (sc_mt3_decoder_set_join) */
+    SC_T5_CFG_REJOIN_MS = 23,       /* 0 (MT3); n = 1..1000 (needs acoustic_features): decoding continues a note
+                                       whose pitch and program start again within n ms of its end when the
+                                       acoustic onset posterior there stays below rejoin_onset / 1000
+                                       (sc_mt3_decoder_set_rejoin) */
+    SC_T5_CFG_REJOIN_ONSET = 24,    /* 1..1000 with rejoin_ms */
     SC_T5_CFG_COPY_SKIP = 22,       /* 0; k > 0 (needs onset_copy): dec.copy_head is [D + k, 272] and reads each
                                        frame's encoder output followed by its last k input features (the
                                        acoustic posteriors) */
@@ -85,7 +90,8 @@ enum {
 
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
-        max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy, join_ms, copy_skip;
+        max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy, join_ms, copy_skip, rejoin_ms,
+        rejoin_onset;
     /* shift value -> encoder frame (time bias, shift pointer): round half up of value * frame_num / frame_den,
        frame_num = sample rate, frame_den = steps per second * hop (checked only when either is used) */
     int frame_num, frame_den;

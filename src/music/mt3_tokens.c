@@ -47,6 +47,15 @@ void sc_mt3_decoder_set_join(sc_mt3_decoder *d, double max_len_s) {
     d->join_gap = max_len_s > 0 ? 1.0 / d->codec.steps_per_second + 1e-6 : 0.0;
 }
 
+void sc_mt3_decoder_set_rejoin(sc_mt3_decoder *d, double gap_s, float below, sc_mt3_onset_evidence_fn evidence,
+                               void *user) {
+    const int on = gap_s > 0 && evidence;
+    d->rejoin_gap = on ? gap_s + 1e-6 : 0.0;
+    d->rejoin_below = below;
+    d->evidence = on ? evidence : NULL;
+    d->evidence_user = user;
+}
+
 void sc_mt3_decoder_free(sc_mt3_decoder *d) {
     if (!d) return;
     free(d->active);
@@ -83,7 +92,7 @@ static scribe_status end_active(sc_mt3_decoder *d, int key, double end, scribe_n
     d->active[key] = 0;
     d->n_active--;
     if (end < d->onset[key] + SC_MT3_MIN_NOTE_DURATION) end = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;
-    if (d->join_len > 0 && end - d->piece_onset[key] <= d->join_len) { /* a short piece: hold it back */
+    if (d->rejoin_gap > 0 || (d->join_len > 0 && end - d->piece_onset[key] <= d->join_len)) { /* hold it back */
         d->pending_end[key] = end;
         d->pending_keys[d->n_pending++] = key;
         d->pending_slot[key] = d->n_pending;
@@ -99,17 +108,41 @@ static void unpend(sc_mt3_decoder *d, int key) {
     d->pending_slot[key] = 0;
 }
 
-/* Emits the held-back pieces that ended more than a step before `time` (all when time is infinite). */
+static int short_piece(const sc_mt3_decoder *d, int key) {
+    return d->join_len > 0 && d->pending_end[key] - d->piece_onset[key] <= d->join_len;
+}
+
+/* How long after its end a held-back note may still continue. */
+static double hold_for(const sc_mt3_decoder *d, int key) {
+    double h = short_piece(d, key) ? d->join_gap : 0.0;
+    return d->rejoin_gap > h ? d->rejoin_gap : h;
+}
+
+static scribe_status emit_pending(sc_mt3_decoder *d, int key, scribe_notes *out, scribe_error *err) {
+    scribe_status st = add_note(out, d->onset[key], d->pending_end[key], key % 128, d->onset_velocity[key],
+                                key / 128, 0, err);
+    if (!st) unpend(d, key);
+    return st;
+}
+
+/* Emits the held-back notes that can no longer continue at `time` (all when time is infinite). */
 static scribe_status release_pending(sc_mt3_decoder *d, double time, scribe_notes *out, scribe_error *err) {
     for (int i = d->n_pending - 1; i >= 0; i--) {
         int key = d->pending_keys[i];
-        if (time - d->pending_end[key] <= d->join_gap) continue;
-        scribe_status st = add_note(out, d->onset[key], d->pending_end[key], key % 128, d->onset_velocity[key],
-                                    key / 128, 0, err);
+        if (time - d->pending_end[key] <= hold_for(d, key)) continue;
+        scribe_status st = emit_pending(d, key, out, err);
         if (st) return st;
-        unpend(d, key);
     }
     return SCRIBE_OK;
+}
+
+/* Whether an onset of held-back `key` at `time` continues it: a short piece a step later (join), or
+ * within the rejoin gap without onset evidence. */
+static int continues(sc_mt3_decoder *d, int key, double time) {
+    const double gap = time - d->pending_end[key];
+    if (short_piece(d, key) && gap <= d->join_gap) return 1;
+    return d->rejoin_gap > 0 && gap <= d->rejoin_gap &&
+           d->evidence(d->evidence_user, time, key % 128) < d->rejoin_below;
 }
 
 /* decode_note_event: returns 1 when the event is invalid, -1 on allocation failure. */
@@ -128,13 +161,19 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
             if (end_active(d, key, time, out, err)) return -1;
         } else {
             if (d->active[key] && end_active(d, key, time, out, err)) return -1;
+            if (d->pending_slot[key]) {
+                if (continues(d, key, time)) {
+                    unpend(d, key);
+                    d->active[key] = 1;
+                    d->n_active++;
+                    d->piece_onset[key] = time;
+                    return 0;
+                }
+                if (emit_pending(d, key, out, err)) return -1;
+            }
             d->active[key] = 1;
             d->n_active++;
             d->piece_onset[key] = time;
-            if (d->pending_slot[key]) { /* within a step of a short piece's end: it continues */
-                unpend(d, key);
-                return 0;
-            }
             d->onset[key] = time;
             d->onset_velocity[key] = d->current_velocity;
         }

@@ -61,10 +61,13 @@ static uint8_t *write_file(const int32_t *cfg, const rec *r, int n, size_t *len)
 
 enum {
     OK_FILE, NO_CONFIG, BAD_CONFIG_RATE, BAD_SHAPE, NO_TENSOR, BAD_FEATURE_COUNT, FEATURES_MISMATCH, CONFIG_F16,
+    REJOIN_FILE, REJOIN_WITHOUT_AC, BAD_REJOIN_ONSET,
 };
 
 /* A tiny random MT3 file with acoustic_features = 176 and the acoustic network of `ac` (or a
  * corruption of it). Returns NULL when basic-pitch.scrb cannot be read. */
+static int rejoin_onset = 500; /* REJOIN_FILE's threshold (1/1000) */
+
 static uint8_t *build(const sc_weights *ac, uint32_t seed, int variant, size_t *len) {
     static rec r[128];
     static float store[200000];
@@ -158,6 +161,14 @@ static uint8_t *build(const sc_weights *ac, uint32_t seed, int variant, size_t *
         cfg[SC_T5_CFG_INPUT_FEATURES] = MB + 100;
     }
     if (variant == FEATURES_MISMATCH) cfg[SC_T5_CFG_INPUT_FEATURES] = MB;
+    if (variant == REJOIN_FILE || variant == REJOIN_WITHOUT_AC || variant == BAD_REJOIN_ONSET) {
+        cfg[SC_T5_CFG_REJOIN_MS] = 100;
+        cfg[SC_T5_CFG_REJOIN_ONSET] = variant == BAD_REJOIN_ONSET ? 0 : rejoin_onset;
+    }
+    if (variant == REJOIN_WITHOUT_AC) {
+        cfg[SC_T5_CFG_ACOUSTIC_FEATURES] = 0;
+        cfg[SC_T5_CFG_INPUT_FEATURES] = MB;
+    }
     cfg[SC_T5_CFG_STEPS_PER_SECOND] = 100; cfg[SC_T5_CFG_MAX_SHIFT_STEPS] = 1000; cfg[SC_T5_CFG_VELOCITY_BINS] = 1;
     cfg[SC_T5_CFG_USE_TIES] = 0; cfg[SC_T5_CFG_USE_PROGRAMS] = 1; cfg[SC_T5_CFG_USE_DRUMS] = 1;
     cfg[SC_T5_CFG_SAMPLE_RATE] = 16000; cfg[SC_T5_CFG_FFT_SIZE] = 2048; cfg[SC_T5_CFG_HOP] = HOP;
@@ -470,6 +481,117 @@ TEST(mt3_acoustic_session_random_blocks_equal_whole_file) {
     free(acbuf);
 }
 
+/* Onset evidence as the engine reads it: the largest whole-file onset posterior of `pitch` within +-3
+ * frames of `t`; -1 when that window leaves the segment holding t's frame (the engine clamps there). */
+static float evidence_in_segment(const float *ref, double t, int pitch) {
+    const int64_t f = llround(t * 16000 / HOP), k = f / T;
+    if (f - 3 < k * T || f + 3 >= (k + 1) * T) return -1.0f;
+    float ev = 0;
+    for (int64_t r = f - 3; r <= f + 3; r++)
+        ev = fmaxf(ev, ref[r * SC_MT3_AC_FEATURES + SC_MT3_AC_PITCHES + pitch - SC_MT3_AC_LOWEST_PITCH]);
+    return ev;
+}
+
+/* Config rejoin_ms (sc_mt3_decoder_set_rejoin fed by the held segment's onset posteriors): the same
+ * random network with and without it. Pitched notes that follow their key's previous note within 100 ms
+ * (chops) are joined exactly when the whole-file onset evidence there is below the threshold (set to
+ * the median evidence of the chops, so that both outcomes occur); streaming, batches and whole file
+ * agree; no other note changes, except that notes still sounding at the end may end a step earlier
+ * (they end a step after the latest onset, which rejoining can remove). */
+TEST(mt3_acoustic_rejoin_joins_exactly_the_chops_without_onset_evidence) {
+    uint8_t *acbuf = NULL;
+    sc_weights acw;
+    scribe_model *ac = NULL;
+    if (!load_ac(&acbuf, &acw, &ac)) return;
+    size_t len0;
+    uint8_t *b0 = build(&acw, 21, OK_FILE, &len0), *b1 = NULL;
+    scribe_model *m0 = NULL, *m1 = NULL;
+    CHECK_OK(scribe_model_init_from_buffer(b0, len0, &m0, NULL));
+    size_t n = 16000 * 7 + 1234;
+    float *x = tones(n, 9);
+    float *ref = reference_rows(ac, x, n, (int64_t)(n / HOP + 1 + T));
+    scribe_notes plain, joined, blocks, batched;
+    scribe_notes_init(&plain); scribe_notes_init(&joined); scribe_notes_init(&blocks); scribe_notes_init(&batched);
+    if (m0) CHECK_OK(run(m0, x, n, 16000, n, 1, 1, &plain));
+    /* chops of the plain output: (index of the later note, evidence) */
+    size_t chop[512], n_chop = 0;
+    float ev[512], sorted[512];
+    for (size_t j = 0; j < plain.count && n_chop < 512; j++) {
+        const scribe_note *q = &plain.notes[j];
+        if (q->is_drum || q->pitch < SC_MT3_AC_LOWEST_PITCH || q->pitch >= SC_MT3_AC_LOWEST_PITCH + SC_MT3_AC_PITCHES)
+            continue;
+        double prev_end = -1;
+        for (size_t i = 0; i < plain.count; i++) {
+            const scribe_note *o = &plain.notes[i];
+            if (i != j && o->pitch == q->pitch && o->program == q->program && !o->is_drum && o->onset_s < q->onset_s)
+                prev_end = fmax(prev_end, o->offset_s);
+        }
+        float e = prev_end >= 0 && q->onset_s - prev_end <= 0.1 + 1e-6 ? evidence_in_segment(ref, q->onset_s, q->pitch)
+                                                                       : -1.0f;
+        if (e >= 0) { chop[n_chop] = j; ev[n_chop] = sorted[n_chop] = e; n_chop++; }
+    }
+    for (size_t i = 1; i < n_chop; i++) /* insertion sort for the median */
+        for (size_t k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) { float t = sorted[k]; sorted[k] = sorted[k - 1]; sorted[k - 1] = t; }
+    CHECK_MSG(n_chop >= 10, "only %zu chops in the random model's notes", n_chop);
+    if (n_chop >= 10) {
+        rejoin_onset = (int)ceilf(sorted[n_chop / 2] * 1000.0f);
+        if (rejoin_onset < 1) rejoin_onset = 1;
+        if (rejoin_onset > 1000) rejoin_onset = 1000;
+    }
+    size_t len1;
+    const int thr_milli = rejoin_onset;
+    b1 = build(&acw, 21, REJOIN_FILE, &len1);
+    rejoin_onset = 500;
+    CHECK_OK(scribe_model_init_from_buffer(b1, len1, &m1, NULL));
+    if (m0 && m1 && n_chop >= 10) {
+        const float thr = (float)thr_milli / 1000.0f;
+        CHECK_OK(run(m1, x, n, 16000, n, 1, 1, &joined));
+        CHECK_OK(run(m1, x, n, 16000, 0, 1, 2, &blocks));
+        CHECK_OK(run(m1, x, n, 16000, 0, 3, 3, &batched));
+        CHECK_MSG(same_notes(&joined, &blocks) && same_notes(&joined, &batched), "rejoin: blocks %zu, batch 3 %zu, "
+                  "whole %zu notes", blocks.count, batched.count, joined.count);
+        size_t merged = 0, kept = 0;
+        for (size_t c = 0; c < n_chop; c++) {
+            const scribe_note *q = &plain.notes[chop[c]];
+            int starts = 0; /* does a rejoined note start at this chop? */
+            for (size_t j = 0; j < joined.count; j++)
+                starts |= joined.notes[j].pitch == q->pitch && joined.notes[j].program == q->program &&
+                          !joined.notes[j].is_drum && fabs(joined.notes[j].onset_s - q->onset_s) < 1e-9;
+            const float e = ev[c];
+            /* float rounding of the threshold: undecidable within 1e-6 */
+            if (fabsf(e - thr) < 1e-6f) continue;
+            CHECK_MSG(starts == (e >= thr), "chop of %d at %.3f (evidence %.4f, threshold %.3f): %s", q->pitch,
+                      q->onset_s, e, thr, starts ? "kept" : "joined");
+            merged += !starts;
+            kept += starts;
+        }
+        CHECK_MSG(merged > 0 && kept > 0, "%zu chops joined, %zu kept", merged, kept);
+        for (size_t i = 0; i < plain.count; i++) { /* every plain note lies inside a rejoined one */
+            const scribe_note *p = &plain.notes[i];
+            int inside = 0;
+            for (size_t j = 0; j < joined.count && !inside; j++) {
+                const scribe_note *q = &joined.notes[j];
+                inside = q->pitch == p->pitch && q->program == p->program && q->is_drum == p->is_drum &&
+                         q->onset_s <= p->onset_s + 1e-9 && q->offset_s >= p->offset_s - 0.01 - 1e-9;
+            }
+            CHECK_MSG(inside, "note %d %.3f-%.3f not inside a rejoined note", p->pitch, p->onset_s, p->offset_s);
+        }
+        if (getenv("SCRIBE_TEST_VERBOSE"))
+            fprintf(stderr, "  %zu notes plain, %zu rejoined; %zu chops: %zu joined, %zu kept (threshold %.3f)\n",
+                    plain.count, joined.count, n_chop, merged, kept, thr);
+    }
+    scribe_notes_free(&plain); scribe_notes_free(&joined); scribe_notes_free(&blocks); scribe_notes_free(&batched);
+    free(ref);
+    free(x);
+    scribe_model_free(m0);
+    scribe_model_free(m1);
+    scribe_model_free(ac);
+    free(b0);
+    free(b1);
+    sc_weights_free(&acw);
+    free(acbuf);
+}
+
 TEST(mt3_acoustic_rejects_bad_embedded_network) {
     uint8_t *acbuf = NULL;
     sc_weights acw;
@@ -482,6 +604,8 @@ TEST(mt3_acoustic_rejects_bad_embedded_network) {
         {NO_TENSOR, "acoustic network", "acoustic.onset2.bias"},
         {BAD_FEATURE_COUNT, "acoustic_features = 100", "0 or 176"},
         {FEATURES_MISMATCH, "input features 64", "acoustic features 176"},
+        {REJOIN_WITHOUT_AC, "rejoin_ms = 100", "needs acoustic features"},
+        {BAD_REJOIN_ONSET, "rejoin onset threshold", "= 0 outside 1..1000"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len;

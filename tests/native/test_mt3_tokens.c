@@ -272,3 +272,76 @@ TEST(mt3_decoder_joins_fragments_only_when_asked) {
     scribe_notes_free(&off);
     scribe_notes_free(&on);
 }
+
+/* Rejoining (sc_mt3_decoder_set_rejoin): onset evidence is high only at 0.30 s (a real re-attack). */
+static float test_evidence(void *user, double t, int pitch) {
+    int *calls = user;
+    (*calls)++;
+    return fabs(t - 0.30) < 1e-6 && pitch == 60 ? 0.9f : 0.1f;
+}
+
+static void decode_chops(int rejoin, int segmented, scribe_notes *out, int *calls) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    sc_mt3_decoder d;
+    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    sc_mt3_decoder_set_join(&d, 0.03);
+    if (rejoin) sc_mt3_decoder_set_rejoin(&d, 0.1, 0.5f, test_evidence, calls);
+#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
+#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
+#define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
+    const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
+    int32_t seg[] = {
+        T, S(10), PR(0), V1, PI(60), PI(64),  /* 0.10: 60 and 64 start */
+        S(20), V0, PI(60),                    /* 0.20: 60 ends (a chop) */
+        S(25), V1, PI(60),                    /* 0.25: 60 again 50 ms later, no evidence: continues */
+        S(28), V0, PI(60),                    /* 0.28: ends */
+        S(30), V1, PI(60),                    /* 0.30: again 20 ms later, with evidence: a new note */
+        S(40), V0, PI(60), PI(64),            /* 0.40: both end */
+        S(55), V1, PI(60),                    /* 0.55: 150 ms later: a new note */
+        S(60), PI(60),                        /* 0.60: onset of the sounding note, no evidence: continues */
+        S(70), V0, PI(60),                    /* 0.70 */
+    };
+    const size_t n = sizeof seg / sizeof seg[0];
+    if (segmented) { /* the same events cut into two segments at 0.50 s (second: tie section, shifts from 0.50) */
+        int32_t a[22], b[] = {T, S(5), V1, PI(60), S(10), PI(60), S(20), V0, PI(60)};
+        memcpy(a, seg, sizeof a);
+        CHECK_OK(sc_mt3_decoder_segment(&d, a, 22, 0.0, 0.5, out, NULL));
+        CHECK_OK(sc_mt3_decoder_segment(&d, b, sizeof b / sizeof b[0], 0.5, -1, out, NULL));
+    } else {
+        CHECK_OK(sc_mt3_decoder_segment(&d, seg, n, 0.0, -1, out, NULL));
+    }
+    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
+    CHECK(d.invalid_events == 0 && d.n_pending == 0 && d.n_active == 0);
+    scribe_notes_sort(out);
+    sc_mt3_decoder_free(&d);
+#undef S
+#undef PI
+#undef PR
+}
+
+TEST(mt3_decoder_rejoins_chopped_notes_without_onset_evidence) {
+    for (int segmented = 0; segmented < 2; segmented++) {
+        scribe_notes off, on;
+        scribe_notes_init(&off);
+        scribe_notes_init(&on);
+        int calls_off = 0, calls_on = 0;
+        decode_chops(0, segmented, &off, &calls_off);
+        decode_chops(1, segmented, &on, &calls_on);
+        /* off: 60 at 0.10-0.20, 0.25-0.28, 0.30-0.40, 0.55-0.60, 0.60-0.70; 64 at 0.10-0.40 */
+        CHECK_MSG(off.count == 6 && calls_off == 0, "%zu notes without rejoining", off.count);
+        /* on: 60 at 0.10-0.28 (continued), 0.30-0.40 (re-attack), 0.55-0.70 (continued); 64 as before */
+        double want[][3] = {{60, 0.10, 0.28}, {64, 0.10, 0.40}, {60, 0.30, 0.40}, {60, 0.55, 0.70}};
+        CHECK_MSG(on.count == 4, "%zu notes with rejoining (segmented %d)", on.count, segmented);
+        for (size_t i = 0; i < on.count && i < 4; i++) {
+            const scribe_note *x = &on.notes[i];
+            CHECK_MSG(x->pitch == (int)want[i][0] && fabs(x->onset_s - want[i][1]) < 1e-9 &&
+                          fabs(x->offset_s - want[i][2]) < 1e-9,
+                      "note %zu: %d %.3f-%.3f", i, x->pitch, x->onset_s, x->offset_s);
+        }
+        CHECK_MSG(calls_on == 3, "evidence asked %d times (only onsets within the gap of an end ask)", calls_on);
+        scribe_notes_free(&off);
+        scribe_notes_free(&on);
+    }
+}

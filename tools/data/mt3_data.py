@@ -197,8 +197,14 @@ def segment_tokens(notes, seg_start_frame, granularity="midi_class", max_len=102
 class Decoder:
     """Tokens -> notes across consecutive segments (note_sequences decode_note_event with ties)."""
 
-    def __init__(self, join_ms=0):
+    def __init__(self, join_ms=0, rejoin_ms=0, rejoin_below=0.5, evidence=None):
         self.join_s = join_ms / 1000.0  # fragment joining as the engine's sc_mt3_decoder_set_join (0: off)
+        # rejoining as sc_mt3_decoder_set_rejoin: evidence(segment index, time, pitch) -> onset posterior
+        self.rejoin_s = rejoin_ms / 1000.0 if evidence is not None else 0.0
+        self.rejoin_below = rejoin_below
+        self.evidence = evidence
+        self.onset_evidence = {}  # (onset, pitch, prog) -> evidence at that onset
+        self.n_segments = 0
         self.active = {}        # (pitch, prog) -> (onset, vel)
         self.notes = []          # (on, off, pitch, vel, prog, drum)
         self.cur_time = 0.0
@@ -206,6 +212,8 @@ class Decoder:
     def segment(self, tokens, start_time):
         # as MT3's decode_and_combine_predictions (and the engine): the segment starts on the shift grid
         start_time -= math.fmod(start_time, 1.0 / STEPS_PER_SECOND)
+        seg = self.n_segments
+        self.n_segments += 1
         tied = set()
         in_tie = True
         vel, prog = 100, 0
@@ -236,6 +244,8 @@ class Decoder:
                         on, v = self.active.pop(key)
                         self.notes.append((on, max(t, on + 0.01), p, v, prog, 0))
                     self.active[key] = (t, vel)
+                    if self.rejoin_s > 0:
+                        self.onset_evidence[(t, p, prog)] = self.evidence(seg, t, p)
             elif tok < TIE:
                 vel = 0 if tok == VEL0 else 100
             elif tok == TIE:
@@ -258,6 +268,8 @@ class Decoder:
             self.notes.append((on, max(self.cur_time, on + 0.01), p, v, prog, 0))
         self.active = {}
         notes = join_fragments(self.notes, self.join_s) if self.join_s > 0 else self.notes
+        if self.rejoin_s > 0:
+            notes = rejoin(notes, self.rejoin_s, lambda n: self.onset_evidence.get((n[0], n[2], n[4]), 1.0) < self.rejoin_below)
         arr = np.array(notes, dtype=[("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"),
                                      ("prog", "i2"), ("drum", "i1")])
         return np.sort(arr, order="on")
@@ -277,6 +289,23 @@ def join_fragments(notes, max_len_s):
                 continue
         if not n[5]:
             last[key] = (len(out), n[1] - n[0])
+        out.append(tuple(n))
+    return out
+
+
+def rejoin(notes, gap_s, weak):
+    """As the engine's sc_mt3_decoder_set_rejoin: a note whose pitch and program start again within gap_s of
+    its end, where weak(next note) (no acoustic onset there), continues. notes: (on, off, pitch, vel, prog, drum)."""
+    out, last = [], {}  # (pitch, prog) -> index in out of its latest note
+    for n in sorted(notes, key=lambda n: (n[4], n[2], n[0])):
+        key = (n[2], n[4])
+        if not n[5] and key in last:
+            i = last[key]
+            if n[0] - out[i][1] <= gap_s + 1e-6 and weak(n):  # (a re-onset inside a 10 ms note: < 0)
+                out[i] = (out[i][0], max(out[i][1], n[1])) + tuple(out[i][2:])
+                continue
+        if not n[5]:
+            last[key] = len(out)
         out.append(tuple(n))
     return out
 

@@ -17,6 +17,9 @@ from convert_mt3 import convert  # noqa: E402
 from mt3_reference import mt3_config  # noqa: E402
 
 JOIN_FRAGMENTS_MS = 30  # tools/eval.py on 12 clips: onset F1 +0.03 to +0.06 (weights/MODEL_CARD.md)
+# models with acoustic features: a note said to end and start again within 100 ms continues when the acoustic
+# onset posterior there stays below 0.5 (Basic Pitch's own onset threshold); weights/MODEL_CARD.md, session 8
+REJOIN_MS, REJOIN_ONSET = 100, 500
 
 
 def load(path):
@@ -25,6 +28,9 @@ def load(path):
     cfg.update(obj["config"])
     # decoding setting of our trained models: join note fragments up to this long (engine and PyModel)
     cfg.setdefault("join_fragments_ms", JOIN_FRAGMENTS_MS)
+    if cfg.get("acoustic_features", 0):
+        cfg.setdefault("rejoin_ms", REJOIN_MS)
+        cfg.setdefault("rejoin_onset", REJOIN_ONSET)
     if "state_dict" in obj:
         sd = obj["state_dict"]
     else:  # full training checkpoint: TrainModel state, keep the mt3.* part
