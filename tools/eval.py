@@ -91,6 +91,7 @@ class PyModel:
         self.acoustic = cfg.get("acoustic_features", 0)
         self.join_ms = cfg.get("join_fragments_ms", 0)
         self.rejoin_ms, self.rejoin_onset = cfg.get("rejoin_ms", 0), cfg.get("rejoin_onset", 0)
+        self.onset_gate = cfg.get("onset_gate", 0)
         md.set_segment_frames(cfg["segment_frames"])
         self.m = TrainModel(cfg, aux=False)
         self.m.mt3.load_state_dict(sd)
@@ -123,7 +124,7 @@ class PyModel:
             ac[:min(len(rows), len(ac))] = rows[:len(ac)]
             ac = self.torch.from_numpy(ac.reshape(nseg, md.SEG_FRAMES, self.acoustic))
         evidence = None
-        if ac is not None and self.rejoin_ms:
+        if ac is not None and (self.rejoin_ms or self.onset_gate):
             def evidence(seg, t, pitch):  # as the engine: the largest onset posterior within +-3 frames of the segment
                 q = pitch - 21
                 if not 0 <= q < 88:
@@ -132,7 +133,7 @@ class PyModel:
                 rows = ac[seg, max(0, f - 3):max(0, f + 4), self.acoustic // 2 + q]
                 return float(rows.max()) if len(rows) else 0.0
         dec = md.Decoder(join_ms=self.join_ms, rejoin_ms=self.rejoin_ms, rejoin_below=self.rejoin_onset / 1000.0,
-                         evidence=evidence)
+                         gate_below=self.onset_gate / 1000.0, evidence=evidence)
         for i in range(0, nseg, 16):
             x = self.logmel(segs[i:i + 16])
             if ac is not None:

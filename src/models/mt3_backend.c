@@ -25,9 +25,10 @@
  * first one the next segment reads are dropped, so the session holds about one segment plus one
  * acoustic window of rows (~300 x 176 floats) whatever the input length; live input waits for
  * the acoustic lookahead (up to one window step, 1.6 s) beyond the segment.
- * With config rejoin_ms (our trained models) each segment keeps its onset posteriors until its tokens
- * are decoded: a note the model ends and starts again within rejoin_ms, with no acoustic onset
- * there, stays one note (sc_mt3_decoder_set_rejoin). */
+ * With config rejoin_ms or onset_gate (our trained models) each segment keeps its onset posteriors
+ * until its tokens are decoded: they are the decoder's onset evidence (sc_mt3_decoder_set_evidence).
+ * A note the model ends and starts again within rejoin_ms with no acoustic onset there stays one
+ * note; a new pitched note with no acoustic onset is dropped (onset_gate). */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,10 +105,10 @@ scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_
                        "MT3 input features %d differ from mel bins %d + acoustic features %d",
                        c[SC_T5_CFG_INPUT_FEATURES], c[SC_T5_CFG_MEL_BINS], acf);
     }
-    if (c[SC_T5_CFG_REJOIN_MS] && !acf) {
+    if ((c[SC_T5_CFG_REJOIN_MS] || c[SC_T5_CFG_ONSET_GATE]) && !acf) {
         free(m);
-        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config rejoin_ms = %d needs acoustic features",
-                       c[SC_T5_CFG_REJOIN_MS]);
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config rejoin_ms = %d / onset_gate = %d needs acoustic "
+                       "features", c[SC_T5_CFG_REJOIN_MS], c[SC_T5_CFG_ONSET_GATE]);
     }
     st = sc_t5_model_init(&m->t5, w, err);
     if (st) { free(m); return st; }
@@ -364,14 +365,14 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
     if (!st) st = sc_mt3_decoder_init(&s->dec, &m->t5.codec, err);
     if (!st) sc_mt3_decoder_set_join(&s->dec, c->join_ms / 1000.0);
-    if (!st && c->rejoin_ms > 0 && m->ac) {
+    if (!st && (c->rejoin_ms > 0 || c->onset_gate > 0) && m->ac) {
         s->seg_onsets = sc_malloc_array((size_t)batch * c->segment_frames * SC_MT3_AC_PITCHES, sizeof(float));
         s->held_onsets = sc_malloc_array((size_t)c->segment_frames * SC_MT3_AC_PITCHES, sizeof(float));
         if (!s->seg_onsets || !s->held_onsets)
             st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for MT3 session buffers");
-        else
-            sc_mt3_decoder_set_rejoin(&s->dec, c->rejoin_ms / 1000.0, (float)c->rejoin_onset / 1000.0f,
-                                      held_onset_evidence, s);
+        sc_mt3_decoder_set_evidence(&s->dec, held_onset_evidence, s);
+        sc_mt3_decoder_set_rejoin(&s->dec, c->rejoin_ms / 1000.0, (float)c->rejoin_onset / 1000.0f);
+        sc_mt3_decoder_set_gate(&s->dec, (float)c->onset_gate / 1000.0f);
     }
     if (!st) {
         sc_logmel_config lc = sc_logmel_default_config();
@@ -472,7 +473,7 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
             continue;
         }
         sc_t5_encode(&s->t5, i, s->features);
-        if (s->seg_onsets) { /* the onset columns, for rejoining when this segment decodes */
+        if (s->seg_onsets) { /* the onset columns: evidence when this segment's tokens are decoded */
             const size_t P = SC_MT3_AC_PITCHES, on0 = (size_t)s->m->mel_bins + P;
             for (size_t r = 0; r < T; r++)
                 memcpy(s->seg_onsets + ((size_t)i * T + r) * P, s->features + r * F + on0, P * sizeof(float));

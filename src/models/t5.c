@@ -45,6 +45,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->copy_skip = k[SC_T5_CFG_COPY_SKIP];
     c->rejoin_ms = k[SC_T5_CFG_REJOIN_MS];
     c->rejoin_onset = k[SC_T5_CFG_REJOIN_ONSET];
+    c->onset_gate = k[SC_T5_CFG_ONSET_GATE];
     const int64_t frame_den = (int64_t)k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
     c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
     c->frame_den = frame_den >= 1 && frame_den <= 1000000 ? (int)frame_den : 0;
@@ -58,7 +59,8 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
         {"shift pointer flag", c->shift_pointer, 0, 1},  {"onset copy window", c->onset_copy, 0, 64},
         {"fragment join (ms)", c->join_ms, 0, 1000},
         {"rejoin gap (ms)", c->rejoin_ms, 0, 1000},
-        {"rejoin onset threshold (1/1000)", c->rejoin_onset, c->rejoin_ms ? 1 : 0, c->rejoin_ms ? 1000 : 0},
+        {"rejoin onset threshold (1/1000)", c->rejoin_onset, c->rejoin_ms ? 1 : 0, 1000},
+        {"onset gate (1/1000)", c->onset_gate, 0, 1000},
         {"copy head feature columns", c->copy_skip, 0, c->onset_copy && c->input_features > 0 ? c->input_features : 0},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)

@@ -69,6 +69,9 @@ enum {
                                        acoustic onset posterior there stays below rejoin_onset / 1000
                                        (sc_mt3_decoder_set_rejoin) */
     SC_T5_CFG_REJOIN_ONSET = 24,    /* 1..1000 with rejoin_ms */
+    SC_T5_CFG_ONSET_GATE = 25,      /* 0 (MT3); g = 1..1000 (needs acoustic_features): a new pitched note whose
+                                       acoustic onset posterior (within +-3 frames) is below g / 1000 is
+                                       dropped (sc_mt3_decoder_set_gate) */
     SC_T5_CFG_COPY_SKIP = 22,       /* 0; k > 0 (needs onset_copy): dec.copy_head is [D + k, 272] and reads each
                                        frame's encoder output followed by its last k input features (the
                                        acoustic posteriors) */
@@ -91,7 +94,7 @@ enum {
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
         max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy, join_ms, copy_skip, rejoin_ms,
-        rejoin_onset;
+        rejoin_onset, onset_gate;
     /* shift value -> encoder frame (time bias, shift pointer): round half up of value * frame_num / frame_den,
        frame_num = sample rate, frame_den = steps per second * hop (checked only when either is used) */
     int frame_num, frame_den;

@@ -19,8 +19,9 @@ scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, 
     d->pending_end = calloc(NKEYS, sizeof *d->pending_end);
     d->pending_slot = calloc(NKEYS, sizeof *d->pending_slot);
     d->pending_keys = calloc(NKEYS, sizeof *d->pending_keys);
+    d->gated = calloc(NKEYS, 1);
     if (!d->active || !d->tied || !d->onset || !d->onset_velocity || !d->piece_onset || !d->pending_end ||
-        !d->pending_slot || !d->pending_keys) {
+        !d->pending_slot || !d->pending_keys || !d->gated) {
         sc_mt3_decoder_free(d);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 token decoder");
     }
@@ -38,6 +39,7 @@ void sc_mt3_decoder_reset(sc_mt3_decoder *d) {
     d->dropped_events = 0;
     memset(d->active, 0, NKEYS);
     memset(d->tied, 0, NKEYS);
+    memset(d->gated, 0, NKEYS);
     memset(d->pending_slot, 0, NKEYS * sizeof *d->pending_slot);
     d->n_pending = 0;
 }
@@ -47,14 +49,19 @@ void sc_mt3_decoder_set_join(sc_mt3_decoder *d, double max_len_s) {
     d->join_gap = max_len_s > 0 ? 1.0 / d->codec.steps_per_second + 1e-6 : 0.0;
 }
 
-void sc_mt3_decoder_set_rejoin(sc_mt3_decoder *d, double gap_s, float below, sc_mt3_onset_evidence_fn evidence,
-                               void *user) {
-    const int on = gap_s > 0 && evidence;
-    d->rejoin_gap = on ? gap_s + 1e-6 : 0.0;
-    d->rejoin_below = below;
-    d->evidence = on ? evidence : NULL;
+void sc_mt3_decoder_set_evidence(sc_mt3_decoder *d, sc_mt3_onset_evidence_fn evidence, void *user) {
+    d->evidence = evidence;
     d->evidence_user = user;
 }
+
+void sc_mt3_decoder_set_rejoin(sc_mt3_decoder *d, double gap_s, float below) {
+    d->rejoin_gap = gap_s > 0 ? gap_s + 1e-6 : 0.0;
+    d->rejoin_below = below;
+}
+
+void sc_mt3_decoder_set_gate(sc_mt3_decoder *d, float below) { d->gate_below = below > 0 ? below : 0.0f; }
+
+static int rejoining(const sc_mt3_decoder *d) { return d->evidence && d->rejoin_gap > 0; }
 
 void sc_mt3_decoder_free(sc_mt3_decoder *d) {
     if (!d) return;
@@ -66,7 +73,8 @@ void sc_mt3_decoder_free(sc_mt3_decoder *d) {
     free(d->pending_end);
     free(d->pending_slot);
     free(d->pending_keys);
-    d->active = d->tied = NULL;
+    free(d->gated);
+    d->active = d->tied = d->gated = NULL;
     d->onset = d->piece_onset = d->pending_end = NULL;
     d->onset_velocity = d->pending_slot = d->pending_keys = NULL;
 }
@@ -91,8 +99,12 @@ static scribe_status add_note(scribe_notes *out, double start, double end, int p
 static scribe_status end_active(sc_mt3_decoder *d, int key, double end, scribe_notes *out, scribe_error *err) {
     d->active[key] = 0;
     d->n_active--;
+    if (d->gated[key]) { /* dropped by the onset gate */
+        d->gated[key] = 0;
+        return SCRIBE_OK;
+    }
     if (end < d->onset[key] + SC_MT3_MIN_NOTE_DURATION) end = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;
-    if (d->rejoin_gap > 0 || (d->join_len > 0 && end - d->piece_onset[key] <= d->join_len)) { /* hold it back */
+    if (rejoining(d) || (d->join_len > 0 && end - d->piece_onset[key] <= d->join_len)) { /* hold it back */
         d->pending_end[key] = end;
         d->pending_keys[d->n_pending++] = key;
         d->pending_slot[key] = d->n_pending;
@@ -115,7 +127,7 @@ static int short_piece(const sc_mt3_decoder *d, int key) {
 /* How long after its end a held-back note may still continue. */
 static double hold_for(const sc_mt3_decoder *d, int key) {
     double h = short_piece(d, key) ? d->join_gap : 0.0;
-    return d->rejoin_gap > h ? d->rejoin_gap : h;
+    return rejoining(d) && d->rejoin_gap > h ? d->rejoin_gap : h;
 }
 
 static scribe_status emit_pending(sc_mt3_decoder *d, int key, scribe_notes *out, scribe_error *err) {
@@ -141,8 +153,7 @@ static scribe_status release_pending(sc_mt3_decoder *d, double time, scribe_note
 static int continues(sc_mt3_decoder *d, int key, double time) {
     const double gap = time - d->pending_end[key];
     if (short_piece(d, key) && gap <= d->join_gap) return 1;
-    return d->rejoin_gap > 0 && gap <= d->rejoin_gap &&
-           d->evidence(d->evidence_user, time, key % 128) < d->rejoin_below;
+    return rejoining(d) && gap <= d->rejoin_gap && d->evidence(d->evidence_user, time, key % 128) < d->rejoin_below;
 }
 
 /* decode_note_event: returns 1 when the event is invalid, -1 on allocation failure. */
@@ -176,6 +187,8 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
             d->piece_onset[key] = time;
             d->onset[key] = time;
             d->onset_velocity[key] = d->current_velocity;
+            d->gated[key] = d->evidence && d->gate_below > 0 &&
+                            d->evidence(d->evidence_user, time, ev.value) < d->gate_below;
         }
         return 0;
     }

@@ -39,12 +39,14 @@ typedef struct sc_mt3_decoder {
     /* fragment joining (sc_mt3_decoder_set_join; off as in MT3): a note piece of at most join_len seconds
        whose key has an onset again within join_gap of its end continues as one note */
     double join_gap, join_len;
-    /* rejoining (sc_mt3_decoder_set_rejoin; off as in MT3): a note whose key has an onset again within
-       rejoin_gap of its end, without acoustic onset evidence there, continues */
-    double rejoin_gap;
-    float rejoin_below;
+    /* acoustic onset evidence (sc_mt3_decoder_set_evidence; none as in MT3) for rejoining (a note whose
+       key has an onset again within rejoin_gap of its end, without evidence there, continues) and the
+       onset gate (a new pitched note without evidence below gate_below is dropped) */
     sc_mt3_onset_evidence_fn evidence;
     void *evidence_user;
+    double rejoin_gap;
+    float rejoin_below, gate_below;
+    unsigned char *gated;    /* active notes that will be dropped when they end */
     double *piece_onset;     /* start of the latest piece of each active note */
     double *pending_end;     /* end of each held-back short piece */
     int *pending_slot;       /* index + 1 in pending_keys, 0 when not pending */
@@ -61,13 +63,18 @@ scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, 
  * chopped held notes into 10 ms pieces by saying offset and onset at every step. max_len_s <= 0: off.
  * Held-back notes are emitted once decoding passes their end by more than a step, or at flush. */
 void sc_mt3_decoder_set_join(sc_mt3_decoder *d, double max_len_s);
-/* Rejoins chopped notes (not in MT3; off by default): an onset of a pitch and program within gap_s of
- * the end of its previous note continues that note when evidence(time, pitch) < below. Our models often
- * said an offset and, tens of ms later, an onset inside one held note; the acoustic onset posterior
- * tells such a chop (no new attack) from a repeated note. Every ending note is held back until
- * decoding passes its end by gap_s (or at flush). gap_s <= 0 or evidence NULL: off. */
-void sc_mt3_decoder_set_rejoin(sc_mt3_decoder *d, double gap_s, float below, sc_mt3_onset_evidence_fn evidence,
-                               void *user);
+/* Acoustic onset evidence for the two rules below (not in MT3; none by default: both off). */
+void sc_mt3_decoder_set_evidence(sc_mt3_decoder *d, sc_mt3_onset_evidence_fn evidence, void *user);
+/* Rejoins chopped notes: an onset of a pitch and program within gap_s of the end of its previous note
+ * continues that note when evidence(time, pitch) < below. Our models often said an offset and, tens of
+ * ms later, an onset inside one held note; the acoustic onset posterior tells such a chop (no new
+ * attack) from a repeated note. Every ending note is held back until decoding passes its end by gap_s
+ * (or at flush). gap_s <= 0: off. */
+void sc_mt3_decoder_set_rejoin(sc_mt3_decoder *d, double gap_s, float below);
+/* Onset gate: a pitched note that does not continue an earlier one (join, rejoin) and whose onset has
+ * evidence(time, pitch) < below is dropped (decoded as usual, never emitted). Drums are not gated.
+ * below <= 0: off. */
+void sc_mt3_decoder_set_gate(sc_mt3_decoder *d, float below);
 void sc_mt3_decoder_reset(sc_mt3_decoder *d);
 void sc_mt3_decoder_free(sc_mt3_decoder *d);
 

@@ -61,7 +61,7 @@ static uint8_t *write_file(const int32_t *cfg, const rec *r, int n, size_t *len)
 
 enum {
     OK_FILE, NO_CONFIG, BAD_CONFIG_RATE, BAD_SHAPE, NO_TENSOR, BAD_FEATURE_COUNT, FEATURES_MISMATCH, CONFIG_F16,
-    REJOIN_FILE, REJOIN_WITHOUT_AC, BAD_REJOIN_ONSET,
+    REJOIN_FILE, REJOIN_WITHOUT_AC, BAD_REJOIN_ONSET, GATE_FILE, GATE_WITHOUT_AC,
 };
 
 /* A tiny random MT3 file with acoustic_features = 176 and the acoustic network of `ac` (or a
@@ -165,7 +165,8 @@ static uint8_t *build(const sc_weights *ac, uint32_t seed, int variant, size_t *
         cfg[SC_T5_CFG_REJOIN_MS] = 100;
         cfg[SC_T5_CFG_REJOIN_ONSET] = variant == BAD_REJOIN_ONSET ? 0 : rejoin_onset;
     }
-    if (variant == REJOIN_WITHOUT_AC) {
+    if (variant == GATE_FILE || variant == GATE_WITHOUT_AC) cfg[SC_T5_CFG_ONSET_GATE] = rejoin_onset;
+    if (variant == REJOIN_WITHOUT_AC || variant == GATE_WITHOUT_AC) {
         cfg[SC_T5_CFG_ACOUSTIC_FEATURES] = 0;
         cfg[SC_T5_CFG_INPUT_FEATURES] = MB;
     }
@@ -482,10 +483,11 @@ TEST(mt3_acoustic_session_random_blocks_equal_whole_file) {
 }
 
 /* Onset evidence as the engine reads it: the largest whole-file onset posterior of `pitch` within +-3
- * frames of `t`; -1 when that window leaves the segment holding t's frame (the engine clamps there). */
-static float evidence_in_segment(const float *ref, double t, int pitch) {
+ * frames of `t`; -1 when that window leaves the segment holding t's frame (the engine clamps there)
+ * or the last of `segs` segments (times the last segment decodes past its end read nothing). */
+static float evidence_in_segment(const float *ref, int64_t segs, double t, int pitch) {
     const int64_t f = llround(t * 16000 / HOP), k = f / T;
-    if (f - 3 < k * T || f + 3 >= (k + 1) * T) return -1.0f;
+    if (f - 3 < k * T || f + 3 >= (k + 1) * T || k >= segs) return -1.0f;
     float ev = 0;
     for (int64_t r = f - 3; r <= f + 3; r++)
         ev = fmaxf(ev, ref[r * SC_MT3_AC_FEATURES + SC_MT3_AC_PITCHES + pitch - SC_MT3_AC_LOWEST_PITCH]);
@@ -497,8 +499,9 @@ static float evidence_in_segment(const float *ref, double t, int pitch) {
  * (chops) are joined exactly when the whole-file onset evidence there is below the threshold (set to
  * the median evidence of the chops, so that both outcomes occur); streaming, batches and whole file
  * agree; no other note changes, except that notes still sounding at the end may end a step earlier
- * (they end a step after the latest onset, which rejoining can remove). */
-TEST(mt3_acoustic_rejoin_joins_exactly_the_chops_without_onset_evidence) {
+ * (they end a step after the latest onset, which rejoining can remove). Config onset_gate at the same
+ * threshold keeps exactly the notes whose onset evidence reaches it. */
+TEST(mt3_acoustic_rejoin_and_gate_follow_the_onset_evidence) {
     uint8_t *acbuf = NULL;
     sc_weights acw;
     scribe_model *ac = NULL;
@@ -509,7 +512,8 @@ TEST(mt3_acoustic_rejoin_joins_exactly_the_chops_without_onset_evidence) {
     CHECK_OK(scribe_model_init_from_buffer(b0, len0, &m0, NULL));
     size_t n = 16000 * 7 + 1234;
     float *x = tones(n, 9);
-    float *ref = reference_rows(ac, x, n, (int64_t)(n / HOP + 1 + T));
+    const int64_t segs = (int64_t)(n / HOP + 1 + T - 1) / T;
+    float *ref = reference_rows(ac, x, n, segs * T);
     scribe_notes plain, joined, blocks, batched;
     scribe_notes_init(&plain); scribe_notes_init(&joined); scribe_notes_init(&blocks); scribe_notes_init(&batched);
     if (m0) CHECK_OK(run(m0, x, n, 16000, n, 1, 1, &plain));
@@ -526,8 +530,9 @@ TEST(mt3_acoustic_rejoin_joins_exactly_the_chops_without_onset_evidence) {
             if (i != j && o->pitch == q->pitch && o->program == q->program && !o->is_drum && o->onset_s < q->onset_s)
                 prev_end = fmax(prev_end, o->offset_s);
         }
-        float e = prev_end >= 0 && q->onset_s - prev_end <= 0.1 + 1e-6 ? evidence_in_segment(ref, q->onset_s, q->pitch)
-                                                                       : -1.0f;
+        float e = prev_end >= 0 && q->onset_s - prev_end <= 0.1 + 1e-6
+                      ? evidence_in_segment(ref, segs, q->onset_s, q->pitch)
+                      : -1.0f;
         if (e >= 0) { chop[n_chop] = j; ev[n_chop] = sorted[n_chop] = e; n_chop++; }
     }
     for (size_t i = 1; i < n_chop; i++) /* insertion sort for the median */
@@ -579,6 +584,37 @@ TEST(mt3_acoustic_rejoin_joins_exactly_the_chops_without_onset_evidence) {
         if (getenv("SCRIBE_TEST_VERBOSE"))
             fprintf(stderr, "  %zu notes plain, %zu rejoined; %zu chops: %zu joined, %zu kept (threshold %.3f)\n",
                     plain.count, joined.count, n_chop, merged, kept, thr);
+        /* onset_gate at the same threshold (no rejoining): exactly the plain notes with evidence stay */
+        rejoin_onset = thr_milli;
+        size_t len2;
+        uint8_t *b2 = build(&acw, 21, GATE_FILE, &len2);
+        rejoin_onset = 500;
+        scribe_model *m2 = NULL;
+        CHECK_OK(scribe_model_init_from_buffer(b2, len2, &m2, NULL));
+        scribe_notes gated;
+        scribe_notes_init(&gated);
+        if (m2) CHECK_OK(run(m2, x, n, 16000, 0, 2, 6, &gated));
+        size_t stay = 0, drop = 0;
+        for (size_t i = 0; i < plain.count; i++) {
+            const scribe_note *p = &plain.notes[i];
+            if (p->is_drum || p->pitch < SC_MT3_AC_LOWEST_PITCH ||
+                p->pitch >= SC_MT3_AC_LOWEST_PITCH + SC_MT3_AC_PITCHES)
+                continue;
+            const float e = evidence_in_segment(ref, segs, p->onset_s, p->pitch);
+            if (e < 0 || fabsf(e - thr) < 1e-6f) continue;
+            int found = 0;
+            for (size_t j = 0; j < gated.count; j++)
+                found |= gated.notes[j].pitch == p->pitch && gated.notes[j].program == p->program &&
+                         fabs(gated.notes[j].onset_s - p->onset_s) < 1e-9;
+            CHECK_MSG(found == (e >= thr), "note %d at %.3f (evidence %.4f): %s by the gate", p->pitch, p->onset_s, e,
+                      found ? "kept" : "dropped");
+            stay += found;
+            drop += !found;
+        }
+        CHECK_MSG(stay > 0 && drop > 0, "gate: %zu notes kept, %zu dropped", stay, drop);
+        scribe_notes_free(&gated);
+        scribe_model_free(m2);
+        free(b2);
     }
     scribe_notes_free(&plain); scribe_notes_free(&joined); scribe_notes_free(&blocks); scribe_notes_free(&batched);
     free(ref);
@@ -606,6 +642,7 @@ TEST(mt3_acoustic_rejects_bad_embedded_network) {
         {FEATURES_MISMATCH, "input features 64", "acoustic features 176"},
         {REJOIN_WITHOUT_AC, "rejoin_ms = 100", "needs acoustic features"},
         {BAD_REJOIN_ONSET, "rejoin onset threshold", "= 0 outside 1..1000"},
+        {GATE_WITHOUT_AC, "onset_gate = 500", "needs acoustic features"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len;

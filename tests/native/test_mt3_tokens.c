@@ -286,7 +286,10 @@ static void decode_chops(int rejoin, int segmented, scribe_notes *out, int *call
     sc_mt3_decoder d;
     CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
     sc_mt3_decoder_set_join(&d, 0.03);
-    if (rejoin) sc_mt3_decoder_set_rejoin(&d, 0.1, 0.5f, test_evidence, calls);
+    if (rejoin) {
+        sc_mt3_decoder_set_evidence(&d, test_evidence, calls);
+        sc_mt3_decoder_set_rejoin(&d, 0.1, 0.5f);
+    }
 #define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
 #define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
 #define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
@@ -344,4 +347,62 @@ TEST(mt3_decoder_rejoins_chopped_notes_without_onset_evidence) {
         scribe_notes_free(&off);
         scribe_notes_free(&on);
     }
+}
+
+/* Onset gate (sc_mt3_decoder_set_gate): evidence is high only for pitch 60 at 0.10 s. */
+static float gate_evidence(void *user, double t, int pitch) {
+    (void)user;
+    return fabs(t - 0.10) < 1e-6 && pitch == 60 ? 0.9f : 0.1f;
+}
+
+static void decode_gated(float gate, scribe_notes *out) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    sc_mt3_decoder d;
+    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    sc_mt3_decoder_set_evidence(&d, gate_evidence, NULL);
+    sc_mt3_decoder_set_rejoin(&d, 0.1, 0.5f);
+    sc_mt3_decoder_set_gate(&d, gate);
+#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
+#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
+    const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0), DR = sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 36);
+    const int P0 = sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, 0);
+    int32_t a[] = {
+        T, S(10), P0, V1, PI(60), PI(64), /* 0.10: 60 with evidence, 64 without (gated) */
+        S(20), V0, PI(60),                /* 0.20: 60 ends */
+        S(25), V1, PI(60),                /* 0.25: a chop: continues, not gated */
+        S(40), V0, PI(60),                /* 0.40: 60 ends (64 sounds on into the next segment) */
+    };
+    int32_t b[] = {                        /* next segment from 0.50: 64 is still sounding, tied */
+        PI(64), T, S(5), V1, PI(60),       /* 0.55: new 60 without evidence: gated */
+        S(20), V0, PI(60), V1, DR,         /* 0.70: ends; a drum (never gated) */
+    };
+    CHECK_OK(sc_mt3_decoder_segment(&d, a, sizeof a / sizeof a[0], 0.0, 0.5, out, NULL));
+    CHECK_OK(sc_mt3_decoder_segment(&d, b, sizeof b / sizeof b[0], 0.5, -1, out, NULL));
+    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
+    CHECK(d.invalid_events == 0 && d.n_pending == 0 && d.n_active == 0);
+    scribe_notes_sort(out);
+    sc_mt3_decoder_free(&d);
+#undef S
+#undef PI
+}
+
+TEST(mt3_decoder_onset_gate_drops_new_notes_without_evidence) {
+    scribe_notes open, gated;
+    scribe_notes_init(&open);
+    scribe_notes_init(&gated);
+    decode_gated(0.0f, &open);
+    decode_gated(0.5f, &gated);
+    /* open: 60 0.10-0.40 (rejoined), 64 0.10-0.70 (tied, ended at flush), 60 0.55-0.70, drum 0.70 */
+    CHECK_MSG(open.count == 4, "%zu notes without the gate", open.count);
+    /* gated: 60 0.10-0.40 and the drum; 64 (tied along, still gated) and the new 60 dropped */
+    CHECK_MSG(gated.count == 2, "%zu notes with the gate", gated.count);
+    if (gated.count == 2) {
+        CHECK(gated.notes[0].pitch == 60 && !gated.notes[0].is_drum && fabs(gated.notes[0].onset_s - 0.10) < 1e-9 &&
+              fabs(gated.notes[0].offset_s - 0.40) < 1e-9);
+        CHECK(gated.notes[1].is_drum && gated.notes[1].pitch == 36 && fabs(gated.notes[1].onset_s - 0.70) < 1e-9);
+    }
+    scribe_notes_free(&open);
+    scribe_notes_free(&gated);
 }

@@ -197,11 +197,12 @@ def segment_tokens(notes, seg_start_frame, granularity="midi_class", max_len=102
 class Decoder:
     """Tokens -> notes across consecutive segments (note_sequences decode_note_event with ties)."""
 
-    def __init__(self, join_ms=0, rejoin_ms=0, rejoin_below=0.5, evidence=None):
+    def __init__(self, join_ms=0, rejoin_ms=0, rejoin_below=0.5, gate_below=0.0, evidence=None):
         self.join_s = join_ms / 1000.0  # fragment joining as the engine's sc_mt3_decoder_set_join (0: off)
-        # rejoining as sc_mt3_decoder_set_rejoin: evidence(segment index, time, pitch) -> onset posterior
-        self.rejoin_s = rejoin_ms / 1000.0 if evidence is not None else 0.0
-        self.rejoin_below = rejoin_below
+        # rejoining and the onset gate as the engine's (join_notes); evidence(segment index, time, pitch) ->
+        # acoustic onset posterior around that time
+        self.rejoin_s = rejoin_ms / 1000.0
+        self.rejoin_below, self.gate_below = rejoin_below, gate_below
         self.evidence = evidence
         self.onset_evidence = {}  # (onset, pitch, prog) -> evidence at that onset
         self.n_segments = 0
@@ -244,7 +245,7 @@ class Decoder:
                         on, v = self.active.pop(key)
                         self.notes.append((on, max(t, on + 0.01), p, v, prog, 0))
                     self.active[key] = (t, vel)
-                    if self.rejoin_s > 0:
+                    if self.evidence:
                         self.onset_evidence[(t, p, prog)] = self.evidence(seg, t, p)
             elif tok < TIE:
                 vel = 0 if tok == VEL0 else 100
@@ -267,45 +268,34 @@ class Decoder:
         for (p, prog), (on, v) in list(self.active.items()):
             self.notes.append((on, max(self.cur_time, on + 0.01), p, v, prog, 0))
         self.active = {}
-        notes = join_fragments(self.notes, self.join_s) if self.join_s > 0 else self.notes
-        if self.rejoin_s > 0:
-            notes = rejoin(notes, self.rejoin_s, lambda n: self.onset_evidence.get((n[0], n[2], n[4]), 1.0) < self.rejoin_below)
+        ev = (lambda n: self.onset_evidence.get((n[0], n[2], n[4]), 1.0)) if self.evidence else None
+        notes = join_notes(self.notes, self.join_s, self.rejoin_s, self.rejoin_below, self.gate_below, ev)
         arr = np.array(notes, dtype=[("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"),
                                      ("prog", "i2"), ("drum", "i1")])
         return np.sort(arr, order="on")
 
 
-def join_fragments(notes, max_len_s):
-    """As the engine's sc_mt3_decoder_set_join: a note piece of at most max_len_s whose pitch and program
-    start again within one step of its end continues as one note. notes: (on, off, pitch, vel, prog, drum)."""
-    out, last = [], {}  # (pitch, prog) -> (index in out, length of its latest piece)
+def join_notes(notes, join_s=0.0, rejoin_s=0.0, rejoin_below=0.5, gate_below=0.0, evidence=None):
+    """As the engine's note decoder (sc_mt3_decoder_set_join / _set_rejoin / _set_gate), per pitch and program
+    in time order: a note continues the previous kept one when that one's latest piece lasted at most join_s
+    and it starts within one step of its end (join), or when it starts within rejoin_s of that end with
+    evidence(note) < rejoin_below (rejoin); a note that continues nothing is dropped when evidence(note) <
+    gate_below. notes: (on, off, pitch, vel, prog, drum); evidence None: no rejoin, no gate."""
+    out, last = [], {}  # (pitch, prog) -> (index in out of the latest kept note, length of its latest piece)
     for n in sorted(notes, key=lambda n: (n[4], n[2], n[0])):
         key = (n[2], n[4])
         if not n[5] and key in last:
             i, piece = last[key]
-            if piece <= max_len_s + 1e-6 and n[0] - out[i][1] <= 1.0 / STEPS_PER_SECOND + 1e-6:
+            gap = n[0] - out[i][1]  # (< 0 for an onset inside a 10 ms note)
+            if ((join_s > 0 and piece <= join_s + 1e-6 and gap <= 1.0 / STEPS_PER_SECOND + 1e-6) or
+                    (evidence and rejoin_s > 0 and gap <= rejoin_s + 1e-6 and evidence(n) < rejoin_below)):
                 out[i] = (out[i][0], max(out[i][1], n[1])) + tuple(out[i][2:])
                 last[key] = (i, n[1] - n[0])
                 continue
+        if not n[5] and evidence and gate_below > 0 and evidence(n) < gate_below:
+            continue
         if not n[5]:
             last[key] = (len(out), n[1] - n[0])
-        out.append(tuple(n))
-    return out
-
-
-def rejoin(notes, gap_s, weak):
-    """As the engine's sc_mt3_decoder_set_rejoin: a note whose pitch and program start again within gap_s of
-    its end, where weak(next note) (no acoustic onset there), continues. notes: (on, off, pitch, vel, prog, drum)."""
-    out, last = [], {}  # (pitch, prog) -> index in out of its latest note
-    for n in sorted(notes, key=lambda n: (n[4], n[2], n[0])):
-        key = (n[2], n[4])
-        if not n[5] and key in last:
-            i = last[key]
-            if n[0] - out[i][1] <= gap_s + 1e-6 and weak(n):  # (a re-onset inside a 10 ms note: < 0)
-                out[i] = (out[i][0], max(out[i][1], n[1])) + tuple(out[i][2:])
-                continue
-        if not n[5]:
-            last[key] = len(out)
         out.append(tuple(n))
     return out
 

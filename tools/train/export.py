@@ -17,9 +17,10 @@ from convert_mt3 import convert  # noqa: E402
 from mt3_reference import mt3_config  # noqa: E402
 
 JOIN_FRAGMENTS_MS = 30  # tools/eval.py on 12 clips: onset F1 +0.03 to +0.06 (weights/MODEL_CARD.md)
-# models with acoustic features: a note said to end and start again within 100 ms continues when the acoustic
-# onset posterior there stays below 0.5 (Basic Pitch's own onset threshold); weights/MODEL_CARD.md, session 8
-REJOIN_MS, REJOIN_ONSET = 100, 500
+# models with acoustic features (weights/MODEL_CARD.md, session 8): a note said to end and start again within
+# 100 ms continues when the acoustic onset posterior there stays below 0.5 (Basic Pitch's own onset
+# threshold), and a new pitched note whose onset posterior stays below ONSET_GATE / 1000 is dropped
+REJOIN_MS, REJOIN_ONSET, ONSET_GATE = 100, 500, 500
 
 
 def load(path):
@@ -31,6 +32,7 @@ def load(path):
     if cfg.get("acoustic_features", 0):
         cfg.setdefault("rejoin_ms", REJOIN_MS)
         cfg.setdefault("rejoin_onset", REJOIN_ONSET)
+        cfg.setdefault("onset_gate", ONSET_GATE)
     if "state_dict" in obj:
         sd = obj["state_dict"]
     else:  # full training checkpoint: TrainModel state, keep the mt3.* part
@@ -78,8 +80,14 @@ def main():
     ap.add_argument("--dtype", default="f16", choices=["f32", "f16", "q8"])
     ap.add_argument("--name", default="scribe-mt3-small")
     ap.add_argument("--max-mb", type=float, default=25.0)
+    ap.add_argument("--onset-gate", type=int, help=f"decoding: onset gate in 1/1000 (default {ONSET_GATE}; 0 off)")
+    ap.add_argument("--rejoin-ms", type=int, help=f"decoding: rejoin gap in ms (default {REJOIN_MS}; 0 off)")
     a = ap.parse_args()
     cfg, sd, obj = load(a.ckpt)
+    if cfg.get("acoustic_features", 0):
+        for k, v in (("onset_gate", a.onset_gate), ("rejoin_ms", a.rejoin_ms)):
+            if v is not None:
+                cfg[k] = v
     cfg["dropout"] = 0.0
     fold_input_norm(cfg, sd, obj)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
