@@ -273,6 +273,14 @@ TEST(mt3_decoder_joins_fragments_only_when_asked) {
     scribe_notes_free(&on);
 }
 
+/* Ends a clean decode: flushes into `out` (sorted), checks nothing was invalid or left over, frees. */
+static void flush_and_free(sc_mt3_decoder *d, scribe_notes *out) {
+    CHECK_OK(sc_mt3_decoder_flush(d, out, NULL));
+    CHECK(d->invalid_events == 0 && d->n_pending == 0 && d->n_active == 0);
+    scribe_notes_sort(out);
+    sc_mt3_decoder_free(d);
+}
+
 /* Rejoining (sc_mt3_decoder_set_rejoin): onset evidence is high only at 0.30 s (a real re-attack). */
 static float test_evidence(void *user, double t, int pitch) {
     int *calls = user;
@@ -315,10 +323,7 @@ static void decode_chops(int rejoin, int segmented, scribe_notes *out, int *call
     } else {
         CHECK_OK(sc_mt3_decoder_segment(&d, seg, n, 0.0, -1, out, NULL));
     }
-    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
-    CHECK(d.invalid_events == 0 && d.n_pending == 0 && d.n_active == 0);
-    scribe_notes_sort(out);
-    sc_mt3_decoder_free(&d);
+    flush_and_free(&d, out);
 #undef S
 #undef PI
 #undef PR
@@ -380,10 +385,7 @@ static void decode_gated(float gate, scribe_notes *out) {
     };
     CHECK_OK(sc_mt3_decoder_segment(&d, a, sizeof a / sizeof a[0], 0.0, 0.5, out, NULL));
     CHECK_OK(sc_mt3_decoder_segment(&d, b, sizeof b / sizeof b[0], 0.5, -1, out, NULL));
-    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
-    CHECK(d.invalid_events == 0 && d.n_pending == 0 && d.n_active == 0);
-    scribe_notes_sort(out);
-    sc_mt3_decoder_free(&d);
+    flush_and_free(&d, out);
 #undef S
 #undef PI
 }
