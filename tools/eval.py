@@ -125,13 +125,8 @@ class PyModel:
             ac = self.torch.from_numpy(ac.reshape(nseg, md.SEG_FRAMES, self.acoustic))
         evidence = None
         if ac is not None and (self.rejoin_ms or self.onset_gate):
-            def evidence(seg, t, pitch):  # as the engine: the largest onset posterior within +-3 frames of the segment
-                q = pitch - 21
-                if not 0 <= q < 88:
-                    return 1.0
-                f = int(np.floor(t * md.SR / md.HOP + 0.5)) - seg * md.SEG_FRAMES
-                rows = ac[seg, max(0, f - 3):max(0, f + 4), self.acoustic // 2 + q]
-                return float(rows.max()) if len(rows) else 0.0
+            def evidence(seg, t, pitch):  # the engine's: onset columns of the segment being decoded
+                return md.onset_evidence(ac[seg, :, self.acoustic // 2:], seg, t, pitch)
         dec = md.Decoder(join_ms=self.join_ms, rejoin_ms=self.rejoin_ms, rejoin_below=self.rejoin_onset / 1000.0,
                          gate_below=self.onset_gate / 1000.0, evidence=evidence)
         for i in range(0, nseg, 16):

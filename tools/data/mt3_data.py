@@ -275,6 +275,22 @@ class Decoder:
         return np.sort(arr, order="on")
 
 
+AC_LOWEST_PITCH, AC_PITCHES = 21, 88  # the acoustic network's note bins (src/models/mt3_acoustic.h)
+EVIDENCE_FRAMES = 3  # onset evidence window, +-frames (src/models/mt3_backend.c)
+
+
+def onset_evidence(onsets, seg, t, pitch):
+    """As the engine's held_onset_evidence: the largest acoustic onset posterior of `pitch` within
+    +-EVIDENCE_FRAMES frames of time t, inside segment `seg` (onsets: [SEG_FRAMES][88] of that segment);
+    1.0 outside the acoustic range (no evidence either way: keep the note)."""
+    q = pitch - AC_LOWEST_PITCH
+    if not 0 <= q < AC_PITCHES:
+        return 1.0
+    f = int(math.floor(t * SR / HOP + 0.5)) - seg * SEG_FRAMES
+    rows = onsets[max(0, f - EVIDENCE_FRAMES):max(0, f + EVIDENCE_FRAMES + 1), q]
+    return float(rows.max()) if len(rows) else 0.0
+
+
 def join_notes(notes, join_s=0.0, rejoin_s=0.0, rejoin_below=0.5, gate_below=0.0, evidence=None):
     """As the engine's note decoder (sc_mt3_decoder_set_join / _set_rejoin / _set_gate), per pitch and program
     in time order: a note continues the previous kept one when that one's latest piece lasted at most join_s
