@@ -11,7 +11,7 @@ SUDO=""
 APT_PACKAGES=(
   build-essential clang libclang-rt-14-dev valgrind
   emscripten
-  python3-torch libopenblas0-pthread python3-numpy python3-mir-eval python3-mido python3-soundfile
+  python3-torch libopenblas0-pthread python3-numpy python3-mir-eval python3-mido python3-soundfile python3-scipy
   fluidsynth fluid-soundfont-gm timgm6mb-soundfont fluid-soundfont-gs musescore-general-soundfont csound-soundfont
   openttd-openmsx mma
   chromium

@@ -1,7 +1,7 @@
 """Checks of the training tools that need no training run (run by tests/node/training_tools.test.mjs):
 
 1. tools/data/build_dataset.py: adding training-only material (--more-mma/--more-random/
-   --more-renditions, --font-mma) leaves the held-out set and every existing rendition exactly as they were, and
+   --more-renditions, --font-mma, --mix-mma) leaves the held-out set and every existing rendition exactly as they were, and
    a second run over the same directory renders nothing again.
 2. tools/train/train.py --grow-layers: the grown model computes the initial model's logits.
 
@@ -64,11 +64,33 @@ def check_dataset(tmp):
     check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-f0") and e["sf"] in bd.MORE_SF
                                 and e["seconds"] > 1 for e in new),
           f"new-font renditions are training-only and use the new fonts: {sorted((e['id'], e['sf']) for e in new)}")
+    mixed, _ = build(os.path.join(tmp, "mix"), "--mix-mma", "2")
+    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "mix", e["split"], i + ".npz"))
+              for i, e in base.items()), f"all {len(base)} base renditions identical with mixed renditions")
+    new = [e for i, e in mixed.items() if i not in base]
+    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-m0") and e["sf"] == "mix" and e["seconds"] > 1
+                                for e in new), f"mixed renditions are training-only: {sorted(e['id'] for e in new)}")
+    # a mixed rendition holds the same notes as the piece's plain rendition, in another sound
+    for e in new:
+        plain = np.load(os.path.join(tmp, "base", "train", e["id"][:-3] + "-0.npz"))
+        mix = np.load(os.path.join(tmp, "mix", "train", e["id"] + ".npz"))
+        check(len(mix["notes"]) > 0 and not np.array_equal(plain["audio"][:len(mix["audio"])], mix["audio"][:len(plain["audio"])]),
+              f"{e['id']}: {len(mix['notes'])} notes, audio unlike the plain rendition's")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(
         os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) == stamp[i] for i, e in again.items()),
         "a second run renders nothing again and lists the same renditions")
+
+
+def check_eq():
+    """The mixed renditions' EQ filters (audio EQ cookbook): shelf and peak gains where they belong."""
+    from scipy.signal import freqz
+    for kind, f0, gain, at in (("low", 200, 6.0, (6, 3, 0)), ("high", 4000, -6.0, (0, -3, -6)), ("peak", 1000, 6.0, (0, 6, 0))):
+        b, a = bd.biquad(kind, f0, gain)
+        _, h = freqz(b, a, worN=[1.0, f0, 7990.0], fs=16000)
+        db = 20 * np.log10(np.abs(h))
+        check(np.allclose(db, at, atol=0.1), f"{kind} {f0} Hz {gain:+.0f} dB: gain at DC / f0 / Nyquist {np.round(db, 2)}")
 
 
 def check_grow():
@@ -124,6 +146,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tmp", required=True)
     a = ap.parse_args()
+    check_eq()
     check_grow()
     check_fake_shifts()
     check_dataset(a.tmp)

