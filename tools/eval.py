@@ -2,10 +2,10 @@
 (`bin/scribe transcribe`, WASM build) and prints mir_eval metrics per clip and per group.
 
     /usr/bin/python3 tools/eval.py [--model weights/mt3.scrb] [--dev ../shared/data/dev]
-        [--data .data/dataset] [--heldout 8] [--seconds 30] [--python-model CKPT]
+        [--data .data/dataset] [--heldout 30] [--seconds 30] [--python-model CKPT]
 
-Metrics (tools/train/metrics.py, mir_eval): onset F1 and onset+offset F1 (pitched notes, program-
-agnostic), multi-instrument F1 (MT3 midi_class granularity: class-aware onset+offset for pitched
+Metrics (tools/train/metrics.py, mir_eval): onset F1 with its precision and recall, and onset+offset
+F1 (pitched notes, program-agnostic), multi-instrument F1 (MT3 midi_class granularity: class-aware onset+offset for pitched
 notes, onsets for drums), drum onset F1. --python-model decodes with the PyTorch checkpoint instead
 of the engine (to separate model quality from engine issues).
 """
@@ -27,7 +27,7 @@ import metrics  # noqa: E402
 import mt3_data as md  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
-KEYS = ["onset_f1", "onset_offset_f1", "multi_f1", "drum_f1"]
+KEYS = ["onset_f1", "onset_p", "onset_r", "onset_offset_f1", "multi_f1", "drum_f1"]  # onset precision and recall: where F1 goes
 
 
 def read_csv(path):
@@ -148,7 +148,7 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "weights", "mt3.scrb"))
     ap.add_argument("--dev", default=os.path.join(ROOT, "..", "shared", "data", "dev"))
     ap.add_argument("--data", default=os.path.join(ROOT, ".data", "dataset"))
-    ap.add_argument("--heldout", type=int, default=8)
+    ap.add_argument("--heldout", type=int, default=30, help="held-out clips (the model card reports 30)")
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--scribe", default=os.path.join(ROOT, "bin", "scribe"), help="the CLI script to run")
     ap.add_argument("--python-model", help="PyTorch checkpoint instead of the C engine")
