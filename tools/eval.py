@@ -5,8 +5,8 @@
         [--data .data/dataset] [--heldout 30] [--seconds 30] [--python-model CKPT]
 
 Metrics (tools/train/metrics.py, mir_eval): onset F1 with its precision and recall, and onset+offset
-F1 (pitched notes, program-agnostic), multi-instrument F1 (MT3 midi_class granularity: class-aware onset+offset for pitched
-notes, onsets for drums), drum onset F1. --python-model decodes with the PyTorch checkpoint instead
+F1 (pitched notes, program-agnostic), multi-instrument F1 (MT3 midi_class granularity: class-aware
+onset+offset for pitched notes, onsets for drums), drum onset F1. --python-model decodes with the PyTorch checkpoint instead
 of the engine (to separate model quality from engine issues).
 """
 import argparse

@@ -70,7 +70,7 @@ def check_dataset(tmp):
     new = [e for i, e in mixed.items() if i not in base]
     check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-m0") and e["sf"] == "mix" and e["seconds"] > 1
                                 for e in new), f"mixed renditions are training-only: {sorted(e['id'] for e in new)}")
-    # a mixed rendition holds the same notes as the piece's plain rendition, in another sound
+    # a mixed rendition (its own augmentation draw) holds notes and sounds unlike the piece's plain rendition
     for e in new:
         plain = np.load(os.path.join(tmp, "base", "train", e["id"][:-3] + "-0.npz"))
         mix = np.load(os.path.join(tmp, "mix", "train", e["id"] + ".npz"))

@@ -74,6 +74,24 @@ def read_midi(path):
     return np.sort(arr, order="on")
 
 
+def midi_channels(notes):
+    """{(prog, drum): MIDI channel}, one per instrument in sorted order: drums on 9, melodic instruments on
+    the other 15 while they last (later ones find no channel)."""
+    free = [c for c in range(16) if c != 9]
+    chan = {}
+    for p, d in sorted(set(zip(notes["prog"].tolist(), notes["drum"].tolist()))):
+        if d:
+            chan[(p, d)] = 9
+        elif free:
+            chan[(p, d)] = free.pop(0)
+    return chan
+
+
+def notes_of(notes, insts):
+    """The notes whose (prog, drum) instrument is in insts."""
+    return notes[np.array([(int(p), int(d)) in insts for p, d in zip(notes["prog"], notes["drum"])], bool)]
+
+
 def write_midi(notes, path, ch_volume, bank=0):
     """One channel per (program, drum) instrument; ch_volume: {(prog, drum): 0..127}; bank: GS bank
     select (CC0) for melodic channels (0 = capital tones)."""
@@ -82,14 +100,7 @@ def write_midi(notes, path, ch_volume, bank=0):
     bpm = 120.0
     tick = tpb * bpm / 60.0  # ticks per second
     mid = mido.MidiFile(ticks_per_beat=tpb)
-    insts = sorted(set(zip(notes["prog"].tolist(), notes["drum"].tolist())))
-    free = [c for c in range(16) if c != 9]
-    chan = {}
-    for p, d in insts:
-        if d:
-            chan[(p, d)] = 9
-        elif free:
-            chan[(p, d)] = free.pop(0)
+    chan = midi_channels(notes)
     tr0 = mido.MidiTrack()
     tr0.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
     mid.tracks.append(tr0)
@@ -113,9 +124,7 @@ def write_midi(notes, path, ch_volume, bank=0):
             last = tk
         mid.tracks.append(tr)
     mid.save(path)
-    # notes of instruments that found no channel are dropped
-    keep = np.array([(int(p), int(d)) in chan for p, d in zip(notes["prog"], notes["drum"])], bool)
-    return notes[keep]
+    return notes_of(notes, chan)  # notes of instruments that found no channel are dropped
 
 
 # ------------------------------------------------------------------ sources
@@ -365,16 +374,14 @@ def random_eq(audio, rng):
 def render_mix(notes, vol, rng, tmp):
     """Slakh-style stems: every instrument draws its own font from MIX_SF and each font's stem its own reverb and
     chorus; the stems are summed and the mix gets a random EQ. -> (audio, the notes that found a channel)."""
-    notes = write_midi(notes, os.path.join(tmp, "all.mid"), vol)  # the channel limit of the whole piece
-    insts = sorted(set(zip(notes["prog"].tolist(), notes["drum"].tolist())))
+    chan = midi_channels(notes)  # the channel limit of the whole piece, before it is split into stems
+    notes = notes_of(notes, chan)
     by_font = {}
-    for inst in insts:
-        by_font.setdefault(rng.choice(MIX_SF), []).append(inst)
+    for inst in sorted(chan):
+        by_font.setdefault(rng.choice(MIX_SF), set()).add(inst)
     mix = np.zeros(0, np.float32)
     for k, font in enumerate(sorted(by_font)):
-        group = set(by_font[font])
-        sel = np.array([(int(p), int(d)) in group for p, d in zip(notes["prog"], notes["drum"])], bool)
-        stem, _ = fluid_render(notes[sel], vol, font, tmp, stem_effects(rng), f"s{k}")
+        stem, _ = fluid_render(notes_of(notes, by_font[font]), vol, font, tmp, stem_effects(rng), f"s{k}")
         if len(stem) > len(mix):
             mix = np.pad(mix, (0, len(stem) - len(mix)))
         mix[:len(stem)] += stem
