@@ -34,6 +34,16 @@ import metrics  # noqa: E402
 AC_FEATURES = 176  # acoustic (Basic Pitch) note + onset posteriors per MT3 frame (src/models/mt3_acoustic.h)
 
 
+def cpu_has_bf16():
+    """Whether the CPU multiplies bfloat16 natively (elsewhere autocast would emulate it, slower than float32)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
 def load_split(root, split, max_items=None, acoustic=False):
     """Renditions of a split; with acoustic, also their acoustic features (tools/data/acoustic_features.py)."""
     items = []
@@ -362,12 +372,16 @@ def main():
     ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
     ap.add_argument("--save-min", type=float, default=8.0)
     ap.add_argument("--eval-min", type=float, default=8.0)
+    ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto",
+                    help="bfloat16 autocast for the forward pass; auto: on where the CPU has bfloat16 "
+                         "instructions (a training step 2.4x faster here, same losses to 1e-3)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads: 2 ran no faster than 1 on a quiet 2-core machine and 5x slower with the other core busy")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-clips", type=int, default=6)
     ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
     a = ap.parse_args()
+    a.bf16 = a.bf16 == "on" or (a.bf16 == "auto" and cpu_has_bf16())
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     # trained attention is peaked: its tiny probabilities are denormal floats, which made the
@@ -405,8 +419,11 @@ def main():
             cfg["dec_layers"] += a.grow_layers
         seg = cfg["segment_frames"]
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
-    if a.grow_layers and not init:
-        sys.exit("--grow-layers needs --init-from and a run without a checkpoint")
+    if a.grow_layers and state:
+        # the checkpoint already has the grown depth: the same command resumes a grown run
+        print("resuming: --grow-layers applies only when a run starts", flush=True)
+    elif a.grow_layers and not init:
+        sys.exit("--grow-layers needs --init-from")
     md.set_segment_frames(cfg["segment_frames"])
     if a.dropout is not None and cfg.get("dropout") != a.dropout:
         print(f"dropout {cfg.get('dropout')} -> {a.dropout}", flush=True)
@@ -463,8 +480,8 @@ def main():
         step, seen, hours, best = state["step"], state["seen"], state["hours"], state.get("best", -1.0)
         warm_from = step if opt_fresh else 0
     n_params = model.mt3.n_params()
-    print(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())})",
-          flush=True)
+    print(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())}), "
+          f"{'bfloat16' if a.bf16 else 'float32'} products", flush=True)
     with open(os.path.join(a.run, "config.json"), "w") as f:
         json.dump(dict(config=cfg, args=vars(a)), f, indent=1)
 
@@ -569,7 +586,12 @@ def main():
                 # 0 is the training mean after normalisation: "no log-mel evidence"
                 feats[torch.rand(feats.shape[0]) < a.mel_dropout, :, :md.MEL_BINS] = 0.0
         model.set_capture(a.guided > 0)
-        logits, aux, probs = model(feats, dec_in)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            logits, aux, probs = model(feats, dec_in)
+        # losses in float32 (softmax/BCE precision); only the products ran in bfloat16
+        logits = logits.float()
+        aux = aux if aux is None else aux.float()
+        probs = [p.float() for p in probs] if probs else probs
         mask = (tgt != md.PAD) & scored
         tok_loss = F.cross_entropy(logits[mask], tgt[mask])
         loss = tok_loss
