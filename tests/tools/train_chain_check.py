@@ -77,6 +77,17 @@ def main():
     rows = open(os.path.join(runs, "curve.csv")).read().strip().splitlines()
     if len(rows) < 2 or f"done {a.steps} steps" not in out:
         sys.exit(f"training did not run {a.steps} steps and evaluate:\n{out[-1500:]}")
+    # the weight average (train.py --ema, on by default) is kept, has seen every step, and is what export reads
+    import torch
+    import export as ex
+    ck = torch.load(os.path.join(runs, "ckpt.pt"), map_location="cpu")
+    if ck.get("ema_updates") != a.steps or not ck.get("ema"):
+        sys.exit(f"checkpoint has no weight average of {a.steps} updates: {ck.get('ema_updates')}")
+    _, exported, _ = ex.load(os.path.join(runs, "ckpt.pt"))
+    w = "enc_layers.0.attn.q.weight"
+    if w not in exported or not torch.equal(exported[w], ck["ema"]["mt3." + w].float()) \
+            or torch.equal(ck["ema"]["mt3." + w], ck["model"]["mt3." + w]):
+        sys.exit("export does not read the weight average, or the average equals the last weights")
     model = os.path.join(a.tmp, "model.scrb")
     run([os.path.join(ROOT, "tools", "train", "export.py"), "--ckpt", os.path.join(runs, "ckpt.pt"), "--out", model,
          "--dtype", "f32"])

@@ -35,8 +35,8 @@ def load(path):
         cfg.setdefault("onset_gate", ONSET_GATE)
     if "state_dict" in obj:
         sd = obj["state_dict"]
-    else:  # full training checkpoint: TrainModel state, keep the mt3.* part
-        sd = {k[4:]: v for k, v in obj["model"].items() if k.startswith("mt3.")}
+    else:  # full training checkpoint: TrainModel state (its weight average if kept), keep the mt3.* part
+        sd = {k[4:]: v for k, v in {**obj["model"], **(obj.get("ema") or {})}.items() if k.startswith("mt3.")}
     # a snapshot (tools/train/snapshot.py) stores float16: compute in float32 as training did
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
     for k in ("input_mean", "input_std"):

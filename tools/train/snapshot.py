@@ -22,7 +22,8 @@ def main():
     a = ap.parse_args()
     st = torch.load(os.path.join(a.run, a.src), map_location="cpu")
     if "model" in st:
-        model = st["model"]
+        # the weight average (train.py --ema) is what evaluation scored; the snapshot's AdamW restarts anyway
+        model = {**st["model"], **(st.get("ema") or {})}
     else:  # best.pt: the MT3 network only
         model = {"mt3." + k: v for k, v in st["state_dict"].items()}
     snap = dict(model={k: (v.half() if v.is_floating_point() else v) for k, v in model.items()},

@@ -372,6 +372,9 @@ def main():
     ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
     ap.add_argument("--save-min", type=float, default=8.0)
     ap.add_argument("--eval-min", type=float, default=8.0)
+    ap.add_argument("--ema", type=float, default=0.9995,
+                    help="decay of an exponential moving average of the weights, which evaluation, export and "
+                         "snapshots use (0: off); weights 5-20 minutes apart scored up to 0.02 onset F1 apart")
     ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto",
                     help="bfloat16 autocast for the forward pass; auto: on where the CPU has bfloat16 "
                          "instructions (a training step 2.4x faster here, same losses to 1e-3)")
@@ -479,6 +482,16 @@ def main():
             opt_fresh = True
         step, seen, hours, best = state["step"], state["seen"], state["hours"], state.get("best", -1.0)
         warm_from = step if opt_fresh else 0
+    # moving average of the weights (Polyak): with batch 8 the weights of one step are noisy
+    live = {k: v for k, v in model.state_dict().items() if v.is_floating_point()}  # aliases of the parameters
+    ema, ema_n = None, 0
+    if a.ema > 0:
+        old = (state or {}).get("ema") or {}
+        # from trained weights (a checkpoint or --init-from) the full decay applies at once; from random
+        # ones it warms up (below), so a young average is not the initial weights
+        ema_n = (state or {}).get("ema_updates", 0) if old else (10 ** 6 if state or init else 0)
+        ema = {k: (old[k].clone() if k in old and old[k].shape == v.shape else v.clone()) for k, v in live.items()}
+        print(f"weight average: decay {a.ema}" + (" (resumed)" if old else " (from the current weights)"), flush=True)
     n_params = model.mt3.n_params()
     print(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())}), "
           f"{'bfloat16' if a.bf16 else 'float32'} products", flush=True)
@@ -540,12 +553,20 @@ def main():
 
     def save(final=False):
         torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), config=cfg, step=step, seen=seen,
-                        hours=hours, best=best, input_norm=mu is not None, input_mean=mu, input_std=sd),
+                        hours=hours, best=best, input_norm=mu is not None, input_mean=mu, input_std=sd, ema=ema,
+                        ema_updates=ema_n),
                    ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     def do_eval():
         nonlocal best
+        # the averaged weights are the ones exported: evaluate (and keep as best.pt) those
+        kept = None
+        if ema is not None:
+            with torch.no_grad():
+                kept = {k: v.clone() for k, v in live.items()}
+                for k, v in live.items():
+                    v.copy_(ema[k])
         r = evaluate(model, logmel, val_segs, clips, max_tokens=a.eval_tokens)
         n = acc["n"]
         row = dict(step=step, segments=seen, hours=round(hours, 4), **r)
@@ -565,6 +586,10 @@ def main():
             torch.save(dict(state_dict=model.mt3.state_dict(), config=cfg, step=step, hours=hours, metrics=row,
                             input_mean=mu, input_std=sd),
                        os.path.join(a.run, "best.pt"))
+        if kept is not None:
+            with torch.no_grad():
+                for k, v in live.items():
+                    v.copy_(kept[k])
 
     deadline = t_start + a.minutes * 60
     if a.until:
@@ -607,6 +632,14 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if ema is not None:
+            with torch.no_grad():
+                # the decay grows from 0.1 with the updates made
+                ema_n += 1
+                d = min(a.ema, ema_n / (ema_n + 9.0))
+                ev, lv = list(ema.values()), [live[k] for k in ema]
+                torch._foreach_mul_(ev, d)
+                torch._foreach_add_(ev, lv, alpha=1.0 - d)
         model.set_capture(a.guided > 0)
         step += 1
         seen += a.batch
