@@ -13,8 +13,10 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)  # snapshot.py beside it
 from convert_mt3 import convert  # noqa: E402
 from mt3_reference import mt3_config  # noqa: E402
+from snapshot import training_weights  # noqa: E402
 
 JOIN_FRAGMENTS_MS = 30  # tools/eval.py on 12 clips: onset F1 +0.03 to +0.06 (weights/MODEL_CARD.md)
 # models with acoustic features (weights/MODEL_CARD.md, session 8): a note said to end and start again within
@@ -33,10 +35,7 @@ def load(path):
         cfg.setdefault("rejoin_ms", REJOIN_MS)
         cfg.setdefault("rejoin_onset", REJOIN_ONSET)
         cfg.setdefault("onset_gate", ONSET_GATE)
-    if "state_dict" in obj:
-        sd = obj["state_dict"]
-    else:  # full training checkpoint: TrainModel state (its weight average if kept), keep the mt3.* part
-        sd = {k[4:]: v for k, v in {**obj["model"], **(obj.get("ema") or {})}.items() if k.startswith("mt3.")}
+    sd = {k[4:]: v for k, v in training_weights(obj).items() if k.startswith("mt3.")}  # the MT3 network
     # a snapshot (tools/train/snapshot.py) stores float16: compute in float32 as training did
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
     for k in ("input_mean", "input_std"):

@@ -14,6 +14,15 @@ import os
 import torch
 
 
+def training_weights(st):
+    """TrainModel weights (mt3.* and the auxiliary heads) of a loaded run checkpoint (ckpt.pt: its weight
+    average where train.py --ema kept one, which is what validation scored), snapshot or best.pt (the MT3
+    network only)."""
+    if "model" in st:
+        return {**st["model"], **(st.get("ema") or {})}  # integer buffers are not averaged
+    return {"mt3." + k: v for k, v in st["state_dict"].items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", required=True)
@@ -21,11 +30,7 @@ def main():
     ap.add_argument("--from", dest="src", default="ckpt.pt", help="ckpt.pt (latest, default) or best.pt")
     a = ap.parse_args()
     st = torch.load(os.path.join(a.run, a.src), map_location="cpu")
-    if "model" in st:
-        # the weight average (train.py --ema) is what evaluation scored; the snapshot's AdamW restarts anyway
-        model = {**st["model"], **(st.get("ema") or {})}
-    else:  # best.pt: the MT3 network only
-        model = {"mt3." + k: v for k, v in st["state_dict"].items()}
+    model = training_weights(st)
     snap = dict(model={k: (v.half() if v.is_floating_point() else v) for k, v in model.items()},
                 config=st["config"], input_mean=st.get("input_mean"), input_std=st.get("input_std"),
                 step=st.get("step"), seen=st.get("seen"), hours=st.get("hours"), best=st.get("best", -1.0),

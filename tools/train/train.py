@@ -492,6 +492,7 @@ def main():
         ema_n = (state or {}).get("ema_updates", 0) if old else (10 ** 6 if state or init else 0)
         ema = {k: (old[k].clone() if k in old and old[k].shape == v.shape else v.clone()) for k, v in live.items()}
         print(f"weight average: decay {a.ema}" + (" (resumed)" if old else " (from the current weights)"), flush=True)
+        ema_avg, ema_src = list(ema.values()), [live[k] for k in ema]  # what each step updates, in one order
     n_params = model.mt3.n_params()
     print(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())}), "
           f"{'bfloat16' if a.bf16 else 'float32'} products", flush=True)
@@ -637,9 +638,8 @@ def main():
                 # the decay grows from 0.1 with the updates made
                 ema_n += 1
                 d = min(a.ema, ema_n / (ema_n + 9.0))
-                ev, lv = list(ema.values()), [live[k] for k in ema]
-                torch._foreach_mul_(ev, d)
-                torch._foreach_add_(ev, lv, alpha=1.0 - d)
+                torch._foreach_mul_(ema_avg, d)
+                torch._foreach_add_(ema_avg, ema_src, alpha=1.0 - d)
         model.set_capture(a.guided > 0)
         step += 1
         seen += a.batch
