@@ -3,7 +3,8 @@
 1. tools/data/build_dataset.py: adding training-only material (--more-mma/--more-random/
    --more-renditions, --font-mma, --mix-mma) leaves the held-out set and every existing rendition exactly as they were, and
    a second run over the same directory renders nothing again.
-2. tools/train/train.py --grow-layers: the grown model computes the initial model's logits.
+2. tools/train/train.py --grow-layers and --widen-mlp: the grown or widened model computes the initial
+   model's logits.
 
     /usr/bin/python3 tests/tools/training_tools_check.py --tmp DIR
 Prints what it checked; exits 1 on a failed check.
@@ -116,6 +117,28 @@ def check_grow():
           "new decoder layer inserted before the last one, output projection zero")
 
 
+def check_widen():
+    import torch
+    import train
+    from model import TrainModel
+    from mt3_reference import mt3_config
+    torch.manual_seed(4)
+    cfg = mt3_config(d_model=32, heads=2, head_dim=16, mlp_dim=64, enc_layers=2, dec_layers=2, dropout=0.0,
+                     input_features=40, segment_frames=32, cross_time_bias=8, shift_pointer=1, onset_copy=2)
+    small = TrainModel(cfg).eval()
+    wide = TrainModel(dict(cfg, mlp_dim=96)).eval()
+    missing, unexpected = wide.load_state_dict(train.widen_mlp(wide, small.state_dict(), 96), strict=False)
+    check(not missing and not unexpected, "widened model: every tensor set")
+    x = torch.randn(2, 32, 40)
+    tok = torch.randint(3, 1100, (2, 12))
+    with torch.no_grad():
+        d = (small.mt3(x, tok) - wide.mt3(x, tok)).abs().max().item()
+    check(d < 1e-5, f"widened model's logits equal the initial model's (max difference {d:.2e})")
+    wi, wo = wide.mt3.enc_layers[0].mlp.wi0.weight, wide.mt3.dec_layers[1].mlp.wo.weight
+    check(tuple(wi.shape) == (96, 32) and wi[64:].abs().min().item() > 0 and wo[:, 64:].abs().max().item() == 0.0,
+          "new hidden units: initialised inputs, zero outputs")
+
+
 def check_fake_shifts():
     import train
     import mt3_data as md
@@ -148,6 +171,7 @@ def main():
     a = ap.parse_args()
     check_eq()
     check_grow()
+    check_widen()
     check_fake_shifts()
     check_dataset(a.tmp)
     if failed:

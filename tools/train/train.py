@@ -311,6 +311,20 @@ def grow_layers(model, weights, n):
     return out
 
 
+def widen_mlp(model, weights, m):
+    """Initial weights for a model whose MLPs are m wide: the new hidden units' input rows come from the
+    model's own initialisation, their output columns are zeroed, so the widened model computes what the
+    initial one did and the new units start learning through their output weights."""
+    own = model.state_dict()
+    out = dict(weights)
+    for k, v in weights.items():
+        if k.endswith((".mlp.wi0.weight", ".mlp.wi1.weight")):
+            out[k] = torch.cat([v, own[k][v.shape[0]:m]], 0)
+        elif k.endswith(".mlp.wo.weight"):
+            out[k] = torch.cat([v, torch.zeros(v.shape[0], m - v.shape[1], dtype=v.dtype)], 1)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=".data/dataset")
@@ -361,6 +375,9 @@ def main():
     ap.add_argument("--grow-layers", type=int, default=0,
                     help="with --init-from: N more encoder layers (on top) and decoder layers (before the last, "
                          "whose head 0 the shift pointer reads), starting as identities")
+    ap.add_argument("--widen-mlp", type=int, default=0,
+                    help="with --init-from: MLP hidden width of the new run (wider than the initial one's); the new "
+                         "units start with zero output weights, so the model starts where it was")
     ap.add_argument("--mel-dropout", type=float, default=0.0,
                     help="with acoustic features: probability that a training segment's log-mel is replaced by "
                          "its training mean, so the model learns to transcribe from the acoustic posteriors alone")
@@ -420,13 +437,18 @@ def main():
         if a.grow_layers:
             cfg["enc_layers"] += a.grow_layers
             cfg["dec_layers"] += a.grow_layers
+        if a.widen_mlp:
+            if a.widen_mlp < cfg["mlp_dim"]:
+                sys.exit(f"--widen-mlp {a.widen_mlp} is narrower than the initial run's {cfg['mlp_dim']}")
+            cfg["mlp_dim"] = a.widen_mlp
         seg = cfg["segment_frames"]
         print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
-    if a.grow_layers and state:
-        # the checkpoint already has the grown depth: the same command resumes a grown run
-        print("resuming: --grow-layers applies only when a run starts", flush=True)
-    elif a.grow_layers and not init:
-        sys.exit("--grow-layers needs --init-from")
+    for flag, v in (("--grow-layers", a.grow_layers), ("--widen-mlp", a.widen_mlp)):
+        if v and state:
+            # the checkpoint already has the grown shape: the same command resumes a grown run
+            print(f"resuming: {flag} applies only when a run starts", flush=True)
+        elif v and not init:
+            sys.exit(f"{flag} needs --init-from")
     md.set_segment_frames(cfg["segment_frames"])
     if a.dropout is not None and cfg.get("dropout") != a.dropout:
         print(f"dropout {cfg.get('dropout')} -> {a.dropout}", flush=True)
@@ -463,6 +485,8 @@ def main():
             weights = model.adopt_aux(init["model"])
             if a.grow_layers:
                 weights = grow_layers(model, weights, a.grow_layers)
+            if a.widen_mlp:
+                weights = widen_mlp(model, weights, a.widen_mlp)
             missing, _ = model.load_state_dict(weights, strict=False)
             if missing:
                 print("not in the initial weights (fresh):", ", ".join(missing), flush=True)
