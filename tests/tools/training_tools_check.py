@@ -139,6 +139,16 @@ def check_widen():
           "new hidden units: initialised inputs, zero outputs")
 
 
+def check_bass_at_sounding_pitch():
+    import eval as ev
+    import mt3_data as md
+    n = np.zeros(4, md.NOTE_DTYPE)
+    n["pitch"], n["prog"], n["drum"] = [52, 52, 40, 36], [33, 0, 39, 32], [0, 0, 0, 1]
+    got = ev.bass_at_sounding_pitch(n)
+    check(got["pitch"].tolist() == [40, 52, 28, 36] and n["pitch"].tolist() == [52, 52, 40, 36],
+          "eval slakh-sp: bass programs an octave down, other programs and drums as they were, input untouched")
+
+
 def check_fake_shifts():
     import train
     import mt3_data as md
@@ -172,6 +182,7 @@ def main():
     check_eq()
     check_grow()
     check_widen()
+    check_bass_at_sounding_pitch()
     check_fake_shifts()
     check_dataset(a.tmp)
     if failed:
