@@ -270,9 +270,12 @@ class Attention(nn.Module):
         v = self.v(xkv).view(b, lk, self.h, self.dh).transpose(1, 2)
         s = q @ k.transpose(-1, -2)  # no 1/sqrt(dh): T5
         if self.time_bias is not None and qframes is not None:
+            # table[h, q, k] = bias of key k seen from query frame q, then one row per query: gathering
+            # rows instead of B*Lq*Lk single values makes the backward pass's scatter 256 times smaller
             t = self.time_bucket.shape[0] // 2 + 1
-            off = torch.arange(lk, device=xq.device)[None, None, :] - qframes[:, :, None] + (t - 1)
-            s = s + self.offset_bias()[:, off.clamp(0, 2 * t - 2)].permute(1, 0, 2, 3)
+            off = torch.arange(lk, device=xq.device)[None, :] - torch.arange(t, device=xq.device)[:, None] + (t - 1)
+            table = self.offset_bias()[:, off.clamp(0, 2 * t - 2)]  # [H, t, Lk]
+            s = s + table[:, qframes.clamp(0, t - 1)].permute(1, 0, 2, 3)
         if mask is not None:
             s = s.masked_fill(~mask, -1e10)
         self.scores = s[:, 0] if self.keep_scores else None
