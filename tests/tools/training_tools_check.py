@@ -94,23 +94,31 @@ def check_eq():
         check(np.allclose(db, at, atol=0.1), f"{kind} {f0} Hz {gain:+.0f} dB: gain at DC / f0 / Nyquist {np.round(db, 2)}")
 
 
-def check_grow():
+def started_from(seed, what, shape, adapt):
+    """A tiny model, and one of another shape (cfg overrides) loaded with adapt(new model, its weights):
+    checks every tensor is set and both compute the same logits; -> (initial, new) models."""
     import torch
-    import train
     from model import TrainModel
     from mt3_reference import mt3_config
-    torch.manual_seed(3)
+    torch.manual_seed(seed)
     cfg = mt3_config(d_model=32, heads=2, head_dim=16, mlp_dim=64, enc_layers=2, dec_layers=2, dropout=0.0,
                      input_features=40, segment_frames=32, cross_time_bias=8, shift_pointer=1, onset_copy=2)
     small = TrainModel(cfg).eval()
-    grown = TrainModel(dict(cfg, enc_layers=3, dec_layers=3)).eval()
-    missing, unexpected = grown.load_state_dict(train.grow_layers(grown, small.state_dict(), 1), strict=False)
-    check(not missing and not unexpected, "grown model: every tensor set")
+    big = TrainModel(dict(cfg, **shape)).eval()
+    missing, unexpected = big.load_state_dict(adapt(big, small.state_dict()), strict=False)
+    check(not missing and not unexpected, f"{what} model: every tensor set")
     x = torch.randn(2, 32, 40)
     tok = torch.randint(3, 1100, (2, 12))
     with torch.no_grad():
-        d = (small.mt3(x, tok) - grown.mt3(x, tok)).abs().max().item()
-    check(d < 1e-5, f"grown model's logits equal the initial model's (max difference {d:.2e})")
+        d = (small.mt3(x, tok) - big.mt3(x, tok)).abs().max().item()
+    check(d < 1e-5, f"{what} model's logits equal the initial model's (max difference {d:.2e})")
+    return small, big
+
+
+def check_grow():
+    import torch
+    import train
+    small, grown = started_from(3, "grown", dict(enc_layers=3, dec_layers=3), lambda m, w: train.grow_layers(m, w, 1))
     # the shift pointer's layer stays last; the new decoder layer sits before it
     last_ok = torch.equal(small.mt3.dec_layers[1].cross.q.weight, grown.mt3.dec_layers[2].cross.q.weight)
     check(last_ok and grown.mt3.dec_layers[1].mlp.wo.weight.abs().max().item() == 0.0,
@@ -118,22 +126,8 @@ def check_grow():
 
 
 def check_widen():
-    import torch
     import train
-    from model import TrainModel
-    from mt3_reference import mt3_config
-    torch.manual_seed(4)
-    cfg = mt3_config(d_model=32, heads=2, head_dim=16, mlp_dim=64, enc_layers=2, dec_layers=2, dropout=0.0,
-                     input_features=40, segment_frames=32, cross_time_bias=8, shift_pointer=1, onset_copy=2)
-    small = TrainModel(cfg).eval()
-    wide = TrainModel(dict(cfg, mlp_dim=96)).eval()
-    missing, unexpected = wide.load_state_dict(train.widen_mlp(wide, small.state_dict(), 96), strict=False)
-    check(not missing and not unexpected, "widened model: every tensor set")
-    x = torch.randn(2, 32, 40)
-    tok = torch.randint(3, 1100, (2, 12))
-    with torch.no_grad():
-        d = (small.mt3(x, tok) - wide.mt3(x, tok)).abs().max().item()
-    check(d < 1e-5, f"widened model's logits equal the initial model's (max difference {d:.2e})")
+    _, wide = started_from(4, "widened", dict(mlp_dim=96), lambda m, w: train.widen_mlp(m, w, 96))
     wi, wo = wide.mt3.enc_layers[0].mlp.wi0.weight, wide.mt3.dec_layers[1].mlp.wo.weight
     check(tuple(wi.shape) == (96, 32) and wi[64:].abs().min().item() > 0 and wo[:, 64:].abs().max().item() == 0.0,
           "new hidden units: initialised inputs, zero outputs")
