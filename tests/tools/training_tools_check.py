@@ -1,8 +1,10 @@
 """Checks of the training tools that need no training run (run by tests/node/training_tools.test.mjs):
 
 1. tools/data/build_dataset.py: adding training-only material (--more-mma/--more-random/
-   --more-renditions, --font-mma, --mix-mma) leaves the held-out set and every existing rendition exactly as they were, and
+   --more-renditions, --font-mma, --mix-mma, --piano-mma) leaves the held-out set and every existing rendition exactly as they were, and
    a second run over the same directory renders nothing again.
+   The recorded piano (tools/data/sampled_piano.py, here with synthetic samples) plays the pitch asked for
+   from the nearest sample, starts at the onset, is damped after note-off and picks the velocity layer.
 2. tools/train/train.py --grow-layers and --widen-mlp: the grown or widened model computes the initial
    model's logits.
 
@@ -22,6 +24,8 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "data"))
 import build_dataset as bd  # noqa: E402
+import mt3_data as md  # noqa: E402
+import sampled_piano as sp  # noqa: E402
 
 BUILD = os.path.join(ROOT, "tools", "data", "build_dataset.py")
 failed = []
@@ -77,11 +81,65 @@ def check_dataset(tmp):
         mix = np.load(os.path.join(tmp, "mix", "train", e["id"] + ".npz"))
         check(len(mix["notes"]) > 0 and not np.array_equal(plain["audio"][:len(mix["audio"])], mix["audio"][:len(plain["audio"])]),
               f"{e['id']}: {len(mix['notes'])} notes, audio unlike the plain rendition's")
+    # recorded-piano renditions, from synthetic samples where the packages would be fetched (<out>/../npm)
+    fake_samples(os.path.join(tmp, "npm", "salamander", "salamander-16k.npz"))
+    piano, _ = build(os.path.join(tmp, "piano"), "--piano-mma", "2")
+    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "piano", e["split"], i + ".npz"))
+              for i, e in base.items()), f"all {len(base)} base renditions identical with recorded-piano renditions")
+    with_piano = [i for i, e in base.items() if e["split"] == "train" and e["source"] == "mma" and np.any(
+        (lambda n: (n["drum"] == 0) & (n["prog"] < 8))(np.load(os.path.join(tmp, "base", "pieces", f"mma-{e['piece']}.npy"))))]
+    new = [e for i, e in piano.items() if i not in base]
+    check(len(new) == min(2, len(with_piano)) and all(e["split"] == "train" and e["id"].endswith("-p0")
+                                                       and e["sf"] == "mix+recorded piano" for e in new),
+          f"recorded-piano renditions are training-only, one per mma piece with a piano (of {len(with_piano)}): "
+          f"{sorted(e['id'] for e in new)}")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(
         os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) == stamp[i] for i, e in again.items()),
         "a second run renders nothing again and lists the same renditions")
+
+
+def fake_samples(path, seconds=2.0):
+    """A stand-in for the Salamander cache: a decaying sine at each recorded pitch, amplitude layer / 16."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    t = np.arange(int(seconds * md.SR)) / md.SR
+    arrays = {}
+    for layer in sp.LAYERS:
+        for octave in range(0, 9):
+            for name, pc in sp.NAMES.items():
+                pitch = 12 * (octave + 1) + pc
+                if 21 <= pitch <= 108:
+                    f = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+                    arrays[f"{layer}_{pitch}"] = (layer / 16 * np.sin(2 * np.pi * f * t) * np.exp(-t)).astype(np.float16)
+    np.savez(path, **arrays)
+
+
+def check_recorded_piano(tmp):
+    path = os.path.join(tmp, "samples.npz")
+    fake_samples(path)
+    piano = sp.SampledPiano(path)
+    for pitch in (61, 62, 63, 64):  # below, at, above a recorded pitch (63 = D#4), and the next one's lower side
+        y = piano.note(pitch, 100, 1.0, 0.1)
+        spec = np.abs(np.fft.rfft(y[: md.SR] * np.hanning(md.SR)))
+        f = np.argmax(spec) * md.SR / md.SR  # 1 Hz bins
+        want = 440.0 * 2.0 ** ((pitch - 69) / 12.0)
+        check(abs(f - want) <= max(1.0, 0.003 * want), f"recorded piano pitch {pitch}: {f:.0f} Hz (want {want:.1f})")
+    y = piano.note(60, 100, 0.5, 0.05)
+    held = np.abs(y[int(0.4 * md.SR):int(0.5 * md.SR)]).max()
+    after = np.abs(y[-int(0.01 * md.SR):]).max()  # the last 10 ms, 5 damper time constants after note-off
+    check(len(y) <= int(0.5 * md.SR + 5 * 0.05 * md.SR) and after < 0.01 * held,
+          f"damped after note-off: {len(y) / md.SR:.2f} s long, ending at {after / held:.4f} of the held level")
+    top = piano.note(sp.UNDAMPED + 2, 100, 0.2, 0.05)
+    check(len(top) > int(0.2 * md.SR + 5 * 0.05 * md.SR), f"undamped top string rings on: {len(top) / md.SR:.2f} s")
+    soft, loud = (np.abs(piano.note(60, v, 0.3, 0.1)).max() for v in (20, 127))
+    check(2.5 < loud / soft < 8.0, f"velocity layers: velocity 127 / 20 peak ratio {loud / soft:.2f}")
+    n = np.zeros(2, md.NOTE_DTYPE)
+    n["on"], n["off"], n["pitch"], n["vel"] = (0.5, 1.25), (1.0, 1.5), (60, 72), (90, 90)
+    import random
+    audio = piano.render(n, 1.0, random.Random(0))
+    first = int(np.argmax(np.abs(audio) > 1e-3)) / md.SR
+    check(abs(first - 0.5) < 0.003, f"rendered note starts at its onset: {first:.4f} s (0.5)")
 
 
 def check_eq():
@@ -174,6 +232,7 @@ def main():
     ap.add_argument("--tmp", required=True)
     a = ap.parse_args()
     check_eq()
+    check_recorded_piano(a.tmp)
     check_grow()
     check_widen()
     check_bass_at_sounding_pitch()

@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mt3_data as md  # noqa: E402
+import sampled_piano  # noqa: E402
 
 SF_DIRS = ["/usr/share/sounds/sf2", "/usr/share/sounds/sf3"]
 TRAIN_SF = ["FluidR3_GM.sf2", "FluidR3_GS.sf2"]
@@ -371,17 +372,39 @@ def random_eq(audio, rng):
     return audio.astype(np.float32)
 
 
-def render_mix(notes, vol, rng, tmp):
+_PIANO = None
+
+
+def recorded_piano(cache):
+    """The Salamander piano (tools/data/sampled_piano.py), loaded once per worker process."""
+    global _PIANO
+    if _PIANO is None:
+        _PIANO = sampled_piano.SampledPiano(sampled_piano.fetch(cache))
+    return _PIANO
+
+
+def render_mix(notes, vol, rng, tmp, piano=None):
     """Slakh-style stems: every instrument draws its own font from MIX_SF and each font's stem its own reverb and
-    chorus; the stems are summed and the mix gets a random EQ. -> (audio, the notes that found a channel)."""
+    chorus; the stems are summed and the mix gets a random EQ. piano: a SampledPiano that renders the
+    piano-class instruments instead. -> (audio, the notes that found a channel)."""
     chan = midi_channels(notes)  # the channel limit of the whole piece, before it is split into stems
     notes = notes_of(notes, chan)
     by_font = {}
     for inst in sorted(chan):
-        by_font.setdefault(rng.choice(MIX_SF), set()).add(inst)
+        font = rng.choice(MIX_SF)
+        if piano is not None and inst[1] == 0 and inst[0] < 8:
+            font = "recorded piano"
+        by_font.setdefault(font, set()).add(inst)
     mix = np.zeros(0, np.float32)
     for k, font in enumerate(sorted(by_font)):
-        stem, _ = fluid_render(notes_of(notes, by_font[font]), vol, font, tmp, stem_effects(rng), f"s{k}")
+        if font == "recorded piano":
+            # the samples at gain 0.12 have the RMS of FluidR3's piano through FluidSynth (gain 0.5, Fur Elise
+            # at CC7 100); each instrument's CC7 as amplitude (vol / 127)^2, the stem within +-4 dB
+            sel = notes_of(notes, by_font[font])
+            gains = np.array([vol[(int(p), 0)] / 127.0 for p in sel["prog"]]) ** 2
+            stem = piano.render(sel, 0.12 * 10.0 ** (rng.uniform(-4.0, 4.0) / 20.0), rng, gains)
+        else:
+            stem, _ = fluid_render(notes_of(notes, by_font[font]), vol, font, tmp, stem_effects(rng), f"s{k}")
         if len(stem) > len(mix):
             mix = np.pad(mix, (0, len(stem) - len(mix)))
         mix[:len(stem)] += stem
@@ -407,7 +430,8 @@ def render(job):
         return None
     with tempfile.TemporaryDirectory() as tmp:
         if job.get("mix"):
-            audio, notes = render_mix(notes, vol, rng, tmp)
+            piano = recorded_piano(job["piano_cache"]) if job.get("piano_cache") else None
+            audio, notes = render_mix(notes, vol, rng, tmp, piano)
         else:
             audio, notes = fluid_render(notes, vol, job["sf"], tmp)
     end = min(len(audio), int((notes["off"].max() + 1.0) * md.SR))
@@ -445,6 +469,11 @@ def main():
     ap.add_argument("--mix-renditions", type=int, default=0,
                     help="training renditions per human training piece mixed from per-instrument fonts and effects")
     ap.add_argument("--mix-mma", type=int, default=0, help="mixed training renditions of this many mma training pieces")
+    ap.add_argument("--piano-renditions", type=int, default=0,
+                    help="mixed training renditions per human training piece with a piano, its piano-class "
+                         "instruments played by the recorded piano (tools/data/sampled_piano.py)")
+    ap.add_argument("--piano-mma", type=int, default=0,
+                    help="the same for this many mma training pieces with a piano")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
@@ -544,6 +573,24 @@ def main():
             jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-m{k}", sf="mix", mix=True, seed=mrng.randrange(1 << 30)))
     for j in mrng.sample(mma_train, min(a.mix_mma, len(mma_train))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-m0", sf="mix", mix=True, seed=mrng.randrange(1 << 30)))
+    # Recorded piano: own generator again. Ids end in -p<k>.
+    prng = random.Random(a.seed * 15485863 + 7)
+    cache = os.path.join(os.path.dirname(os.path.abspath(a.out)), "npm", "salamander")
+    if a.piano_renditions or a.piano_mma:
+        sampled_piano.fetch(cache)  # once, before the workers start
+
+    def has_piano(j):
+        n = np.load(j["notes"])
+        return bool(np.any((n["drum"] == 0) & (n["prog"] < 8)))
+
+    for j in [j for j in human_train if has_piano(j)]:
+        for k in range(a.piano_renditions):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-p{k}", sf="mix+recorded piano", mix=True,
+                             piano_cache=cache, seed=prng.randrange(1 << 30)))
+    with_piano = [j for j in mma_train if has_piano(j)]
+    for j in prng.sample(with_piano, min(a.piano_mma, len(with_piano))):
+        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-p0", sf="mix+recorded piano", mix=True,
+                         piano_cache=cache, seed=prng.randrange(1 << 30)))
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):
