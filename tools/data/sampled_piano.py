@@ -2,7 +2,7 @@
 Alexander Holm, samples CC BY 3.0; packaged on npm as @audio-samples/piano-velocity<N>, MIT).
 
 Every other piano the model hears comes from the four training soundfonts, mostly one sample set
-(FluidR3); the Slakh dev clips are 60 % piano from sample libraries the model never heard, and users
+(FluidR3); half the notes of the Slakh dev clips are piano from sample libraries the model never heard, and users
 transcribe recorded pianos. This renders the notes of piano-class instruments (programs 0-7) from
 these recordings: the sample of the nearest recorded pitch (every third semitone, A0-C8) at the
 velocity layer nearest the note's velocity, resampled by at most a semitone, damped at note-off, then
