@@ -105,10 +105,12 @@ scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_
                        "MT3 input features %d differ from mel bins %d + acoustic features %d",
                        c[SC_T5_CFG_INPUT_FEATURES], c[SC_T5_CFG_MEL_BINS], acf);
     }
-    if ((c[SC_T5_CFG_REJOIN_MS] || c[SC_T5_CFG_ONSET_GATE]) && !acf) {
+    if ((c[SC_T5_CFG_REJOIN_MS] || c[SC_T5_CFG_ONSET_GATE] || c[SC_T5_CFG_TIE_RECOVER] || c[SC_T5_CFG_TIE_END]) &&
+        !acf) {
         free(m);
-        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config rejoin_ms = %d / onset_gate = %d needs acoustic "
-                       "features", c[SC_T5_CFG_REJOIN_MS], c[SC_T5_CFG_ONSET_GATE]);
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config rejoin_ms = %d / onset_gate = %d / tie_recover = %d / "
+                       "tie_end = %d needs acoustic features", c[SC_T5_CFG_REJOIN_MS], c[SC_T5_CFG_ONSET_GATE],
+                       c[SC_T5_CFG_TIE_RECOVER], c[SC_T5_CFG_TIE_END]);
     }
     st = sc_t5_model_init(&m->t5, w, err);
     if (st) { free(m); return st; }
@@ -199,8 +201,10 @@ typedef struct mt3_session {
     int32_t *held;           /* tokens of the last run segment, decoded once the next start is known */
     int held_n;
     int have_held;
-    float *seg_onsets;       /* rejoining: acoustic onset posteriors [batch][T][88] of the segments run */
-    float *held_onsets;      /* those of the held segment [T][88] */
+    float *seg_onsets;       /* decoding rules: acoustic onset posteriors [batch][T][88] of the segments run */
+    float *seg_notes;        /* and note posteriors */
+    float *held_onsets, *held_notes; /* those of the held segment [T][88] */
+    float *prev_onsets, *prev_notes; /* those of the segment before it (tie rules) */
     uint64_t next_segment;   /* index of the first pending segment */
     double enc_seconds, dec_seconds;
     mt3_acoustic_stream *ac; /* NULL unless the model reads acoustic features */
@@ -336,12 +340,17 @@ static void be_session_free(void *session) {
     free(s->lengths);
     free(s->held);
     free(s->seg_onsets);
+    free(s->seg_notes);
     free(s->held_onsets);
+    free(s->held_notes);
+    free(s->prev_onsets);
+    free(s->prev_notes);
     free(s->collect);
     free(s);
 }
 
 static float held_onset_evidence(void *user, double time_s, int pitch);
+static float held_posterior(void *user, int64_t frame, int pitch, int kind);
 
 static scribe_status be_session_init(const void *model, const scribe_session_params *p, void **session,
                                      scribe_error *err) {
@@ -365,14 +374,21 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
     if (!st) st = sc_mt3_decoder_init(&s->dec, &m->t5.codec, err);
     if (!st) sc_mt3_decoder_set_join(&s->dec, c->join_ms / 1000.0);
-    if (!st && (c->rejoin_ms > 0 || c->onset_gate > 0) && m->ac) {
-        s->seg_onsets = sc_malloc_array((size_t)batch * c->segment_frames * SC_MT3_AC_PITCHES, sizeof(float));
-        s->held_onsets = sc_malloc_array((size_t)c->segment_frames * SC_MT3_AC_PITCHES, sizeof(float));
-        if (!s->seg_onsets || !s->held_onsets)
+    if (!st && (c->rejoin_ms > 0 || c->onset_gate > 0 || c->tie_recover > 0 || c->tie_end > 0) && m->ac) {
+        const size_t TP = (size_t)c->segment_frames * SC_MT3_AC_PITCHES;
+        s->seg_onsets = sc_malloc_array((size_t)batch * TP, sizeof(float));
+        s->seg_notes = sc_malloc_array((size_t)batch * TP, sizeof(float));
+        s->held_onsets = sc_malloc_array(TP, sizeof(float));
+        s->held_notes = sc_malloc_array(TP, sizeof(float));
+        s->prev_onsets = sc_malloc_array(TP, sizeof(float));
+        s->prev_notes = sc_malloc_array(TP, sizeof(float));
+        if (!s->seg_onsets || !s->seg_notes || !s->held_onsets || !s->held_notes || !s->prev_onsets || !s->prev_notes)
             st = sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for MT3 session buffers");
         sc_mt3_decoder_set_evidence(&s->dec, held_onset_evidence, s);
         sc_mt3_decoder_set_rejoin(&s->dec, c->rejoin_ms / 1000.0, (float)c->rejoin_onset / 1000.0f);
         sc_mt3_decoder_set_gate(&s->dec, (float)c->onset_gate / 1000.0f);
+        sc_mt3_decoder_set_tie_rules(&s->dec, held_posterior, s, (double)m->sample_rate / m->hop, c->segment_frames,
+                                     (float)c->tie_recover / 1000.0f, (float)c->tie_end / 1000.0f);
     }
     if (!st) {
         sc_logmel_config lc = sc_logmel_default_config();
@@ -418,6 +434,19 @@ static float held_onset_evidence(void *user, double time_s, int pitch) {
     for (int64_t j = f - EVIDENCE_FRAMES; j <= f + EVIDENCE_FRAMES; j++)
         if (j >= 0 && j < T && s->held_onsets[j * P + q] > best) best = s->held_onsets[j * P + q];
     return best;
+}
+
+/* sc_mt3_posterior_fn over the held segment and the one before it (-1 elsewhere). */
+static float held_posterior(void *user, int64_t frame, int pitch, int kind) {
+    const mt3_session *s = user;
+    const int64_t T = s->m->t5.cfg.segment_frames;
+    const int P = SC_MT3_AC_PITCHES, q = pitch - SC_MT3_AC_LOWEST_PITCH;
+    if (q < 0 || q >= P || s->next_segment < 1) return -1.0f;
+    int64_t j = frame - (int64_t)(s->next_segment - 1) * T;
+    if (j >= 0 && j < T) return (kind ? s->held_notes : s->held_onsets)[j * P + q];
+    j += T;
+    if (s->next_segment >= 2 && j >= 0 && j < T) return (kind ? s->prev_notes : s->prev_onsets)[j * P + q];
+    return -1.0f;
 }
 
 /* Decodes the held segment's tokens, `max_time` < 0 when it was the last one. */
@@ -473,10 +502,12 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
             continue;
         }
         sc_t5_encode(&s->t5, i, s->features);
-        if (s->seg_onsets) { /* the onset columns: evidence when this segment's tokens are decoded */
-            const size_t P = SC_MT3_AC_PITCHES, on0 = (size_t)s->m->mel_bins + P;
-            for (size_t r = 0; r < T; r++)
+        if (s->seg_onsets) { /* the posterior columns: evidence when this segment's tokens are decoded */
+            const size_t P = SC_MT3_AC_PITCHES, note0 = (size_t)s->m->mel_bins, on0 = note0 + P;
+            for (size_t r = 0; r < T; r++) {
                 memcpy(s->seg_onsets + ((size_t)i * T + r) * P, s->features + r * F + on0, P * sizeof(float));
+                memcpy(s->seg_notes + ((size_t)i * T + r) * P, s->features + r * F + note0, P * sizeof(float));
+            }
         }
     }
     double t1 = now_s();
@@ -489,9 +520,16 @@ static scribe_status run_segments(mt3_session *s, int n, int last_frames, sc_ses
         scribe_status st = decode_held(s, segment_start(s, k), io, err);
         if (st) return st;
         memcpy(s->held, s->tokens + (size_t)i * s->max_tokens, (size_t)s->lengths[i] * sizeof(int32_t));
-        if (s->seg_onsets)
-            memcpy(s->held_onsets, s->seg_onsets + (size_t)i * T * SC_MT3_AC_PITCHES,
-                   T * SC_MT3_AC_PITCHES * sizeof(float));
+        if (s->seg_onsets) { /* the held segment's posteriors become the previous segment's */
+            const size_t TP = T * SC_MT3_AC_PITCHES;
+            float *o = s->prev_onsets, *n = s->prev_notes;
+            s->prev_onsets = s->held_onsets;
+            s->prev_notes = s->held_notes;
+            s->held_onsets = o;
+            s->held_notes = n;
+            memcpy(s->held_onsets, s->seg_onsets + (size_t)i * TP, TP * sizeof(float));
+            memcpy(s->held_notes, s->seg_notes + (size_t)i * TP, TP * sizeof(float));
+        }
         s->held_n = s->lengths[i];
         s->have_held = 1;
         s->next_segment = k + 1;

@@ -20,7 +20,8 @@ scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, 
     d->pending_slot = calloc(NKEYS, sizeof *d->pending_slot);
     d->pending_keys = calloc(NKEYS, sizeof *d->pending_keys);
     d->gated = calloc(NKEYS, 1);
-    if (!d->active || !d->tied || !d->onset || !d->onset_velocity || !d->piece_onset || !d->pending_end ||
+    d->last_end = calloc(NKEYS, sizeof *d->last_end);
+    if (!d->last_end || !d->active || !d->tied || !d->onset || !d->onset_velocity || !d->piece_onset || !d->pending_end ||
         !d->pending_slot || !d->pending_keys || !d->gated) {
         sc_mt3_decoder_free(d);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 token decoder");
@@ -42,6 +43,7 @@ void sc_mt3_decoder_reset(sc_mt3_decoder *d) {
     memset(d->gated, 0, NKEYS);
     memset(d->pending_slot, 0, NKEYS * sizeof *d->pending_slot);
     d->n_pending = 0;
+    for (int key = 0; key < NKEYS; key++) d->last_end[key] = -1e300;
 }
 
 void sc_mt3_decoder_set_join(sc_mt3_decoder *d, double max_len_s) {
@@ -61,6 +63,16 @@ void sc_mt3_decoder_set_rejoin(sc_mt3_decoder *d, double gap_s, float below) {
 
 void sc_mt3_decoder_set_gate(sc_mt3_decoder *d, float below) { d->gate_below = below > 0 ? below : 0.0f; }
 
+void sc_mt3_decoder_set_tie_rules(sc_mt3_decoder *d, sc_mt3_posterior_fn posterior, void *user, double frame_rate,
+                                  int span_frames, float recover_below, float untied_below) {
+    d->posterior = posterior;
+    d->posterior_user = user;
+    d->frame_rate = frame_rate;
+    d->tie_span = span_frames;
+    d->recover_below = posterior && recover_below > 0 ? recover_below : 0.0f;
+    d->untied_below = posterior && untied_below > 0 ? untied_below : 0.0f;
+}
+
 static int rejoining(const sc_mt3_decoder *d) { return d->evidence && d->rejoin_gap > 0; }
 
 void sc_mt3_decoder_free(sc_mt3_decoder *d) {
@@ -74,6 +86,8 @@ void sc_mt3_decoder_free(sc_mt3_decoder *d) {
     free(d->pending_slot);
     free(d->pending_keys);
     free(d->gated);
+    free(d->last_end);
+    d->last_end = NULL;
     d->active = d->tied = d->gated = NULL;
     d->onset = d->piece_onset = d->pending_end = NULL;
     d->onset_velocity = d->pending_slot = d->pending_keys = NULL;
@@ -99,11 +113,12 @@ static scribe_status add_note(scribe_notes *out, double start, double end, int p
 static scribe_status end_active(sc_mt3_decoder *d, int key, double end, scribe_notes *out, scribe_error *err) {
     d->active[key] = 0;
     d->n_active--;
+    if (end < d->onset[key] + SC_MT3_MIN_NOTE_DURATION) end = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;
+    d->last_end[key] = end;
     if (d->gated[key]) { /* dropped by the onset gate */
         d->gated[key] = 0;
         return SCRIBE_OK;
     }
-    if (end < d->onset[key] + SC_MT3_MIN_NOTE_DURATION) end = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;
     if (rejoining(d) || (d->join_len > 0 && end - d->piece_onset[key] <= d->join_len)) { /* hold it back */
         d->pending_end[key] = end;
         d->pending_keys[d->n_pending++] = key;
@@ -156,6 +171,40 @@ static int continues(sc_mt3_decoder *d, int key, double time) {
     return rejoining(d) && gap <= d->rejoin_gap && d->evidence(d->evidence_user, time, key % 128) < d->rejoin_below;
 }
 
+static int64_t frame_of(const sc_mt3_decoder *d, double t) { return (int64_t)llround(t * d->frame_rate); }
+
+/* Tie recovery (sc_mt3_decoder_set_tie_rules): starts `key` at the latest acoustic onset before the segment
+ * start `t`; 0 when there is none. */
+static int recover_tied(sc_mt3_decoder *d, int key, double t) {
+    const int64_t f0 = frame_of(d, t) - d->tie_span;
+    for (int64_t f = frame_of(d, t) + 2; f >= f0; f--) {
+        const double on = (double)f / d->frame_rate;
+        if (on <= d->last_end[key] + 0.05) return 0;
+        if (d->posterior(d->posterior_user, f, key % 128, 0) >= d->recover_below) {
+            d->active[key] = 1;
+            d->n_active++;
+            d->piece_onset[key] = d->onset[key] = on;
+            d->onset_velocity[key] = SC_MT3_DEFAULT_VELOCITY;
+            d->gated[key] = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Where an active note the tie section does not continue ends (sc_mt3_decoder_set_tie_rules). */
+static double untied_end(const sc_mt3_decoder *d, int key, double t) {
+    if (d->untied_below <= 0) return t;
+    int64_t f = frame_of(d, d->onset[key]) + 2;
+    const int64_t end = frame_of(d, t);
+    if (f < end - d->tie_span) f = end - d->tie_span;
+    for (; f + 1 < end; f++) {
+        float a = d->posterior(d->posterior_user, f, key % 128, 1), b = d->posterior(d->posterior_user, f + 1, key % 128, 1);
+        if (a >= 0 && b >= 0 && a < d->untied_below && b < d->untied_below) return (double)f / d->frame_rate;
+    }
+    return t;
+}
+
 /* decode_note_event: returns 1 when the event is invalid, -1 on allocation failure. */
 static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_notes *out, scribe_error *err) {
     if (time < d->current_time) return 1;
@@ -165,7 +214,8 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
     case SC_MT3_EV_PITCH: {
         int key = d->current_program * 128 + ev.value;
         if (d->is_tie_section) {
-            if (!d->active[key] || d->tied[key]) return 1;
+            if (d->tied[key]) return 1;
+            if (!d->active[key] && !(d->recover_below > 0 && recover_tied(d, key, time))) return 1;
             d->tied[key] = 1;
         } else if (d->current_velocity == 0) {
             if (!d->active[key]) return 1;
@@ -205,7 +255,8 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
     case SC_MT3_EV_TIE:
         if (!d->is_tie_section) return 1;
         for (int key = 0; key < NKEYS && d->n_active > 0; key++) {
-            if (d->active[key] && !d->tied[key] && end_active(d, key, d->current_time, out, err)) return -1;
+            if (d->active[key] && !d->tied[key] && end_active(d, key, untied_end(d, key, d->current_time), out, err))
+                return -1;
         }
         d->is_tie_section = 0;
         return 0;

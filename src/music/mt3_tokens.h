@@ -23,6 +23,9 @@
 
 /* Onset evidence for a pitch at a time (the acoustic network's onset posterior around it, 0..1). */
 typedef float (*sc_mt3_onset_evidence_fn)(void *user, double time_s, int pitch);
+/* The acoustic network's posterior of a pitch at one frame: kind 0 onset, 1 note (sounding); < 0 when the
+ * frame is not held. */
+typedef float (*sc_mt3_posterior_fn)(void *user, int64_t frame, int pitch, int kind);
 
 typedef struct sc_mt3_decoder {
     sc_mt3_codec codec;
@@ -46,6 +49,13 @@ typedef struct sc_mt3_decoder {
     void *evidence_user;
     double rejoin_gap;
     float rejoin_below, gate_below;
+    /* tie rules (sc_mt3_decoder_set_tie_rules; off as in MT3) */
+    sc_mt3_posterior_fn posterior;
+    void *posterior_user;
+    double frame_rate;       /* posterior frames per second */
+    int tie_span;            /* frames searched before a segment start */
+    float recover_below, untied_below;
+    double *last_end;        /* end of the latest note of each key (-1e300: none) */
     unsigned char *gated;    /* active notes that will be dropped when they end */
     double *piece_onset;     /* start of the latest piece of each active note */
     double *pending_end;     /* end of each held-back short piece */
@@ -75,6 +85,20 @@ void sc_mt3_decoder_set_rejoin(sc_mt3_decoder *d, double gap_s, float below);
  * evidence(time, pitch) < below is dropped (decoded as usual, never emitted). Drums are not gated.
  * below <= 0: off. */
 void sc_mt3_decoder_set_gate(sc_mt3_decoder *d, float below);
+/* Tie rules (not in MT3; off by default), from the acoustic posteriors of the span_frames frames before a
+ * segment start (the previous segment) and the frames of the segment:
+ * - recovery: a tie (the model says a note sounds on from before) for a pitch and program with no active
+ *   note starts one at the latest frame of the span (to 3 frames past the segment start) whose onset
+ *   posterior is >= recover_below, if that is more than 50 ms after the key's last note ended
+ *   (velocity 100, the tie section has none); otherwise it is invalid, as in MT3. The model often
+ *   wrote no onset for a chord member it then named in the next tie section.
+ * - untied ends: an active note the tie section does not continue ends at the first frame (from 2
+ *   frames after its onset, within the span) where the note posterior is < untied_below for 2 frames,
+ *   instead of at the segment start. A note whose offset the model did not write in its segment ran
+ *   to the segment end: 18 % of our estimated offsets sat on a segment boundary.
+ * A threshold <= 0 turns its rule off. */
+void sc_mt3_decoder_set_tie_rules(sc_mt3_decoder *d, sc_mt3_posterior_fn posterior, void *user, double frame_rate,
+                                  int span_frames, float recover_below, float untied_below);
 void sc_mt3_decoder_reset(sc_mt3_decoder *d);
 void sc_mt3_decoder_free(sc_mt3_decoder *d);
 

@@ -408,3 +408,68 @@ TEST(mt3_decoder_onset_gate_drops_new_notes_without_evidence) {
     scribe_notes_free(&open);
     scribe_notes_free(&gated);
 }
+
+/* Tie rules (sc_mt3_decoder_set_tie_rules), 125 frames/s: pitch 60 sounds until frame 150 (1.20 s); onsets
+ * of 64 at frame 200 (1.60 s) and of 62 at frame 100 (0.80 s, inside its note 0.50-0.85 s); 67 none. */
+static float tie_posterior(void *user, int64_t frame, int pitch, int kind) {
+    int *calls = user;
+    (*calls)++;
+    if (frame < 0) return -1.0f; /* not held */
+    if (kind == 1) return pitch == 60 && frame >= 150 ? 0.1f : 0.9f;
+    return (pitch == 64 && frame == 200) || (pitch == 62 && frame == 100) ? 0.9f : 0.1f;
+}
+
+static void decode_ties(int rules, scribe_notes *out, int *calls, uint64_t *invalid) {
+    sc_mt3_codec c;
+    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
+    sc_mt3_decoder d;
+    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    if (rules) sc_mt3_decoder_set_tie_rules(&d, tie_posterior, calls, 125.0, 256, 0.5f, 0.3f);
+#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
+#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
+#define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
+    const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
+    int32_t a[] = {T, S(50), PR(0), V1, PI(60), PI(62), S(85), V0, PI(62)}; /* 60 and 62 at 0.50; 62 ends 0.85 */
+    /* next segment (2.04 s): the tie section names 64, 67 and 62 (none active) and not 60; 64 ends 2.54 */
+    int32_t b[] = {PR(0), PI(64), PI(67), PI(62), T, S(50), V0, PI(64)};
+    CHECK_OK(sc_mt3_decoder_segment(&d, a, sizeof a / sizeof a[0], 0.0, 2.04, out, NULL));
+    CHECK_OK(sc_mt3_decoder_segment(&d, b, sizeof b / sizeof b[0], 2.04, -1, out, NULL));
+    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
+    *invalid = d.invalid_events;
+    scribe_notes_sort(out);
+    sc_mt3_decoder_free(&d);
+#undef S
+#undef PI
+#undef PR
+}
+
+TEST(mt3_decoder_tie_rules_recover_tied_notes_and_end_untied_ones) {
+    scribe_notes plain, rules;
+    scribe_notes_init(&plain);
+    scribe_notes_init(&rules);
+    int calls_plain = 0, calls = 0;
+    uint64_t invalid_plain = 0, invalid = 0;
+    decode_ties(0, &plain, &calls_plain, &invalid_plain);
+    decode_ties(1, &rules, &calls, &invalid);
+    CHECK_MSG(invalid_plain == 4 && invalid == 2, "invalid events %llu / %llu", (unsigned long long)invalid_plain,
+              (unsigned long long)invalid);
+    /* as MT3: 60 0.50-2.04 (ended by the tie section), 62 0.50-0.85; the ties of 64, 67, 62 and the end of
+       64 are invalid */
+    double want_plain[][3] = {{60, 0.50, 2.04}, {62, 0.50, 0.85}};
+    /* rules: 60 ends where its note posterior falls (1.20); 64 recovered from its onset at 1.60 and ended
+       by the model at 2.54; 67 has no onset, 62's onset lies within its own note: both stay invalid */
+    double want_rules[][3] = {{60, 0.50, 1.20}, {62, 0.50, 0.85}, {64, 1.60, 2.54}};
+    CHECK_MSG(plain.count == 2 && calls_plain == 0 && rules.count == 3 && calls > 0, "%zu / %zu notes", plain.count,
+              rules.count);
+    for (size_t i = 0; i < plain.count && i < 2; i++)
+        CHECK_MSG(plain.notes[i].pitch == (int)want_plain[i][0] && fabs(plain.notes[i].onset_s - want_plain[i][1]) < 1e-9 &&
+                      fabs(plain.notes[i].offset_s - want_plain[i][2]) < 1e-9,
+                  "plain note %zu: %d %.3f-%.3f", i, plain.notes[i].pitch, plain.notes[i].onset_s, plain.notes[i].offset_s);
+    for (size_t i = 0; i < rules.count && i < 3; i++)
+        CHECK_MSG(rules.notes[i].pitch == (int)want_rules[i][0] && fabs(rules.notes[i].onset_s - want_rules[i][1]) < 1e-9 &&
+                      fabs(rules.notes[i].offset_s - want_rules[i][2]) < 1e-9,
+                  "note %zu: %d %.3f-%.3f", i, rules.notes[i].pitch, rules.notes[i].onset_s, rules.notes[i].offset_s);
+    scribe_notes_free(&plain);
+    scribe_notes_free(&rules);
+}

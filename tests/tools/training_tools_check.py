@@ -5,6 +5,7 @@
    a second run over the same directory renders nothing again.
    The recorded piano (tools/data/sampled_piano.py, here with synthetic samples) plays the pitch asked for
    from the nearest sample, starts at the onset, is damped after note-off and picks the velocity layer.
+   tools/data/mt3_data.Decoder's tie rules match the engine's (tests/native/test_mt3_tokens.c, same case).
 2. tools/train/train.py --grow-layers and --widen-mlp: the grown or widened model computes the initial
    model's logits.
 
@@ -142,6 +143,27 @@ def check_recorded_piano(tmp):
     check(abs(first - 0.5) < 0.003, f"rendered note starts at its onset: {first:.4f} s (0.5)")
 
 
+def check_tie_rules():
+    """The scenario of the engine's mt3_decoder_tie_rules_recover_tied_notes_and_end_untied_ones."""
+    def posterior(seg, frame, pitch, kind):
+        if frame < 0:
+            return -1.0
+        if kind == 1:
+            return 0.1 if pitch == 60 and frame >= 150 else 0.9
+        return 0.9 if (pitch, frame) in ((64, 200), (62, 100)) else 0.1
+    S, PI, PR = (lambda v: md.SHIFT0 + v), (lambda v: md.PITCH0 + v), (lambda v: md.PROG0 + v)
+    V0, V1 = md.VEL0, md.VEL0 + 1
+    a = [md.TIE, S(50), PR(0), V1, PI(60), PI(62), S(85), V0, PI(62)]
+    b = [PR(0), PI(64), PI(67), PI(62), md.TIE, S(50), V0, PI(64)]
+    for rules, want in ((False, [(60, 0.50, 2.04), (62, 0.50, 0.85)]),
+                        (True, [(60, 0.50, 1.20), (62, 0.50, 0.85), (64, 1.60, 2.54)])):
+        d = md.Decoder(posterior=posterior if rules else None, recover_below=0.5, untied_below=0.3)
+        d.segment(a, 0.0)
+        d.segment(b, 2.048)  # a segment start (2.048 s) falls to the shift grid: 2.04 as in the engine test
+        got = sorted((int(n["pitch"]), round(float(n["on"]), 9), round(float(n["off"]), 9)) for n in d.finish())
+        check(got == want, f"Decoder tie rules {'on' if rules else 'off'}: {got}")
+
+
 def check_eq():
     """The mixed renditions' EQ filters (audio EQ cookbook): shelf and peak gains where they belong."""
     from scipy.signal import freqz
@@ -233,6 +255,7 @@ def main():
     a = ap.parse_args()
     check_eq()
     check_recorded_piano(a.tmp)
+    check_tie_rules()
     check_grow()
     check_widen()
     check_bass_at_sounding_pitch()

@@ -194,10 +194,16 @@ def segment_tokens(notes, seg_start_frame, granularity="midi_class", max_len=102
     return np.asarray(out, np.int64)
 
 
+def _llround(x):
+    """C's llround (halves away from zero; Python's round() rounds them to even)."""
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
 class Decoder:
     """Tokens -> notes across consecutive segments (note_sequences decode_note_event with ties)."""
 
-    def __init__(self, join_ms=0, rejoin_ms=0, rejoin_below=0.5, gate_below=0.0, evidence=None):
+    def __init__(self, join_ms=0, rejoin_ms=0, rejoin_below=0.5, gate_below=0.0, evidence=None, posterior=None,
+                 recover_below=0.0, untied_below=0.0):
         self.join_s = join_ms / 1000.0  # fragment joining as the engine's sc_mt3_decoder_set_join (0: off)
         # rejoining and the onset gate as the engine's (join_notes); evidence(segment index, time, pitch) ->
         # acoustic onset posterior around that time
@@ -205,10 +211,50 @@ class Decoder:
         self.rejoin_below, self.gate_below = rejoin_below, gate_below
         self.evidence = evidence
         self.onset_evidence = {}  # (onset, pitch, prog) -> evidence at that onset
+        # the engine's tie rules (sc_mt3_decoder_set_tie_rules): posterior(segment index, frame, pitch, kind 0 onset /
+        # 1 note) -> acoustic posterior, < 0 outside the segment and the one before it
+        self.posterior = posterior
+        self.recover_below = recover_below if posterior else 0.0
+        self.untied_below = untied_below if posterior else 0.0
+        self.last_end = {}  # (pitch, prog) -> end of its latest note
         self.n_segments = 0
         self.active = {}        # (pitch, prog) -> (onset, vel)
         self.notes = []          # (on, off, pitch, vel, prog, drum)
         self.cur_time = 0.0
+
+    def _close(self, key, end):
+        on, v = self.active.pop(key)
+        end = max(end, on + 0.01)
+        self.last_end[key] = end
+        self.notes.append((on, end, key[0], v, key[1], 0))
+
+    def _recover(self, seg, key, t):
+        """Tie recovery: start key at the latest acoustic onset before the segment start t (the engine's
+        recover_tied)."""
+        f1 = _llround(t * SR / HOP)
+        for f in range(f1 + 2, f1 - SEG_FRAMES - 1, -1):
+            on = f / (SR / HOP)
+            if on <= self.last_end.get(key, -1e300) + 0.05:
+                return False
+            if self.posterior(seg, f, key[0], 0) >= self.recover_below:
+                self.active[key] = (on, 100)
+                if self.evidence:
+                    self.onset_evidence[(on, key[0], key[1])] = 1.0  # never gated (the engine's gated = 0)
+                return True
+        return False
+
+    def _untied_end(self, seg, key, t):
+        """Where an active note the tie section does not continue ends (the engine's untied_end)."""
+        if self.untied_below <= 0:
+            return t
+        end = _llround(t * SR / HOP)
+        f = max(_llround(self.active[key][0] * SR / HOP) + 2, end - SEG_FRAMES)
+        while f + 1 < end:
+            a, b = self.posterior(seg, f, key[0], 1), self.posterior(seg, f + 1, key[0], 1)
+            if 0 <= a < self.untied_below and 0 <= b < self.untied_below:
+                return f / (SR / HOP)
+            f += 1
+        return t
 
     def segment(self, tokens, start_time):
         # as MT3's decode_and_combine_predictions (and the engine): the segment starts on the shift grid
@@ -234,16 +280,14 @@ class Decoder:
                 p = tok - PITCH0
                 key = (p, prog)
                 if in_tie:
-                    if key in self.active:
+                    if key in self.active or (self.recover_below > 0 and key not in tied and self._recover(seg, key, t)):
                         tied.add(key)
                 elif vel == 0:
                     if key in self.active:
-                        on, v = self.active.pop(key)
-                        self.notes.append((on, max(t, on + 0.01), p, v, prog, 0))
+                        self._close(key, t)
                 else:
                     if key in self.active:
-                        on, v = self.active.pop(key)
-                        self.notes.append((on, max(t, on + 0.01), p, v, prog, 0))
+                        self._close(key, t)
                     self.active[key] = (t, vel)
                     if self.evidence:
                         self.onset_evidence[(t, p, prog)] = self.evidence(seg, t, p)
@@ -253,16 +297,13 @@ class Decoder:
                 if in_tie:
                     for key in list(self.active):
                         if key not in tied:
-                            on, v = self.active.pop(key)
-                            self.notes.append((on, max(self.cur_time, on + 0.01), key[0], v, key[1], 0))
+                            self._close(key, self._untied_end(seg, key, self.cur_time))
                     in_tie = False
             elif tok < DRUM0:
                 prog = tok - PROG0
             else:
                 if vel > 0:
                     self.notes.append((t, t + 0.01, tok - DRUM0, vel, 0, 1))
-        if in_tie:  # no tie token: treat as end of tie section at segment start
-            pass
 
     def finish(self):
         for (p, prog), (on, v) in list(self.active.items()):

@@ -23,6 +23,10 @@ JOIN_FRAGMENTS_MS = 30  # tools/eval.py on 12 clips: onset F1 +0.03 to +0.06 (we
 # 100 ms continues when the acoustic onset posterior there stays below 0.5 (Basic Pitch's own onset
 # threshold), and a new pitched note whose onset posterior stays below ONSET_GATE / 1000 is dropped
 REJOIN_MS, REJOIN_ONSET, ONSET_GATE = 100, 500, 500
+# session 12 (weights/MODEL_CARD.md): a tie for a pitch with no active note starts one at the latest acoustic onset
+# >= TIE_RECOVER / 1000 of the previous segment; a note the tie section drops ends where its note posterior
+# falls below TIE_END / 1000 instead of at the segment start
+TIE_RECOVER, TIE_END = 500, 300
 
 
 def load(path):
@@ -35,6 +39,8 @@ def load(path):
         cfg.setdefault("rejoin_ms", REJOIN_MS)
         cfg.setdefault("rejoin_onset", REJOIN_ONSET)
         cfg.setdefault("onset_gate", ONSET_GATE)
+        cfg.setdefault("tie_recover", TIE_RECOVER)
+        cfg.setdefault("tie_end", TIE_END)
     sd = {k[4:]: v for k, v in training_weights(obj).items() if k.startswith("mt3.")}  # the MT3 network
     # a snapshot (tools/train/snapshot.py) stores float16: compute in float32 as training did
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
@@ -81,10 +87,15 @@ def main():
     ap.add_argument("--max-mb", type=float, default=25.0)
     ap.add_argument("--onset-gate", type=int, help=f"decoding: onset gate in 1/1000 (default {ONSET_GATE}; 0 off)")
     ap.add_argument("--rejoin-ms", type=int, help=f"decoding: rejoin gap in ms (default {REJOIN_MS}; 0 off)")
+    ap.add_argument("--tie-recover", type=int,
+                    help=f"decoding: tie recovery onset threshold in 1/1000 (default {TIE_RECOVER}; 0 off)")
+    ap.add_argument("--tie-end", type=int,
+                    help=f"decoding: untied notes end below this note posterior in 1/1000 (default {TIE_END}; 0 off)")
     a = ap.parse_args()
     cfg, sd, obj = load(a.ckpt)
     if cfg.get("acoustic_features", 0):
-        for k, v in (("onset_gate", a.onset_gate), ("rejoin_ms", a.rejoin_ms)):
+        for k, v in (("onset_gate", a.onset_gate), ("rejoin_ms", a.rejoin_ms), ("tie_recover", a.tie_recover),
+                     ("tie_end", a.tie_end)):
             if v is not None:
                 cfg[k] = v
     cfg["dropout"] = 0.0
