@@ -173,14 +173,18 @@ static int continues(sc_mt3_decoder *d, int key, double time) {
 
 static int64_t frame_of(const sc_mt3_decoder *d, double t) { return (int64_t)llround(t * d->frame_rate); }
 
+static scribe_status emit_pending(sc_mt3_decoder *d, int key, scribe_notes *out, scribe_error *err);
+
 /* Tie recovery (sc_mt3_decoder_set_tie_rules): starts `key` at the latest acoustic onset before the segment
- * start `t`; 0 when there is none. */
-static int recover_tied(sc_mt3_decoder *d, int key, double t) {
+ * start `t`: 1, 0 when there is none, -1 on allocation failure. */
+static int recover_tied(sc_mt3_decoder *d, int key, double t, scribe_notes *out, scribe_error *err) {
     const int64_t f0 = frame_of(d, t) - d->tie_span;
     for (int64_t f = frame_of(d, t) + 2; f >= f0; f--) {
         const double on = (double)f / d->frame_rate;
         if (on <= d->last_end[key] + 0.05) return 0;
         if (d->posterior(d->posterior_user, f, key % 128, 0) >= d->recover_below) {
+            /* a held-back earlier note of the key ended more than 50 ms before: it does not continue */
+            if (d->pending_slot[key] && emit_pending(d, key, out, err)) return -1;
             d->active[key] = 1;
             d->n_active++;
             d->piece_onset[key] = d->onset[key] = on;
@@ -215,7 +219,10 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
         int key = d->current_program * 128 + ev.value;
         if (d->is_tie_section) {
             if (d->tied[key]) return 1;
-            if (!d->active[key] && !(d->recover_below > 0 && recover_tied(d, key, time))) return 1;
+            if (!d->active[key]) {
+                int r = d->recover_below > 0 ? recover_tied(d, key, time, out, err) : 0;
+                if (r <= 0) return r < 0 ? -1 : 1;
+            }
             d->tied[key] = 1;
         } else if (d->current_velocity == 0) {
             if (!d->active[key]) return 1;

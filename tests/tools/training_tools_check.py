@@ -150,18 +150,20 @@ def check_tie_rules():
             return -1.0
         if kind == 1:
             return 0.1 if pitch == 60 and frame >= 150 else 0.9
-        return 0.9 if (pitch, frame) in ((64, 200), (62, 100)) else 0.1
+        return 0.9 if (pitch, frame) in ((64, 200), (62, 100), (65, 253)) else 0.1
     S, PI, PR = (lambda v: md.SHIFT0 + v), (lambda v: md.PITCH0 + v), (lambda v: md.PROG0 + v)
     V0, V1 = md.VEL0, md.VEL0 + 1
-    a = [md.TIE, S(50), PR(0), V1, PI(60), PI(62), S(85), V0, PI(62)]
-    b = [PR(0), PI(64), PI(67), PI(62), md.TIE, S(50), V0, PI(64)]
-    for rules, want in ((False, [(60, 0.50, 2.04), (62, 0.50, 0.85)]),
-                        (True, [(60, 0.50, 1.20), (62, 0.50, 0.85), (64, 1.60, 2.54)])):
-        d = md.Decoder(posterior=posterior if rules else None, recover_below=0.5, untied_below=0.3)
+    a = [md.TIE, S(50), PR(0), V1, PI(60), PI(62), S(85), V0, PI(62), S(190), V1, PI(65), S(195), V0, PI(65)]
+    b = [PR(0), PI(64), PI(67), PI(62), PI(65), md.TIE, S(50), V0, PI(64)]
+    rules_want = [(60, 0.50, 1.20), (62, 0.50, 0.85), (64, 1.60, 2.54), (65, 1.90, 1.95), (65, 2.024, 2.54)]
+    for rules, rejoin, want in ((False, 0, [(60, 0.50, 2.04), (62, 0.50, 0.85), (65, 1.90, 1.95)]),
+                                (True, 0, rules_want), (True, 100, rules_want)):
+        d = md.Decoder(posterior=posterior if rules else None, recover_below=0.5, untied_below=0.3, rejoin_ms=rejoin,
+                       evidence=(lambda seg, t, p: 0.0) if rejoin else None)
         d.segment(a, 0.0)
         d.segment(b, 2.048)  # a segment start (2.048 s) falls to the shift grid: 2.04 as in the engine test
         got = sorted((int(n["pitch"]), round(float(n["on"]), 9), round(float(n["off"]), 9)) for n in d.finish())
-        check(got == want, f"Decoder tie rules {'on' if rules else 'off'}: {got}")
+        check(got == want, f"Decoder tie rules {'on' if rules else 'off'}, rejoin {rejoin} ms: {got}")
 
 
 def check_eq():
