@@ -210,17 +210,22 @@ TEST(mt3_tokens_hostile_sequences_are_counted) {
     sc_mt3_decoder_free(&d);
 }
 
+/* The decoder tests below: an MT3 codec `c` and its decoder `d`; tokens through these macros over `c`. */
+static void new_decoder(sc_mt3_codec *c, sc_mt3_decoder *d) {
+    CHECK_OK(sc_mt3_codec_init_mt3(c, NULL));
+    CHECK_OK(sc_mt3_decoder_init(d, c, NULL));
+}
+#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
+#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
+#define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
+
 /* Fragment joining (sc_mt3_decoder_set_join): pieces of at most 30 ms continued a step later become one
  * note; longer pieces, wider gaps, other programs and drums are untouched; off, MT3's notes as before. */
 static void decode_fragments(double join_s, scribe_notes *out) {
     sc_mt3_codec c;
-    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
     sc_mt3_decoder d;
-    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    new_decoder(&c, &d);
     sc_mt3_decoder_set_join(&d, join_s);
-#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
-#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
-#define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
     const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
     const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0), DR = sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 36);
     int32_t seg[] = {
@@ -238,9 +243,6 @@ static void decode_fragments(double join_s, scribe_notes *out) {
     CHECK(d.invalid_events == 0 && d.n_pending == 0);
     scribe_notes_sort(out);
     sc_mt3_decoder_free(&d);
-#undef S
-#undef PI
-#undef PR
 }
 
 TEST(mt3_decoder_joins_fragments_only_when_asked) {
@@ -290,17 +292,13 @@ static float test_evidence(void *user, double t, int pitch) {
 
 static void decode_chops(int rejoin, int segmented, scribe_notes *out, int *calls) {
     sc_mt3_codec c;
-    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
     sc_mt3_decoder d;
-    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    new_decoder(&c, &d);
     sc_mt3_decoder_set_join(&d, 0.03);
     if (rejoin) {
         sc_mt3_decoder_set_evidence(&d, test_evidence, calls);
         sc_mt3_decoder_set_rejoin(&d, 0.1, 0.5f);
     }
-#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
-#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
-#define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
     const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
     const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
     int32_t seg[] = {
@@ -324,9 +322,6 @@ static void decode_chops(int rejoin, int segmented, scribe_notes *out, int *call
         CHECK_OK(sc_mt3_decoder_segment(&d, seg, n, 0.0, -1, out, NULL));
     }
     flush_and_free(&d, out);
-#undef S
-#undef PI
-#undef PR
 }
 
 TEST(mt3_decoder_rejoins_chopped_notes_without_onset_evidence) {
@@ -362,14 +357,11 @@ static float gate_evidence(void *user, double t, int pitch) {
 
 static void decode_gated(float gate, scribe_notes *out) {
     sc_mt3_codec c;
-    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
     sc_mt3_decoder d;
-    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    new_decoder(&c, &d);
     sc_mt3_decoder_set_evidence(&d, gate_evidence, NULL);
     sc_mt3_decoder_set_rejoin(&d, 0.1, 0.5f);
     sc_mt3_decoder_set_gate(&d, gate);
-#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
-#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
     const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
     const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0), DR = sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 36);
     const int P0 = sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, 0);
@@ -386,8 +378,6 @@ static void decode_gated(float gate, scribe_notes *out) {
     CHECK_OK(sc_mt3_decoder_segment(&d, a, sizeof a / sizeof a[0], 0.0, 0.5, out, NULL));
     CHECK_OK(sc_mt3_decoder_segment(&d, b, sizeof b / sizeof b[0], 0.5, -1, out, NULL));
     flush_and_free(&d, out);
-#undef S
-#undef PI
 }
 
 TEST(mt3_decoder_onset_gate_drops_new_notes_without_evidence) {
@@ -427,17 +417,13 @@ static float no_onset(void *user, double t, int pitch) {
 
 static void decode_ties(int rules, scribe_notes *out, int *calls, uint64_t *invalid) {
     sc_mt3_codec c;
-    CHECK_OK(sc_mt3_codec_init_mt3(&c, NULL));
     sc_mt3_decoder d;
-    CHECK_OK(sc_mt3_decoder_init(&d, &c, NULL));
+    new_decoder(&c, &d);
     if (rules) sc_mt3_decoder_set_tie_rules(&d, tie_posterior, calls, 125.0, 256, 0.5f, 0.3f);
     if (rules == 2) { /* notes are held back 100 ms after their end: 65 (ends 1.95) is still held at 2.04 */
         sc_mt3_decoder_set_evidence(&d, no_onset, NULL);
         sc_mt3_decoder_set_rejoin(&d, 0.1, 0.5f);
     }
-#define S(v) sc_mt3_codec_encode(&c, SC_MT3_EV_SHIFT, v)
-#define PI(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PITCH, v)
-#define PR(v) sc_mt3_codec_encode(&c, SC_MT3_EV_PROGRAM, v)
     const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
     const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
     /* 60 and 62 at 0.50; 62 ends 0.85; 65 sounds 1.90-1.95 */
@@ -450,9 +436,6 @@ static void decode_ties(int rules, scribe_notes *out, int *calls, uint64_t *inva
     *invalid = d.invalid_events;
     scribe_notes_sort(out);
     sc_mt3_decoder_free(&d);
-#undef S
-#undef PI
-#undef PR
 }
 
 TEST(mt3_decoder_tie_rules_recover_tied_notes_and_end_untied_ones) {
