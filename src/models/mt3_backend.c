@@ -28,7 +28,9 @@
  * With config rejoin_ms or onset_gate (our trained models) each segment keeps its onset posteriors
  * until its tokens are decoded: they are the decoder's onset evidence (sc_mt3_decoder_set_evidence).
  * A note the model ends and starts again within rejoin_ms with no acoustic onset there stays one
- * note; a new pitched note with no acoustic onset is dropped (onset_gate). */
+ * note; a new pitched note with no acoustic onset is dropped (onset_gate). With tie_recover or tie_end
+ * the session also keeps the note posteriors, and both columns of the segment before the held one:
+ * the tie rules read single frames of both (sc_mt3_decoder_set_tie_rules). */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
