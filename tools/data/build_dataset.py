@@ -576,19 +576,24 @@ def main():
     # Recorded piano: own generator again. Ids end in -p<k>.
     prng = random.Random(a.seed * 15485863 + 7)
     cache = os.path.join(os.path.dirname(os.path.abspath(a.out)), "npm", "salamander")
-    if a.piano_renditions or a.piano_mma:
-        sampled_piano.fetch(cache)  # once, before the workers start
+    piano_renditions, piano_mma = a.piano_renditions, a.piano_mma
+    if piano_renditions or piano_mma:
+        try:
+            sampled_piano.fetch(cache)  # once, before the workers start
+        except Exception as e:  # as the jam source: a network-less rebuild still works, without them
+            print("recorded-piano renditions skipped:", e, file=sys.stderr)
+            piano_renditions = piano_mma = 0
 
     def has_piano(j):
         n = np.load(j["notes"])
         return bool(np.any((n["drum"] == 0) & (n["prog"] < 8)))
 
-    for j in [j for j in human_train if has_piano(j)]:
-        for k in range(a.piano_renditions):
+    for j in [j for j in human_train if has_piano(j)] if piano_renditions else []:
+        for k in range(piano_renditions):
             jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-p{k}", sf="mix+recorded piano", mix=True,
                              piano_cache=cache, seed=prng.randrange(1 << 30)))
-    with_piano = [j for j in mma_train if has_piano(j)]
-    for j in prng.sample(with_piano, min(a.piano_mma, len(with_piano))):
+    with_piano = [j for j in mma_train if has_piano(j)] if piano_mma else []
+    for j in prng.sample(with_piano, min(piano_mma, len(with_piano))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-p0", sf="mix+recorded piano", mix=True,
                          piano_cache=cache, seed=prng.randrange(1 << 30)))
     index = []
