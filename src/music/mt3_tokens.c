@@ -21,8 +21,10 @@ scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, 
     d->pending_keys = calloc(NKEYS, sizeof *d->pending_keys);
     d->gated = calloc(NKEYS, 1);
     d->last_end = calloc(NKEYS, sizeof *d->last_end);
-    if (!d->last_end || !d->active || !d->tied || !d->onset || !d->onset_velocity || !d->piece_onset || !d->pending_end ||
-        !d->pending_slot || !d->pending_keys || !d->gated) {
+    d->quiet_from = calloc(NKEYS, sizeof *d->quiet_from);
+    d->quiet_at = calloc(NKEYS, sizeof *d->quiet_at);
+    if (!d->last_end || !d->quiet_from || !d->quiet_at || !d->active || !d->tied || !d->onset || !d->onset_velocity ||
+        !d->piece_onset || !d->pending_end || !d->pending_slot || !d->pending_keys || !d->gated) {
         sc_mt3_decoder_free(d);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 token decoder");
     }
@@ -73,6 +75,10 @@ void sc_mt3_decoder_set_tie_rules(sc_mt3_decoder *d, sc_mt3_posterior_fn posteri
     d->untied_below = posterior && untied_below > 0 ? untied_below : 0.0f;
 }
 
+void sc_mt3_decoder_set_offset_clip(sc_mt3_decoder *d, float below) {
+    d->clip_below = d->posterior && below > 0 ? below : 0.0f;
+}
+
 static int rejoining(const sc_mt3_decoder *d) { return d->evidence && d->rejoin_gap > 0; }
 
 void sc_mt3_decoder_free(sc_mt3_decoder *d) {
@@ -87,7 +93,10 @@ void sc_mt3_decoder_free(sc_mt3_decoder *d) {
     free(d->pending_keys);
     free(d->gated);
     free(d->last_end);
-    d->last_end = NULL;
+    free(d->quiet_from);
+    free(d->quiet_at);
+    d->last_end = d->quiet_at = NULL;
+    d->quiet_from = NULL;
     d->active = d->tied = d->gated = NULL;
     d->onset = d->piece_onset = d->pending_end = NULL;
     d->onset_velocity = d->pending_slot = d->pending_keys = NULL;
@@ -110,9 +119,42 @@ static scribe_status add_note(scribe_notes *out, double start, double end, int p
     return scribe_notes_push(out, &n, NULL, 0, err);
 }
 
+static int64_t frame_of(const sc_mt3_decoder *d, double t) { return (int64_t)llround(t * d->frame_rate); }
+
+/* The first frame in [from, to) that begins `run` frames of `pitch`'s note posterior below `below` (frames
+ * not held count as sounding); -1 when there is none. */
+static int64_t first_quiet(const sc_mt3_decoder *d, int pitch, int64_t from, int64_t to, float below, int run) {
+    int len = 0;
+    for (int64_t f = from; f < to; f++) {
+        const float p = d->posterior(d->posterior_user, f, pitch, 1);
+        len = p >= 0 && p < below ? len + 1 : 0;
+        if (len == run) return f - run + 1;
+    }
+    return -1;
+}
+
+/* Offset clip: `key`'s note (piece) started at `onset`; its posterior is read from 2 frames later. */
+static void watch_quiet(sc_mt3_decoder *d, int key, double onset) {
+    d->quiet_from[key] = frame_of(d, onset) + 2;
+    d->quiet_at[key] = INFINITY;
+}
+
+/* Offset clip: reads `key`'s note posterior up to frame `to` (exclusive). A quiet run may straddle two
+ * calls: the next one starts again at the last SC_MT3_QUIET_FRAMES - 1 frames read. */
+static void read_quiet(sc_mt3_decoder *d, int key, int64_t to) {
+    if (d->quiet_at[key] < INFINITY || d->quiet_from[key] >= to) return;
+    const int64_t f = first_quiet(d, key % 128, d->quiet_from[key], to, d->clip_below, SC_MT3_QUIET_FRAMES);
+    if (f >= 0) d->quiet_at[key] = (double)f / d->frame_rate;
+    else if (to - (SC_MT3_QUIET_FRAMES - 1) > d->quiet_from[key]) d->quiet_from[key] = to - (SC_MT3_QUIET_FRAMES - 1);
+}
+
 static scribe_status end_active(sc_mt3_decoder *d, int key, double end, scribe_notes *out, scribe_error *err) {
     d->active[key] = 0;
     d->n_active--;
+    if (d->clip_below > 0) {
+        read_quiet(d, key, frame_of(d, end));
+        if (d->quiet_at[key] < end) end = d->quiet_at[key];
+    }
     if (end < d->onset[key] + SC_MT3_MIN_NOTE_DURATION) end = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;
     d->last_end[key] = end;
     if (d->gated[key]) { /* dropped by the onset gate */
@@ -171,8 +213,6 @@ static int continues(sc_mt3_decoder *d, int key, double time) {
     return rejoining(d) && gap <= d->rejoin_gap && d->evidence(d->evidence_user, time, key % 128) < d->rejoin_below;
 }
 
-static int64_t frame_of(const sc_mt3_decoder *d, double t) { return (int64_t)llround(t * d->frame_rate); }
-
 static scribe_status emit_pending(sc_mt3_decoder *d, int key, scribe_notes *out, scribe_error *err);
 
 /* Tie recovery (sc_mt3_decoder_set_tie_rules): starts `key` at the latest acoustic onset before the segment
@@ -190,6 +230,7 @@ static int recover_tied(sc_mt3_decoder *d, int key, double t, scribe_notes *out,
             d->piece_onset[key] = d->onset[key] = on;
             d->onset_velocity[key] = SC_MT3_DEFAULT_VELOCITY;
             d->gated[key] = 0;
+            watch_quiet(d, key, on);
             return 1;
         }
     }
@@ -199,14 +240,11 @@ static int recover_tied(sc_mt3_decoder *d, int key, double t, scribe_notes *out,
 /* Where an active note the tie section does not continue ends (sc_mt3_decoder_set_tie_rules). */
 static double untied_end(const sc_mt3_decoder *d, int key, double t) {
     if (d->untied_below <= 0) return t;
-    int64_t f = frame_of(d, d->onset[key]) + 2;
+    int64_t from = frame_of(d, d->onset[key]) + 2;
     const int64_t end = frame_of(d, t);
-    if (f < end - d->tie_span) f = end - d->tie_span;
-    for (; f + 1 < end; f++) {
-        float a = d->posterior(d->posterior_user, f, key % 128, 1), b = d->posterior(d->posterior_user, f + 1, key % 128, 1);
-        if (a >= 0 && b >= 0 && a < d->untied_below && b < d->untied_below) return (double)f / d->frame_rate;
-    }
-    return t;
+    if (from < end - d->tie_span) from = end - d->tie_span;
+    const int64_t f = first_quiet(d, key % 128, from, end, d->untied_below, 2);
+    return f >= 0 ? (double)f / d->frame_rate : t;
 }
 
 /* decode_note_event: returns 1 when the event is invalid, -1 on allocation failure. */
@@ -235,6 +273,7 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
                     d->active[key] = 1;
                     d->n_active++;
                     d->piece_onset[key] = time;
+                    watch_quiet(d, key, time);
                     return 0;
                 }
                 if (emit_pending(d, key, out, err)) return -1;
@@ -244,6 +283,7 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
             d->piece_onset[key] = time;
             d->onset[key] = time;
             d->onset_velocity[key] = d->current_velocity;
+            watch_quiet(d, key, time);
             d->gated[key] = d->evidence && d->gate_below > 0 &&
                             d->evidence(d->evidence_user, time, ev.value) < d->gate_below;
         }
@@ -276,6 +316,12 @@ scribe_status sc_mt3_decoder_segment(sc_mt3_decoder *d, const int32_t *tokens, s
                                      double max_time, scribe_notes *out, scribe_error *err) {
     if (!d || !out || (n && !tokens))
         return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_mt3_decoder_segment: NULL argument");
+    if (d->clip_below > 0) /* the segment before this one is still held: read it for the offset clip */
+        for (int key = 0, seen = 0; key < NKEYS && seen < d->n_active; key++)
+            if (d->active[key]) {
+                seen++;
+                read_quiet(d, key, frame_of(d, start_time));
+            }
     if (d->codec.use_ties) {  /* begin_tied_pitches_section */
         memset(d->tied, 0, NKEYS);
         d->is_tie_section = 1;

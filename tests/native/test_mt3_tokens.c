@@ -466,3 +466,72 @@ TEST(mt3_decoder_tie_rules_recover_tied_notes_and_end_untied_ones) {
         scribe_notes_free(&got);
     }
 }
+
+/* Offset clip (sc_mt3_decoder_set_offset_clip), 125 frames/s, 256-frame segments (2.048 s); like the engine's session, only the segment being decoded and the one before it are held. Note
+ * posteriors: 60 dips for 2 frames at 100 (too short) and is quiet at frames 200-202 (1.60 s, segment
+ * 0); 62 is quiet from frame 50 (0.40 s); 64 at frames 254-256, across the first segment start; 65
+ * never. */
+typedef struct { int segment; } held_window;
+
+static float clip_posterior(void *user, int64_t frame, int pitch, int kind) {
+    const held_window *w = user;
+    if (frame < (int64_t)(w->segment - 1) * 256 || frame >= (int64_t)(w->segment + 1) * 256) return -1.0f;
+    if (kind == 0) return 0.0f;
+    const int quiet = (pitch == 60 && ((frame >= 100 && frame <= 101) || (frame >= 200 && frame <= 202))) ||
+                      (pitch == 62 && frame >= 50) || (pitch == 64 && frame >= 254 && frame <= 256);
+    return quiet ? 0.1f : 0.9f;
+}
+
+static void decode_clipped(float below, scribe_notes *out) {
+    sc_mt3_codec c;
+    sc_mt3_decoder d;
+    new_decoder(&c, &d);
+    held_window w = {0};
+    sc_mt3_decoder_set_tie_rules(&d, clip_posterior, &w, 125.0, 256, 0.0f, 0.0f);
+    sc_mt3_decoder_set_offset_clip(&d, below);
+    const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0), D = sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 36);
+    /* 60 from 0.10, 62 0.20-0.90, 64 from 0.50, 65 1.00-1.50, a drum at 1.20 */
+    int32_t a[] = {T, S(10), PR(0), V1, PI(60), S(20), PI(62), S(50), PI(64), S(90), V0, PI(62), S(100), V1, PI(65),
+                   S(120), D, S(150), V0, PI(65)};
+    int32_t b[] = {PR(0), PI(60), PI(64), T, S(95), V0, PI(64)}; /* 64 ends 2.99 */
+    int32_t cc[] = {PR(0), PI(60), T};
+    int32_t e[] = {PR(0), PI(60), T, S(40), V0, PI(60)}; /* 60 ends 6.54 */
+    const int32_t *segs[] = {a, b, cc, e};
+    const size_t lens[] = {sizeof a / sizeof a[0], sizeof b / sizeof b[0], sizeof cc / sizeof cc[0],
+                           sizeof e / sizeof e[0]};
+    for (w.segment = 0; w.segment < 4; w.segment++) { /* starts on the shift grid: 0, 2.04, 4.09, 6.14 */
+        const double start = sc_mt3_segment_start_time(&c, w.segment * 2.048);
+        const double next = w.segment < 3 ? sc_mt3_segment_start_time(&c, (w.segment + 1) * 2.048) : -1;
+        CHECK_OK(sc_mt3_decoder_segment(&d, segs[w.segment], lens[w.segment], start, next, out, NULL));
+    }
+    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
+    scribe_notes_sort(out);
+    sc_mt3_decoder_free(&d);
+}
+
+TEST(mt3_decoder_offset_clip_ends_notes_where_the_sound_stops) {
+    const double want_off[][3] = {{60, 0.10, 6.54}, {62, 0.20, 0.90}, {64, 0.50, 2.99}, {65, 1.00, 1.50}};
+    const double want_on[][3] = {{60, 0.10, 1.60}, {62, 0.20, 0.40}, {64, 0.50, 2.032}, {65, 1.00, 1.50}};
+    for (int mode = 0; mode < 2; mode++) {
+        scribe_notes got;
+        scribe_notes_init(&got);
+        decode_clipped(mode ? 0.2f : 0.0f, &got);
+        const double(*want)[3] = mode ? want_on : want_off;
+        size_t k = 0;
+        for (size_t i = 0; i < got.count; i++) {
+            const scribe_note *n = &got.notes[i];
+            if (n->is_drum) {
+                CHECK_MSG(n->pitch == 36 && fabs(n->onset_s - 1.20) < 1e-9, "mode %d: drum %d at %.3f", mode, n->pitch,
+                          n->onset_s);
+                continue;
+            }
+            CHECK_MSG(k < 4 && n->pitch == (int)want[k][0] && fabs(n->onset_s - want[k][1]) < 1e-9 &&
+                          fabs(n->offset_s - want[k][2]) < 1e-9,
+                      "mode %d note %zu: %d %.3f-%.3f", mode, k, n->pitch, n->onset_s, n->offset_s);
+            k++;
+        }
+        CHECK_MSG(k == 4 && got.count == 5, "mode %d: %zu notes", mode, got.count);
+        scribe_notes_free(&got);
+    }
+}

@@ -166,6 +166,30 @@ def check_tie_rules():
         check(got == want, f"Decoder tie rules {'on' if rules else 'off'}, rejoin {rejoin} ms: {got}")
 
 
+def check_offset_clip():
+    """The scenario of the engine's mt3_decoder_offset_clip_ends_notes_where_the_sound_stops: four segments,
+    only the one decoded and the one before it held."""
+    def posterior(seg, frame, pitch, kind):
+        if not (seg - 1) * 256 <= frame < (seg + 1) * 256:
+            return -1.0
+        quiet = ((pitch == 60 and (100 <= frame <= 101 or 200 <= frame <= 202)) or (pitch == 62 and frame >= 50)
+                 or (pitch == 64 and 254 <= frame <= 256))
+        return 0.0 if kind == 0 else (0.1 if quiet else 0.9)
+    S, PI, PR = (lambda v: md.SHIFT0 + v), (lambda v: md.PITCH0 + v), (lambda v: md.PROG0 + v)
+    V0, V1, T = md.VEL0, md.VEL0 + 1, md.TIE
+    segs = [[T, S(10), PR(0), V1, PI(60), S(20), PI(62), S(50), PI(64), S(90), V0, PI(62), S(100), V1, PI(65),
+             S(120), md.DRUM0 + 36, S(150), V0, PI(65)],
+            [PR(0), PI(60), PI(64), T, S(95), V0, PI(64)], [PR(0), PI(60), T], [PR(0), PI(60), T, S(40), V0, PI(60)]]
+    for below, want in ((0.0, [(60, 0.10, 6.54), (62, 0.20, 0.90), (64, 0.50, 2.99), (65, 1.00, 1.50)]),
+                        (0.2, [(60, 0.10, 1.60), (62, 0.20, 0.40), (64, 0.50, 2.032), (65, 1.00, 1.50)])):
+        d = md.Decoder(posterior=posterior, clip_below=below)
+        for i, toks in enumerate(segs):
+            d.segment(toks, i * 2.048)
+        notes = d.finish()
+        got = sorted((int(n["pitch"]), round(float(n["on"]), 9), round(float(n["off"]), 9)) for n in notes if not n["drum"])
+        check(got == want and int(notes["drum"].sum()) == 1, f"Decoder offset clip {below}: {got}")
+
+
 def check_eq():
     """The mixed renditions' EQ filters (audio EQ cookbook): shelf and peak gains where they belong."""
     from scipy.signal import freqz
@@ -258,6 +282,7 @@ def main():
     check_eq()
     check_recorded_piano(a.tmp)
     check_tie_rules()
+    check_offset_clip()
     check_grow()
     check_widen()
     check_bass_at_sounding_pitch()

@@ -203,7 +203,7 @@ class Decoder:
     """Tokens -> notes across consecutive segments (note_sequences decode_note_event with ties)."""
 
     def __init__(self, join_ms=0, rejoin_ms=0, rejoin_below=0.5, gate_below=0.0, evidence=None, posterior=None,
-                 recover_below=0.0, untied_below=0.0):
+                 recover_below=0.0, untied_below=0.0, clip_below=0.0):
         self.join_s = join_ms / 1000.0  # fragment joining as the engine's sc_mt3_decoder_set_join (0: off)
         # rejoining and the onset gate as the engine's (join_notes); evidence(segment index, time, pitch) ->
         # acoustic onset posterior around that time
@@ -216,13 +216,46 @@ class Decoder:
         self.posterior = posterior
         self.recover_below = recover_below if posterior else 0.0
         self.untied_below = untied_below if posterior else 0.0
+        # the engine's offset clip (sc_mt3_decoder_set_offset_clip): a note ends no later than where its note
+        # posterior first stays below clip_below for QUIET_FRAMES frames, from 2 frames after its onset
+        self.clip_below = clip_below if posterior else 0.0
+        self.quiet = {}  # active (pitch, prog) -> [next frame to read, time it went quiet or None]
         self.last_end = {}  # (pitch, prog) -> end of its latest note
         self.n_segments = 0
         self.active = {}        # (pitch, prog) -> (onset, vel)
         self.notes = []          # (on, off, pitch, vel, prog, drum)
         self.cur_time = 0.0
 
-    def _close(self, key, end):
+    def _first_quiet(self, seg, pitch, frm, to, below, run):
+        """The engine's first_quiet: first frame in [frm, to) beginning `run` frames below `below`, or None."""
+        n = 0
+        for f in range(frm, to):
+            p = self.posterior(seg, f, pitch, 1)
+            n = n + 1 if 0 <= p < below else 0
+            if n == run:
+                return f - run + 1
+        return None
+
+    def _start(self, key, on, vel):
+        self.active[key] = (on, vel)
+        self.quiet[key] = [_llround(on * SR / HOP) + 2, None]
+
+    def _read_quiet(self, seg, key, to):
+        """The engine's read_quiet: reads key's note posterior up to frame `to` (exclusive)."""
+        q = self.quiet[key]
+        if q[1] is not None or q[0] >= to:
+            return
+        f = self._first_quiet(seg, key[0], q[0], to, self.clip_below, QUIET_FRAMES)
+        if f is not None:
+            q[1] = f / (SR / HOP)
+        else:
+            q[0] = max(q[0], to - (QUIET_FRAMES - 1))
+
+    def _close(self, key, end, seg):
+        if self.clip_below > 0:
+            self._read_quiet(seg, key, _llround(end * SR / HOP))
+            if self.quiet[key][1] is not None:
+                end = min(end, self.quiet[key][1])
         on, v = self.active.pop(key)
         end = max(end, on + 0.01)
         self.last_end[key] = end
@@ -237,7 +270,7 @@ class Decoder:
             if on <= self.last_end.get(key, -1e300) + 0.05:
                 return False
             if self.posterior(seg, f, key[0], 0) >= self.recover_below:
-                self.active[key] = (on, 100)
+                self._start(key, on, 100)
                 if self.evidence:
                     self.onset_evidence[(on, key[0], key[1])] = 1.0  # never gated (the engine's gated = 0)
                 return True
@@ -248,19 +281,18 @@ class Decoder:
         if self.untied_below <= 0:
             return t
         end = _llround(t * SR / HOP)
-        f = max(_llround(self.active[key][0] * SR / HOP) + 2, end - SEG_FRAMES)
-        while f + 1 < end:
-            a, b = self.posterior(seg, f, key[0], 1), self.posterior(seg, f + 1, key[0], 1)
-            if 0 <= a < self.untied_below and 0 <= b < self.untied_below:
-                return f / (SR / HOP)
-            f += 1
-        return t
+        f = self._first_quiet(seg, key[0], max(_llround(self.active[key][0] * SR / HOP) + 2, end - SEG_FRAMES), end,
+                              self.untied_below, 2)
+        return t if f is None else f / (SR / HOP)
 
     def segment(self, tokens, start_time):
         # as MT3's decode_and_combine_predictions (and the engine): the segment starts on the shift grid
         start_time -= math.fmod(start_time, 1.0 / STEPS_PER_SECOND)
         seg = self.n_segments
         self.n_segments += 1
+        if self.clip_below > 0:  # the segment before this one is still held: read it for the offset clip
+            for key in self.active:
+                self._read_quiet(seg, key, _llround(start_time * SR / HOP))
         tied = set()
         in_tie = True
         vel, prog = 100, 0
@@ -284,11 +316,11 @@ class Decoder:
                         tied.add(key)
                 elif vel == 0:
                     if key in self.active:
-                        self._close(key, t)
+                        self._close(key, t, seg)
                 else:
                     if key in self.active:
-                        self._close(key, t)
-                    self.active[key] = (t, vel)
+                        self._close(key, t, seg)
+                    self._start(key, t, vel)
                     if self.evidence:
                         self.onset_evidence[(t, p, prog)] = self.evidence(seg, t, p)
             elif tok < TIE:
@@ -297,7 +329,7 @@ class Decoder:
                 if in_tie:
                     for key in list(self.active):
                         if key not in tied:
-                            self._close(key, self._untied_end(seg, key, self.cur_time))
+                            self._close(key, self._untied_end(seg, key, self.cur_time), seg)
                     in_tie = False
             elif tok < DRUM0:
                 prog = tok - PROG0
@@ -306,9 +338,8 @@ class Decoder:
                     self.notes.append((t, t + 0.01, tok - DRUM0, vel, 0, 1))
 
     def finish(self):
-        for (p, prog), (on, v) in list(self.active.items()):
-            self.notes.append((on, max(self.cur_time, on + 0.01), p, v, prog, 0))
-        self.active = {}
+        for key in list(self.active):
+            self._close(key, max(self.cur_time, self.active[key][0] + 0.01), self.n_segments - 1)
         ev = (lambda n: self.onset_evidence.get((n[0], n[2], n[4]), 1.0)) if self.evidence else None
         notes = join_notes(self.notes, self.join_s, self.rejoin_s, self.rejoin_below, self.gate_below, ev)
         arr = np.array(notes, dtype=[("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"),
@@ -318,6 +349,7 @@ class Decoder:
 
 AC_LOWEST_PITCH, AC_PITCHES = 21, 88  # the acoustic network's note bins (src/models/mt3_acoustic.h)
 EVIDENCE_FRAMES = 3  # onset evidence window, +-frames (src/models/mt3_backend.c)
+QUIET_FRAMES = 3  # offset clip: frames of quiet note posterior that end a note (SC_MT3_QUIET_FRAMES)
 
 
 def onset_evidence(onsets, seg, t, pitch):

@@ -27,6 +27,9 @@ REJOIN_MS, REJOIN_ONSET, ONSET_GATE = 100, 500, 500
 # >= TIE_RECOVER / 1000 of the previous segment; a note the tie section drops ends where its note posterior
 # falls below TIE_END / 1000 instead of at the segment start
 TIE_RECOVER, TIE_END = 500, 300
+# session 13 (weights/MODEL_CARD.md): a pitched note ends no later than where its note posterior first stays below
+# OFFSET_CLIP / 1000 for 3 frames
+OFFSET_CLIP = 200
 
 
 def load(path):
@@ -41,6 +44,7 @@ def load(path):
         cfg.setdefault("onset_gate", ONSET_GATE)
         cfg.setdefault("tie_recover", TIE_RECOVER)
         cfg.setdefault("tie_end", TIE_END)
+        cfg.setdefault("offset_clip", OFFSET_CLIP)
     sd = {k[4:]: v for k, v in training_weights(obj).items() if k.startswith("mt3.")}  # the MT3 network
     # a snapshot (tools/train/snapshot.py) stores float16: compute in float32 as training did
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
@@ -91,11 +95,14 @@ def main():
                     help=f"decoding: tie recovery onset threshold in 1/1000 (default {TIE_RECOVER}; 0 off)")
     ap.add_argument("--tie-end", type=int,
                     help=f"decoding: untied notes end below this note posterior in 1/1000 (default {TIE_END}; 0 off)")
+    ap.add_argument("--offset-clip", type=int,
+                    help=f"decoding: notes end where their note posterior stays below this, in 1/1000 "
+                         f"(default {OFFSET_CLIP}; 0 off)")
     a = ap.parse_args()
     cfg, sd, obj = load(a.ckpt)
     if cfg.get("acoustic_features", 0):
         for k, v in (("onset_gate", a.onset_gate), ("rejoin_ms", a.rejoin_ms), ("tie_recover", a.tie_recover),
-                     ("tie_end", a.tie_end)):
+                     ("tie_end", a.tie_end), ("offset_clip", a.offset_clip)):
             if v is not None:
                 cfg[k] = v
     cfg["dropout"] = 0.0

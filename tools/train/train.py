@@ -633,6 +633,8 @@ def main():
         hh, mm = map(int, a.until.split(":"))
         lt = time.localtime()
         deadline = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, hh, mm, 0, 0, 0, -1))
+        if deadline <= time.time():  # a clock time already past today means tomorrow (runs across midnight)
+            deadline += 24 * 3600
     stop_file = os.path.join(a.run, "STOP")
     first_step = step
     while (time.time() < deadline and not os.path.exists(stop_file)
