@@ -32,14 +32,14 @@ CONFIG_INDEX = dict(
     d_model=0, heads=1, head_dim=2, mlp_dim=3, enc_layers=4, dec_layers=5, vocab=6, input_features=7,
     segment_frames=8, max_decode=9, input_bias=10, acoustic_features=11, cross_time_bias=12,
     shift_pointer=13, onset_copy=14, join_fragments_ms=15, copy_skip=22, rejoin_ms=23, rejoin_onset=24, onset_gate=25,
-    tie_recover=26, tie_end=27, offset_clip=28,
+    tie_recover=26, tie_end=27, offset_clip=28, onset_recover=29,
     steps_per_second=16, max_shift_steps=17, velocity_bins=18, use_ties=19, use_programs=20, use_drums=21,
     sample_rate=32, fft_size=33, hop=34, mel_bins=35, fmin=36, fmax=37,
 )
 FLOAT_KEYS = {"fmin", "fmax"}
 OPTIONAL_KEYS = {"input_bias", "acoustic_features", "cross_time_bias", "shift_pointer", "onset_copy",
                  "join_fragments_ms", "copy_skip", "rejoin_ms", "rejoin_onset", "onset_gate",
-                 "tie_recover", "tie_end", "offset_clip"}  # 0 when absent
+                 "tie_recover", "tie_end", "offset_clip", "onset_recover"}  # 0 when absent
 
 
 def config_ints(cfg):

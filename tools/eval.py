@@ -108,7 +108,7 @@ class PyModel:
         self.rejoin_ms, self.rejoin_onset = cfg.get("rejoin_ms", 0), cfg.get("rejoin_onset", 0)
         self.onset_gate = cfg.get("onset_gate", 0)
         self.tie_recover, self.tie_end = cfg.get("tie_recover", 0), cfg.get("tie_end", 0)
-        self.offset_clip = cfg.get("offset_clip", 0)
+        self.offset_clip, self.onset_recover = cfg.get("offset_clip", 0), cfg.get("onset_recover", 0)
         md.set_segment_frames(cfg["segment_frames"])
         self.m = TrainModel(cfg, aux=False)
         self.m.mt3.load_state_dict(sd)
@@ -145,7 +145,7 @@ class PyModel:
             def evidence(seg, t, pitch):  # the engine's: onset columns of the segment being decoded
                 return md.onset_evidence(ac[seg, :, self.acoustic // 2:], seg, t, pitch)
         posterior = None
-        if ac is not None and (self.tie_recover or self.tie_end or self.offset_clip):
+        if ac is not None and (self.tie_recover or self.tie_end or self.offset_clip or self.onset_recover):
             def posterior(seg, frame, pitch, kind):  # the engine's: the segment decoded and the one before it
                 q, j = pitch - 21, frame - seg * md.SEG_FRAMES
                 if not 0 <= q < 88:
@@ -159,7 +159,7 @@ class PyModel:
         dec = md.Decoder(join_ms=self.join_ms, rejoin_ms=self.rejoin_ms, rejoin_below=self.rejoin_onset / 1000.0,
                          gate_below=self.onset_gate / 1000.0, evidence=evidence, posterior=posterior,
                          recover_below=self.tie_recover / 1000.0, untied_below=self.tie_end / 1000.0,
-                         clip_below=self.offset_clip / 1000.0)
+                         clip_below=self.offset_clip / 1000.0, recover_above=self.onset_recover / 1000.0)
         for i in range(0, nseg, 16):
             x = self.logmel(segs[i:i + 16])
             if ac is not None:

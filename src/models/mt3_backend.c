@@ -28,10 +28,10 @@
  * With config rejoin_ms or onset_gate (our trained models) each segment keeps its onset posteriors
  * until its tokens are decoded: they are the decoder's onset evidence (sc_mt3_decoder_set_evidence).
  * A note the model ends and starts again within rejoin_ms with no acoustic onset there stays one
- * note; a new pitched note with no acoustic onset is dropped (onset_gate). With tie_recover, tie_end or
- * offset_clip the session also keeps the note posteriors, and both columns of the segment before the
- * held one: the tie rules and the offset clip read single frames of both (sc_mt3_decoder_set_tie_rules,
- * sc_mt3_decoder_set_offset_clip). */
+ * note; a new pitched note with no acoustic onset is dropped (onset_gate). With tie_recover, tie_end,
+ * offset_clip or onset_recover the session also keeps the note posteriors, and both columns of the
+ * segment before the held one: those rules read single frames of both (sc_mt3_decoder_set_tie_rules,
+ * sc_mt3_decoder_set_offset_clip, sc_mt3_decoder_set_onset_recovery). */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,11 +109,12 @@ scribe_status sc_mt3_model_init(const sc_weights *w, sc_mt3_model **out, scribe_
                        c[SC_T5_CFG_INPUT_FEATURES], c[SC_T5_CFG_MEL_BINS], acf);
     }
     if ((c[SC_T5_CFG_REJOIN_MS] || c[SC_T5_CFG_ONSET_GATE] || c[SC_T5_CFG_TIE_RECOVER] || c[SC_T5_CFG_TIE_END] ||
-         c[SC_T5_CFG_OFFSET_CLIP]) && !acf) {
+         c[SC_T5_CFG_OFFSET_CLIP] || c[SC_T5_CFG_ONSET_RECOVER]) && !acf) {
         free(m);
         return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "MT3 config rejoin_ms = %d / onset_gate = %d / tie_recover = %d / "
-                       "tie_end = %d / offset_clip = %d needs acoustic features", c[SC_T5_CFG_REJOIN_MS],
-                       c[SC_T5_CFG_ONSET_GATE], c[SC_T5_CFG_TIE_RECOVER], c[SC_T5_CFG_TIE_END], c[SC_T5_CFG_OFFSET_CLIP]);
+                       "tie_end = %d / offset_clip = %d / onset_recover = %d needs acoustic features",
+                       c[SC_T5_CFG_REJOIN_MS], c[SC_T5_CFG_ONSET_GATE], c[SC_T5_CFG_TIE_RECOVER], c[SC_T5_CFG_TIE_END],
+                       c[SC_T5_CFG_OFFSET_CLIP], c[SC_T5_CFG_ONSET_RECOVER]);
     }
     st = sc_t5_model_init(&m->t5, w, err);
     if (st) { free(m); return st; }
@@ -377,8 +378,8 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
     if (!st) st = sc_mt3_decoder_init(&s->dec, &m->t5.codec, err);
     if (!st) sc_mt3_decoder_set_join(&s->dec, c->join_ms / 1000.0);
-    if (!st && (c->rejoin_ms > 0 || c->onset_gate > 0 || c->tie_recover > 0 || c->tie_end > 0 || c->offset_clip > 0) &&
-        m->ac) {
+    if (!st && (c->rejoin_ms > 0 || c->onset_gate > 0 || c->tie_recover > 0 || c->tie_end > 0 || c->offset_clip > 0 ||
+                c->onset_recover > 0) && m->ac) {
         const size_t TP = (size_t)c->segment_frames * SC_MT3_AC_PITCHES;
         s->seg_onsets = sc_malloc_array((size_t)batch * TP, sizeof(float));
         s->seg_notes = sc_malloc_array((size_t)batch * TP, sizeof(float));
@@ -394,6 +395,7 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
         sc_mt3_decoder_set_tie_rules(&s->dec, held_posterior, s, (double)m->sample_rate / m->hop, c->segment_frames,
                                      (float)c->tie_recover / 1000.0f, (float)c->tie_end / 1000.0f);
         sc_mt3_decoder_set_offset_clip(&s->dec, (float)c->offset_clip / 1000.0f);
+        sc_mt3_decoder_set_onset_recovery(&s->dec, (float)c->onset_recover / 1000.0f);
     }
     if (!st) {
         sc_logmel_config lc = sc_logmel_default_config();

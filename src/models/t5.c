@@ -49,6 +49,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
     c->tie_recover = k[SC_T5_CFG_TIE_RECOVER];
     c->tie_end = k[SC_T5_CFG_TIE_END];
     c->offset_clip = k[SC_T5_CFG_OFFSET_CLIP];
+    c->onset_recover = k[SC_T5_CFG_ONSET_RECOVER];
     const int64_t frame_den = (int64_t)k[SC_T5_CFG_STEPS_PER_SECOND] * k[SC_T5_CFG_HOP];
     c->frame_num = k[SC_T5_CFG_SAMPLE_RATE];
     c->frame_den = frame_den >= 1 && frame_den <= 1000000 ? (int)frame_den : 0;
@@ -67,6 +68,7 @@ scribe_status sc_t5_config_read(const sc_weights *w, sc_t5_config *c, scribe_err
         {"tie recovery onset threshold (1/1000)", c->tie_recover, 0, 1000},
         {"untied end note threshold (1/1000)", c->tie_end, 0, 1000},
         {"offset clip note threshold (1/1000)", c->offset_clip, 0, 1000},
+        {"onset recovery threshold (1/1000)", c->onset_recover, 0, 1000},
         {"copy head feature columns", c->copy_skip, 0, c->onset_copy && c->input_features > 0 ? c->input_features : 0},
     };
     for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)

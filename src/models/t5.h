@@ -81,6 +81,9 @@ enum {
     SC_T5_CFG_OFFSET_CLIP = 28,     /* 0 (MT3); c = 1..1000 (needs acoustic_features): a pitched note ends no later
                                        than where its note posterior first stays below c / 1000 for 3 frames,
                                        from 2 frames after its onset (sc_mt3_decoder_set_offset_clip) */
+    SC_T5_CFG_ONSET_RECOVER = 29,   /* 0 (MT3); r = 1..1000 (needs acoustic_features): an acoustic onset posterior
+                                       peak >= r / 1000 with no decoded onset of its pitch within 50 ms becomes
+                                       a note (sc_mt3_decoder_set_onset_recovery) */
     SC_T5_CFG_COPY_SKIP = 22,       /* 0; k > 0 (needs onset_copy): dec.copy_head is [D + k, 272] and reads each
                                        frame's encoder output followed by its last k input features (the
                                        acoustic posteriors) */
@@ -103,7 +106,7 @@ enum {
 typedef struct sc_t5_config {
     int d_model, heads, head_dim, mlp_dim, enc_layers, dec_layers, vocab, input_features, segment_frames,
         max_decode, input_bias, cross_time_bias, shift_pointer, onset_copy, join_ms, copy_skip, rejoin_ms,
-        rejoin_onset, onset_gate, tie_recover, tie_end, offset_clip;
+        rejoin_onset, onset_gate, tie_recover, tie_end, offset_clip, onset_recover;
     /* shift value -> encoder frame (time bias, shift pointer): round half up of value * frame_num / frame_den,
        frame_num = sample rate, frame_den = steps per second * hop (checked only when either is used) */
     int frame_num, frame_den;

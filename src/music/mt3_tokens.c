@@ -23,8 +23,11 @@ scribe_status sc_mt3_decoder_init(sc_mt3_decoder *d, const sc_mt3_codec *codec, 
     d->last_end = calloc(NKEYS, sizeof *d->last_end);
     d->quiet_from = calloc(NKEYS, sizeof *d->quiet_from);
     d->quiet_at = calloc(NKEYS, sizeof *d->quiet_at);
-    if (!d->last_end || !d->quiet_from || !d->quiet_at || !d->active || !d->tied || !d->onset || !d->onset_velocity ||
-        !d->piece_onset || !d->pending_end || !d->pending_slot || !d->pending_keys || !d->gated) {
+    d->recent_onsets = calloc(128 * SC_MT3_RECENT_ONSETS, sizeof *d->recent_onsets);
+    d->recent_next = calloc(128, 1);
+    if (!d->last_end || !d->quiet_from || !d->quiet_at || !d->recent_onsets || !d->recent_next || !d->active ||
+        !d->tied || !d->onset || !d->onset_velocity || !d->piece_onset || !d->pending_end || !d->pending_slot ||
+        !d->pending_keys || !d->gated) {
         sc_mt3_decoder_free(d);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for the MT3 token decoder");
     }
@@ -46,6 +49,9 @@ void sc_mt3_decoder_reset(sc_mt3_decoder *d) {
     memset(d->pending_slot, 0, NKEYS * sizeof *d->pending_slot);
     d->n_pending = 0;
     for (int key = 0; key < NKEYS; key++) d->last_end[key] = -1e300;
+    for (int i = 0; i < 128 * SC_MT3_RECENT_ONSETS; i++) d->recent_onsets[i] = -1e300;
+    memset(d->recent_next, 0, 128);
+    d->last_start = -1.0;
 }
 
 void sc_mt3_decoder_set_join(sc_mt3_decoder *d, double max_len_s) {
@@ -79,6 +85,10 @@ void sc_mt3_decoder_set_offset_clip(sc_mt3_decoder *d, float below) {
     d->clip_below = d->posterior && below > 0 ? below : 0.0f;
 }
 
+void sc_mt3_decoder_set_onset_recovery(sc_mt3_decoder *d, float above) {
+    d->recover_above = d->posterior && above > 0 ? above : 0.0f;
+}
+
 static int rejoining(const sc_mt3_decoder *d) { return d->evidence && d->rejoin_gap > 0; }
 
 void sc_mt3_decoder_free(sc_mt3_decoder *d) {
@@ -95,6 +105,10 @@ void sc_mt3_decoder_free(sc_mt3_decoder *d) {
     free(d->last_end);
     free(d->quiet_from);
     free(d->quiet_at);
+    free(d->recent_onsets);
+    free(d->recent_next);
+    d->recent_onsets = NULL;
+    d->recent_next = NULL;
     d->last_end = d->quiet_at = NULL;
     d->quiet_from = NULL;
     d->active = d->tied = d->gated = NULL;
@@ -133,10 +147,16 @@ static int64_t first_quiet(const sc_mt3_decoder *d, int pitch, int64_t from, int
     return -1;
 }
 
-/* Offset clip: `key`'s note (piece) started at `onset`; its posterior is read from 2 frames later. */
-static void watch_quiet(sc_mt3_decoder *d, int key, double onset) {
+/* A note (piece) of `key` started at `onset`, with acoustic onset evidence `heard` there: the offset clip
+ * reads its posterior from 2 frames later; onset recovery counts the onset when the evidence confirms it
+ * (a gated or rejoined onset does not hide a clear acoustic onset a little later). */
+static void note_started(sc_mt3_decoder *d, int key, double onset, float heard) {
     d->quiet_from[key] = frame_of(d, onset) + 2;
     d->quiet_at[key] = INFINITY;
+    if (heard < SC_MT3_HEARD_ONSET) return;
+    const int p = key % 128;
+    d->recent_onsets[p * SC_MT3_RECENT_ONSETS + d->recent_next[p]] = onset;
+    d->recent_next[p] = (unsigned char)((d->recent_next[p] + 1) % SC_MT3_RECENT_ONSETS);
 }
 
 /* Offset clip: reads `key`'s note posterior up to frame `to` (exclusive). A quiet run may straddle two
@@ -230,7 +250,7 @@ static int recover_tied(sc_mt3_decoder *d, int key, double t, scribe_notes *out,
             d->piece_onset[key] = d->onset[key] = on;
             d->onset_velocity[key] = SC_MT3_DEFAULT_VELOCITY;
             d->gated[key] = 0;
-            watch_quiet(d, key, on);
+            note_started(d, key, on, 1.0f);
             return 1;
         }
     }
@@ -267,13 +287,15 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
             if (end_active(d, key, time, out, err)) return -1;
         } else {
             if (d->active[key] && end_active(d, key, time, out, err)) return -1;
+            const float heard = d->evidence && (d->gate_below > 0 || d->recover_above > 0)
+                                    ? d->evidence(d->evidence_user, time, ev.value) : 1.0f;
             if (d->pending_slot[key]) {
                 if (continues(d, key, time)) {
                     unpend(d, key);
                     d->active[key] = 1;
                     d->n_active++;
                     d->piece_onset[key] = time;
-                    watch_quiet(d, key, time);
+                    note_started(d, key, time, heard);
                     return 0;
                 }
                 if (emit_pending(d, key, out, err)) return -1;
@@ -283,9 +305,8 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
             d->piece_onset[key] = time;
             d->onset[key] = time;
             d->onset_velocity[key] = d->current_velocity;
-            watch_quiet(d, key, time);
-            d->gated[key] = d->evidence && d->gate_below > 0 &&
-                            d->evidence(d->evidence_user, time, ev.value) < d->gate_below;
+            note_started(d, key, time, heard);
+            d->gated[key] = d->evidence && d->gate_below > 0 && heard < d->gate_below;
         }
         return 0;
     }
@@ -310,6 +331,48 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
     default:
         return 1;
     }
+}
+
+static int has_onset_near(const sc_mt3_decoder *d, int pitch, double t) {
+    for (int i = 0; i < SC_MT3_RECENT_ONSETS; i++)
+        if (fabs(d->recent_onsets[pitch * SC_MT3_RECENT_ONSETS + i] - t) <= 0.05 + 1e-9) return 1;
+    return 0;
+}
+
+/* Onset recovery's program: that of the active note nearest in pitch, else the latest program token. */
+static int recovered_program(const sc_mt3_decoder *d, int pitch) {
+    int best = -1, best_gap = 1 << 30;
+    for (int key = 0, seen = 0; key < NKEYS && seen < d->n_active; key++) {
+        if (!d->active[key]) continue;
+        seen++;
+        const int gap = abs(key % 128 - pitch);
+        if (gap < best_gap) best_gap = gap, best = key;
+    }
+    return best >= 0 ? best / 128 : d->current_program;
+}
+
+/* Onset recovery over frames [d->recover_from, to) (frames not held are skipped: each frame is read once,
+ * while held); notes end by frame `end`. */
+static scribe_status recover_onsets(sc_mt3_decoder *d, int64_t to, int64_t end, scribe_notes *out, scribe_error *err) {
+    const int64_t from = d->recover_from;
+    d->recover_from = to;
+    for (int pitch = 0; pitch < 128; pitch++) {
+        float before = d->posterior(d->posterior_user, from - 1, pitch, 0);
+        float here = d->posterior(d->posterior_user, from, pitch, 0);
+        for (int64_t f = from; f < to; f++) {
+            const float after = d->posterior(d->posterior_user, f + 1, pitch, 0);
+            const double t = (double)f / d->frame_rate;
+            if (here >= d->recover_above && here >= before && here > after && !has_onset_near(d, pitch, t)) {
+                const int64_t q = first_quiet(d, pitch, f + 2, end, SC_MT3_RECOVERED_QUIET, SC_MT3_QUIET_FRAMES);
+                scribe_status st = add_note(out, t, (double)(q >= 0 ? q : end) / d->frame_rate, pitch,
+                                            SC_MT3_DEFAULT_VELOCITY, recovered_program(d, pitch), 0, err);
+                if (st) return st;
+            }
+            before = here;
+            here = after;
+        }
+    }
+    return SCRIBE_OK;
 }
 
 scribe_status sc_mt3_decoder_segment(sc_mt3_decoder *d, const int32_t *tokens, size_t n, double start_time,
@@ -352,11 +415,25 @@ scribe_status sc_mt3_decoder_segment(sc_mt3_decoder *d, const int32_t *tokens, s
             if (r > 0) d->invalid_events++;
         }
     }
+    /* onset recovery for the segment before this one, its successor's onsets now decoded */
+    if (d->recover_above > 0 && d->last_start >= 0) { /* to the first frame of this segment, inclusive: held */
+        const int64_t first = frame_of(d, start_time);
+        scribe_status st = recover_onsets(d, first + 1, first + d->tie_span, out, err);
+        if (st) return st;
+    }
+    if (d->last_start < 0) d->recover_from = frame_of(d, start_time);
+    d->last_start = start_time;
     return sc_ok(err);
 }
 
 scribe_status sc_mt3_decoder_flush(sc_mt3_decoder *d, scribe_notes *out, scribe_error *err) {
     if (!d || !out) return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "sc_mt3_decoder_flush: NULL argument");
+    if (d->recover_above > 0 && d->last_start >= 0) { /* the last segment's onsets */
+        const int64_t end = frame_of(d, d->last_start) + d->tie_span;
+        scribe_status st = recover_onsets(d, end, end, out, err);
+        if (st) return st;
+        d->last_start = -1.0;
+    }
     for (int key = 0; key < NKEYS; key++)
         if (d->active[key] && d->onset[key] + SC_MT3_MIN_NOTE_DURATION > d->current_time)
             d->current_time = d->onset[key] + SC_MT3_MIN_NOTE_DURATION;

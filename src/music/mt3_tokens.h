@@ -58,6 +58,11 @@ typedef struct sc_mt3_decoder {
     float clip_below;        /* offset clip (sc_mt3_decoder_set_offset_clip; off as in MT3) */
     int64_t *quiet_from;     /* per active key: the next frame the offset clip reads */
     double *quiet_at;        /* per active key: where its note posterior first went quiet (INFINITY: not yet) */
+    float recover_above;     /* onset recovery (sc_mt3_decoder_set_onset_recovery; off as in MT3) */
+    double *recent_onsets;   /* per pitch, the latest SC_MT3_RECENT_ONSETS onsets decoded (any program) */
+    unsigned char *recent_next;
+    double last_start;       /* start of the latest segment decoded (< 0: none) */
+    int64_t recover_from;    /* the first frame onset recovery has not read */
     double *last_end;        /* end of the latest note of each key (-1e300: none) */
     unsigned char *gated;    /* active notes that will be dropped when they end */
     double *piece_onset;     /* start of the latest piece of each active note */
@@ -111,6 +116,22 @@ void sc_mt3_decoder_set_tie_rules(sc_mt3_decoder *d, sc_mt3_posterior_fn posteri
  * before it), so a note of any length is clipped from its onset on. below <= 0: off. */
 #define SC_MT3_QUIET_FRAMES 3
 void sc_mt3_decoder_set_offset_clip(sc_mt3_decoder *d, float below);
+/* Onset recovery (not in MT3; off by default; needs the posterior of sc_mt3_decoder_set_tie_rules): a peak
+ * of a pitch's acoustic onset posterior >= `above` (a frame at least its predecessor and above its
+ * successor) with no decoded onset of that pitch, any program, within 50 ms becomes a note (a decoded
+ * onset counts when its onset evidence, if set, is >= SC_MT3_HEARD_ONSET, as recovered ties): velocity
+ * 100, ended at the first frame (from 2 frames on) where its note posterior stays below 0.2 for
+ * SC_MT3_QUIET_FRAMES frames, or at the end of the held frames; the program of the active note nearest
+ * in pitch (lowest key on a tie), or the latest program token when none is active. Our models missed
+ * notes the acoustic network hears clearly: onset recall 0.57 against precision 0.67 on held-out
+ * synthetic clips. A segment's frames (to the next segment's start time, inclusive: a start time
+ * rounded down to the shift grid can fall on the segment's last frame) are read once the segment after
+ * it is decoded (its onsets near the boundary known), the last segment's at flush; every frame once,
+ * while it is held. above <= 0: off. */
+#define SC_MT3_RECENT_ONSETS 8
+#define SC_MT3_RECOVERED_QUIET 0.2f
+#define SC_MT3_HEARD_ONSET 0.5f
+void sc_mt3_decoder_set_onset_recovery(sc_mt3_decoder *d, float above);
 void sc_mt3_decoder_reset(sc_mt3_decoder *d);
 void sc_mt3_decoder_free(sc_mt3_decoder *d);
 

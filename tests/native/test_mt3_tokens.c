@@ -535,3 +535,71 @@ TEST(mt3_decoder_offset_clip_ends_notes_where_the_sound_stops) {
         scribe_notes_free(&got);
     }
 }
+
+/* Onset recovery (sc_mt3_decoder_set_onset_recovery at 0.8), 125 frames/s, 256-frame segments at 0, 2.04
+ * and 4.09 s, only the segment decoded and the one before it held. Onset posterior peaks: 60 at frame 126
+ * (8 ms after its decoded onset: none added), 64 at 100 (0.80 s), 45 a plateau at 200-201 (the peak is
+ * 201), 50 at 110 (0.7: below), 72 at 254 (2.032 s, 38 ms before its onset decoded in the next segment:
+ * none added), 79 at 255 (2.04 s: the first segment's last frame, at the next segment's start time;
+ * no longer held when the second segment's frames are read), 76 at 300 (2.40 s). Note posteriors: 64 quiet from frame 150, 76 from 320,
+ * the rest sounding. */
+static float recovery_posterior(void *user, int64_t frame, int pitch, int kind) {
+    const held_window *w = user;
+    if (frame < (int64_t)(w->segment - 1) * 256 || frame >= (int64_t)(w->segment + 1) * 256) return -1.0f;
+    if (kind == 1) return (pitch == 64 && frame >= 150) || (pitch == 76 && frame >= 320) ? 0.1f : 0.9f;
+    if ((pitch == 60 && frame == 126) || (pitch == 64 && frame == 100) || (pitch == 72 && frame == 254) ||
+        (pitch == 79 && frame == 255) || (pitch == 76 && frame == 300))
+        return 0.9f;
+    if (pitch == 45 && (frame == 200 || frame == 201)) return 0.85f;
+    return pitch == 50 && frame == 110 ? 0.7f : 0.1f;
+}
+
+static void decode_recovered(float above, scribe_notes *out) {
+    sc_mt3_codec c;
+    sc_mt3_decoder d;
+    new_decoder(&c, &d);
+    held_window w = {0};
+    sc_mt3_decoder_set_tie_rules(&d, recovery_posterior, &w, 125.0, 256, 0.0f, 0.0f);
+    sc_mt3_decoder_set_onset_recovery(&d, above);
+    const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
+    const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
+    /* bass 40 from 0.50; 60 1.00-1.50 */
+    int32_t a[] = {T, S(50), PR(32), V1, PI(40), S(100), PR(0), PI(60), S(150), V0, PI(60)};
+    /* 40 goes on; guitar 72 from 2.07, piano 67 from 2.14; all three go on and end at flush (4.09) */
+    int32_t b[] = {PR(32), PI(40), T, S(3), PR(24), V1, PI(72), S(10), PR(0), PI(67)};
+    int32_t e[] = {PR(32), PI(40), PR(24), PI(72), PR(0), PI(67), T};
+    CHECK_OK(sc_mt3_decoder_segment(&d, a, sizeof a / sizeof a[0], 0.0, 2.04, out, NULL));
+    w.segment = 1;
+    CHECK_OK(sc_mt3_decoder_segment(&d, b, sizeof b / sizeof b[0], 2.04, 4.09, out, NULL));
+    w.segment = 2;
+    CHECK_OK(sc_mt3_decoder_segment(&d, e, sizeof e / sizeof e[0], 4.09, -1, out, NULL));
+    CHECK_OK(sc_mt3_decoder_flush(&d, out, NULL));
+    scribe_notes_sort(out);
+    sc_mt3_decoder_free(&d);
+}
+
+TEST(mt3_decoder_onset_recovery_adds_clear_acoustic_onsets_the_model_missed) {
+    /* pitch, onset, offset, program: the decoded notes, and with recovery 64 (program of the nearest active
+       note when segment 0 is read: piano 67), 45 (bass 40; sounding to the end of the held frames, 4.088 s),
+       79 (guitar 72) and 76 (guitar 72) */
+    const double want_off[][4] = {{40, 0.50, 4.09, 32}, {60, 1.00, 1.50, 0}, {72, 2.07, 4.09, 24}, {67, 2.14, 4.09, 0}};
+    const double want_on[][4] = {{40, 0.50, 4.09, 32}, {64, 0.80, 1.20, 0}, {60, 1.00, 1.50, 0}, {45, 1.608, 4.088, 32},
+                                 {79, 2.04, 4.088, 24}, {72, 2.07, 4.09, 24}, {67, 2.14, 4.09, 0},
+                                 {76, 2.40, 2.56, 24}};
+    for (int mode = 0; mode < 2; mode++) {
+        scribe_notes got;
+        scribe_notes_init(&got);
+        decode_recovered(mode ? 0.8f : 0.0f, &got);
+        const double(*want)[4] = mode ? want_on : want_off;
+        const size_t n = mode ? 8 : 4;
+        CHECK_MSG(got.count == n, "mode %d: %zu notes", mode, got.count);
+        for (size_t i = 0; i < got.count && i < n; i++) {
+            const scribe_note *g = &got.notes[i];
+            CHECK_MSG(g->pitch == (int)want[i][0] && fabs(g->onset_s - want[i][1]) < 1e-9 &&
+                          fabs(g->offset_s - want[i][2]) < 1e-9 && g->program == (int)want[i][3] && !g->is_drum,
+                      "mode %d note %zu: %d %.3f-%.3f program %d", mode, i, g->pitch, g->onset_s, g->offset_s,
+                      g->program);
+        }
+        scribe_notes_free(&got);
+    }
+}

@@ -190,6 +190,35 @@ def check_offset_clip():
         check(got == want and int(notes["drum"].sum()) == 1, f"Decoder offset clip {below}: {got}")
 
 
+def check_onset_recovery():
+    """The scenario of the engine's mt3_decoder_onset_recovery_adds_clear_acoustic_onsets_the_model_missed."""
+    def posterior(seg, frame, pitch, kind):
+        if not (seg - 1) * 256 <= frame < (seg + 1) * 256:
+            return -1.0
+        if kind == 1:
+            return 0.1 if (pitch == 64 and frame >= 150) or (pitch == 76 and frame >= 320) else 0.9
+        if (pitch, frame) in ((60, 126), (64, 100), (72, 254), (79, 255), (76, 300)):
+            return 0.9
+        if pitch == 45 and frame in (200, 201):
+            return 0.85
+        return 0.7 if (pitch, frame) == (50, 110) else 0.1
+    S, PI, PR = (lambda v: md.SHIFT0 + v), (lambda v: md.PITCH0 + v), (lambda v: md.PROG0 + v)
+    V0, V1, T = md.VEL0, md.VEL0 + 1, md.TIE
+    a = [T, S(50), PR(32), V1, PI(40), S(100), PR(0), PI(60), S(150), V0, PI(60)]
+    b = [PR(32), PI(40), T, S(3), PR(24), V1, PI(72), S(10), PR(0), PI(67)]
+    c = [PR(32), PI(40), PR(24), PI(72), PR(0), PI(67), T]
+    plain = [(40, 0.50, 4.09, 32), (60, 1.00, 1.50, 0), (72, 2.07, 4.09, 24), (67, 2.14, 4.09, 0)]
+    rec = plain + [(64, 0.80, 1.20, 0), (45, 1.608, 4.088, 32), (79, 2.04, 4.088, 24), (76, 2.40, 2.56, 24)]
+    for above, want in ((0.0, plain), (0.8, rec)):
+        d = md.Decoder(posterior=posterior, recover_above=above)
+        d.segment(a, 0.0)
+        d.segment(b, 2.048)
+        d.segment(c, 4.096)
+        got = sorted((int(n["pitch"]), round(float(n["on"]), 9), round(float(n["off"]), 9), int(n["prog"]))
+                     for n in d.finish())
+        check(got == sorted(want), f"Decoder onset recovery {above}: {got}")
+
+
 def check_eq():
     """The mixed renditions' EQ filters (audio EQ cookbook): shelf and peak gains where they belong."""
     from scipy.signal import freqz
@@ -283,6 +312,7 @@ def main():
     check_recorded_piano(a.tmp)
     check_tie_rules()
     check_offset_clip()
+    check_onset_recovery()
     check_grow()
     check_widen()
     check_bass_at_sounding_pitch()

@@ -203,7 +203,7 @@ class Decoder:
     """Tokens -> notes across consecutive segments (note_sequences decode_note_event with ties)."""
 
     def __init__(self, join_ms=0, rejoin_ms=0, rejoin_below=0.5, gate_below=0.0, evidence=None, posterior=None,
-                 recover_below=0.0, untied_below=0.0, clip_below=0.0):
+                 recover_below=0.0, untied_below=0.0, clip_below=0.0, recover_above=0.0):
         self.join_s = join_ms / 1000.0  # fragment joining as the engine's sc_mt3_decoder_set_join (0: off)
         # rejoining and the onset gate as the engine's (join_notes); evidence(segment index, time, pitch) ->
         # acoustic onset posterior around that time
@@ -220,6 +220,13 @@ class Decoder:
         # posterior first stays below clip_below for QUIET_FRAMES frames, from 2 frames after its onset
         self.clip_below = clip_below if posterior else 0.0
         self.quiet = {}  # active (pitch, prog) -> [next frame to read, time it went quiet or None]
+        # the engine's onset recovery (sc_mt3_decoder_set_onset_recovery): an acoustic onset peak >= recover_above
+        # with no decoded onset of its pitch within 50 ms becomes a note
+        self.recover_above = recover_above if posterior else 0.0
+        self.recent = {}  # pitch -> its latest RECENT_ONSETS decoded onsets
+        self.recovered = []  # notes added by onset recovery (not joined or gated, as in the engine)
+        self.last_start = None  # start of the latest segment decoded
+        self.cur_prog = 0  # the latest program token (the engine's current_program)
         self.last_end = {}  # (pitch, prog) -> end of its latest note
         self.n_segments = 0
         self.active = {}        # (pitch, prog) -> (onset, vel)
@@ -236,9 +243,30 @@ class Decoder:
                 return f - run + 1
         return None
 
-    def _start(self, key, on, vel):
+    def _start(self, key, on, vel, heard=1.0):
         self.active[key] = (on, vel)
         self.quiet[key] = [_llround(on * SR / HOP) + 2, None]
+        if heard >= HEARD_ONSET:  # onset recovery counts onsets the acoustic evidence confirms (the engine's)
+            self.recent[key[0]] = (self.recent.get(key[0], []) + [on])[-RECENT_ONSETS:]
+
+    def _recover_onsets(self, seg, to, end):
+        """The engine's recover_onsets: acoustic onset peaks in frames [recover_from, to) without a decoded onset of
+        their pitch within 50 ms become notes, ended by frame `end`."""
+        frm, self.recover_from = self.recover_from, to
+        for pitch in range(128):
+            before, here = self.posterior(seg, frm - 1, pitch, 0), self.posterior(seg, frm, pitch, 0)
+            for f in range(frm, to):
+                after = self.posterior(seg, f + 1, pitch, 0)
+                t = f / (SR / HOP)
+                if (here >= self.recover_above and here >= before and here > after
+                        and not any(abs(o - t) <= 0.05 + 1e-9 for o in self.recent.get(pitch, []))):
+                    q = self._first_quiet(seg, pitch, f + 2, end, RECOVERED_QUIET, QUIET_FRAMES)
+                    prog = self.cur_prog
+                    if self.active:  # the active note nearest in pitch, the lowest key (program * 128 + pitch) on a tie
+                        prog = min(self.active, key=lambda k: (abs(k[0] - pitch), k[1] * 128 + k[0]))[1]
+                    off = (q if q is not None else end) / (SR / HOP)
+                    self.recovered.append((t, max(off, t + 0.01), pitch, 100, prog, 0))
+                before, here = here, after
 
     def _read_quiet(self, seg, key, to):
         """The engine's read_quiet: reads key's note posterior up to frame `to` (exclusive)."""
@@ -320,9 +348,10 @@ class Decoder:
                 else:
                     if key in self.active:
                         self._close(key, t, seg)
-                    self._start(key, t, vel)
+                    heard = self.evidence(seg, t, p) if self.evidence else 1.0
+                    self._start(key, t, vel, heard)
                     if self.evidence:
-                        self.onset_evidence[(t, p, prog)] = self.evidence(seg, t, p)
+                        self.onset_evidence[(t, p, prog)] = heard
             elif tok < TIE:
                 vel = 0 if tok == VEL0 else 100
             elif tok == TIE:
@@ -332,16 +361,28 @@ class Decoder:
                             self._close(key, self._untied_end(seg, key, self.cur_time), seg)
                     in_tie = False
             elif tok < DRUM0:
-                prog = tok - PROG0
+                prog = self.cur_prog = tok - PROG0
             else:
                 if vel > 0:
                     self.notes.append((t, t + 0.01, tok - DRUM0, vel, 0, 1))
+        f1 = _llround(start_time * SR / HOP)
+        if self.recover_above > 0 and self.last_start is not None:  # the segment before, to this one's first frame
+            self._recover_onsets(seg, f1 + 1, f1 + SEG_FRAMES)
+        if self.last_start is None:
+            self.recover_from = f1
+        self.last_start = start_time
 
     def finish(self):
+        if self.recover_above > 0 and self.last_start is not None:  # the last segment's onsets
+            end = _llround(self.last_start * SR / HOP) + SEG_FRAMES
+            self._recover_onsets(self.n_segments - 1, end, end)
+            self.last_start = None
+        # as the engine's flush: every active note ends at the latest of the current time and their onsets + 10 ms
+        end = max([self.cur_time] + [on + 0.01 for on, _ in self.active.values()])
         for key in list(self.active):
-            self._close(key, max(self.cur_time, self.active[key][0] + 0.01), self.n_segments - 1)
+            self._close(key, end, self.n_segments - 1)
         ev = (lambda n: self.onset_evidence.get((n[0], n[2], n[4]), 1.0)) if self.evidence else None
-        notes = join_notes(self.notes, self.join_s, self.rejoin_s, self.rejoin_below, self.gate_below, ev)
+        notes = join_notes(self.notes, self.join_s, self.rejoin_s, self.rejoin_below, self.gate_below, ev) + self.recovered
         arr = np.array(notes, dtype=[("on", "f8"), ("off", "f8"), ("pitch", "i2"), ("vel", "i2"),
                                      ("prog", "i2"), ("drum", "i1")])
         return np.sort(arr, order="on")
@@ -350,6 +391,8 @@ class Decoder:
 AC_LOWEST_PITCH, AC_PITCHES = 21, 88  # the acoustic network's note bins (src/models/mt3_acoustic.h)
 EVIDENCE_FRAMES = 3  # onset evidence window, +-frames (src/models/mt3_backend.c)
 QUIET_FRAMES = 3  # offset clip: frames of quiet note posterior that end a note (SC_MT3_QUIET_FRAMES)
+# onset recovery (SC_MT3_RECENT_ONSETS, SC_MT3_RECOVERED_QUIET, SC_MT3_HEARD_ONSET)
+RECENT_ONSETS, RECOVERED_QUIET, HEARD_ONSET = 8, 0.2, 0.5
 
 
 def onset_evidence(onsets, seg, t, pitch):

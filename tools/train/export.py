@@ -30,6 +30,9 @@ TIE_RECOVER, TIE_END = 500, 300
 # session 13 (weights/MODEL_CARD.md): a pitched note ends no later than where its note posterior first stays below
 # OFFSET_CLIP / 1000 for 3 frames
 OFFSET_CLIP = 200
+# session 13: an acoustic onset posterior peak >= ONSET_RECOVER / 1000 with no decoded onset of its pitch within
+# 50 ms becomes a note
+ONSET_RECOVER = 800
 
 
 def load(path):
@@ -45,6 +48,7 @@ def load(path):
         cfg.setdefault("tie_recover", TIE_RECOVER)
         cfg.setdefault("tie_end", TIE_END)
         cfg.setdefault("offset_clip", OFFSET_CLIP)
+        cfg.setdefault("onset_recover", ONSET_RECOVER)
     sd = {k[4:]: v for k, v in training_weights(obj).items() if k.startswith("mt3.")}  # the MT3 network
     # a snapshot (tools/train/snapshot.py) stores float16: compute in float32 as training did
     sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
@@ -98,11 +102,15 @@ def main():
     ap.add_argument("--offset-clip", type=int,
                     help=f"decoding: notes end where their note posterior stays below this, in 1/1000 "
                          f"(default {OFFSET_CLIP}; 0 off)")
+    ap.add_argument("--onset-recover", type=int,
+                    help=f"decoding: acoustic onset peaks above this (1/1000) with no decoded onset become notes "
+                         f"(default {ONSET_RECOVER}; 0 off)")
     a = ap.parse_args()
     cfg, sd, obj = load(a.ckpt)
     if cfg.get("acoustic_features", 0):
         for k, v in (("onset_gate", a.onset_gate), ("rejoin_ms", a.rejoin_ms), ("tie_recover", a.tie_recover),
-                     ("tie_end", a.tie_end), ("offset_clip", a.offset_clip)):
+                     ("tie_end", a.tie_end), ("offset_clip", a.offset_clip),
+                     ("onset_recover", a.onset_recover)):
             if v is not None:
                 cfg[k] = v
     cfg["dropout"] = 0.0
