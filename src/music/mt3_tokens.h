@@ -120,7 +120,7 @@ void sc_mt3_decoder_set_offset_clip(sc_mt3_decoder *d, float below);
  * of a pitch's acoustic onset posterior >= `above` (a frame at least its predecessor and above its
  * successor) with no decoded onset of that pitch, any program, within 50 ms becomes a note (a decoded
  * onset counts when its onset evidence, if set, is >= SC_MT3_HEARD_ONSET, as recovered ties): velocity
- * 100, ended at the first frame (from 2 frames on) where its note posterior stays below 0.2 for
+ * 100, ended at the first frame (from 2 frames on) where its note posterior stays below 0.4 for
  * SC_MT3_QUIET_FRAMES frames, or at the end of the held frames; the program of the active note nearest
  * in pitch (lowest key on a tie), or the latest program token when none is active. Our models missed
  * notes the acoustic network hears clearly: onset recall 0.57 against precision 0.67 on held-out
@@ -129,7 +129,7 @@ void sc_mt3_decoder_set_offset_clip(sc_mt3_decoder *d, float below);
  * it is decoded (its onsets near the boundary known), the last segment's at flush; every frame once,
  * while it is held. above <= 0: off. */
 #define SC_MT3_RECENT_ONSETS 8
-#define SC_MT3_RECOVERED_QUIET 0.2f
+#define SC_MT3_RECOVERED_QUIET 0.4f
 #define SC_MT3_HEARD_ONSET 0.5f
 void sc_mt3_decoder_set_onset_recovery(sc_mt3_decoder *d, float above);
 void sc_mt3_decoder_reset(sc_mt3_decoder *d);
