@@ -147,16 +147,18 @@ static int64_t first_quiet(const sc_mt3_decoder *d, int pitch, int64_t from, int
     return -1;
 }
 
+static void remember_onset(sc_mt3_decoder *d, int pitch, double onset) {
+    d->recent_onsets[pitch * SC_MT3_RECENT_ONSETS + d->recent_next[pitch]] = onset;
+    d->recent_next[pitch] = (unsigned char)((d->recent_next[pitch] + 1) % SC_MT3_RECENT_ONSETS);
+}
+
 /* A note (piece) of `key` started at `onset`, with acoustic onset evidence `heard` there: the offset clip
  * reads its posterior from 2 frames later; onset recovery counts the onset when the evidence confirms it
  * (a gated or rejoined onset does not hide a clear acoustic onset a little later). */
 static void note_started(sc_mt3_decoder *d, int key, double onset, float heard) {
     d->quiet_from[key] = frame_of(d, onset) + 2;
     d->quiet_at[key] = INFINITY;
-    if (heard < SC_MT3_HEARD_ONSET) return;
-    const int p = key % 128;
-    d->recent_onsets[p * SC_MT3_RECENT_ONSETS + d->recent_next[p]] = onset;
-    d->recent_next[p] = (unsigned char)((d->recent_next[p] + 1) % SC_MT3_RECENT_ONSETS);
+    if (heard >= SC_MT3_HEARD_ONSET) remember_onset(d, key % 128, onset);
 }
 
 /* Offset clip: reads `key`'s note posterior up to frame `to` (exclusive). A quiet run may straddle two
@@ -367,6 +369,7 @@ static scribe_status recover_onsets(sc_mt3_decoder *d, int64_t to, int64_t end, 
                 scribe_status st = add_note(out, t, (double)(q >= 0 ? q : end) / d->frame_rate, pitch,
                                             SC_MT3_DEFAULT_VELOCITY, recovered_program(d, pitch), 0, err);
                 if (st) return st;
+                remember_onset(d, pitch, t); /* a second peak within 50 ms is the same onset */
             }
             before = here;
             here = after;

@@ -59,7 +59,7 @@ typedef struct sc_mt3_decoder {
     int64_t *quiet_from;     /* per active key: the next frame the offset clip reads */
     double *quiet_at;        /* per active key: where its note posterior first went quiet (INFINITY: not yet) */
     float recover_above;     /* onset recovery (sc_mt3_decoder_set_onset_recovery; off as in MT3) */
-    double *recent_onsets;   /* per pitch, the latest SC_MT3_RECENT_ONSETS onsets decoded (any program) */
+    double *recent_onsets;   /* per pitch, its latest SC_MT3_RECENT_ONSETS onsets (any program) */
     unsigned char *recent_next;
     double last_start;       /* start of the latest segment decoded (< 0: none) */
     int64_t recover_from;    /* the first frame onset recovery has not read */
@@ -119,7 +119,8 @@ void sc_mt3_decoder_set_offset_clip(sc_mt3_decoder *d, float below);
 /* Onset recovery (not in MT3; off by default; needs the posterior of sc_mt3_decoder_set_tie_rules): a peak
  * of a pitch's acoustic onset posterior >= `above` (a frame at least its predecessor and above its
  * successor) with no decoded onset of that pitch, any program, within 50 ms becomes a note (a decoded
- * onset counts when its onset evidence, if set, is >= SC_MT3_HEARD_ONSET, as recovered ties): velocity
+ * onset counts when its onset evidence, if set, is >= SC_MT3_HEARD_ONSET, as recovered ties and notes
+ * this rule added): velocity
  * 100, ended at the first frame (from 2 frames on) where its note posterior stays below 0.4 for
  * SC_MT3_QUIET_FRAMES frames, or at the end of the held frames; the program of the active note nearest
  * in pitch (lowest key on a tie), or the latest program token when none is active. Our models missed

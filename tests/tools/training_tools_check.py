@@ -201,6 +201,8 @@ def check_onset_recovery():
             return 0.9
         if pitch == 45 and frame in (200, 201):
             return 0.85
+        if pitch == 64 and frame in (101, 102, 103):
+            return 0.85 if frame == 103 else 0.5
         return 0.7 if (pitch, frame) == (50, 110) else 0.1
     S, PI, PR = (lambda v: md.SHIFT0 + v), (lambda v: md.PITCH0 + v), (lambda v: md.PROG0 + v)
     V0, V1, T = md.VEL0, md.VEL0 + 1, md.TIE

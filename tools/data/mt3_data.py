@@ -266,6 +266,7 @@ class Decoder:
                         prog = min(self.active, key=lambda k: (abs(k[0] - pitch), k[1] * 128 + k[0]))[1]
                     off = (q if q is not None else end) / (SR / HOP)
                     self.recovered.append((t, max(off, t + 0.01), pitch, 100, prog, 0))
+                    self.recent[pitch] = (self.recent.get(pitch, []) + [t])[-RECENT_ONSETS:]  # a peak within 50 ms: same onset
                 before, here = here, after
 
     def _read_quiet(self, seg, key, to):
