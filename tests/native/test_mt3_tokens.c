@@ -473,6 +473,12 @@ TEST(mt3_decoder_tie_rules_recover_tied_notes_and_end_untied_ones) {
  * never. */
 typedef struct { int segment; } held_window;
 
+/* A decoder reading `posterior` at 125 frames/s over 256-frame segments, every rule off. */
+static void windowed_decoder(sc_mt3_codec *c, sc_mt3_decoder *d, sc_mt3_posterior_fn posterior, held_window *w) {
+    new_decoder(c, d);
+    sc_mt3_decoder_set_tie_rules(d, posterior, w, 125.0, 256, 0.0f, 0.0f);
+}
+
 static float clip_posterior(void *user, int64_t frame, int pitch, int kind) {
     const held_window *w = user;
     if (frame < (int64_t)(w->segment - 1) * 256 || frame >= (int64_t)(w->segment + 1) * 256) return -1.0f;
@@ -485,9 +491,8 @@ static float clip_posterior(void *user, int64_t frame, int pitch, int kind) {
 static void decode_clipped(float below, scribe_notes *out) {
     sc_mt3_codec c;
     sc_mt3_decoder d;
-    new_decoder(&c, &d);
     held_window w = {0};
-    sc_mt3_decoder_set_tie_rules(&d, clip_posterior, &w, 125.0, 256, 0.0f, 0.0f);
+    windowed_decoder(&c, &d, clip_posterior, &w);
     sc_mt3_decoder_set_offset_clip(&d, below);
     const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
     const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0), D = sc_mt3_codec_encode(&c, SC_MT3_EV_DRUM, 36);
@@ -559,9 +564,8 @@ static float recovery_posterior(void *user, int64_t frame, int pitch, int kind) 
 static void decode_recovered(float above, scribe_notes *out) {
     sc_mt3_codec c;
     sc_mt3_decoder d;
-    new_decoder(&c, &d);
     held_window w = {0};
-    sc_mt3_decoder_set_tie_rules(&d, recovery_posterior, &w, 125.0, 256, 0.0f, 0.0f);
+    windowed_decoder(&c, &d, recovery_posterior, &w);
     sc_mt3_decoder_set_onset_recovery(&d, above);
     const int V0 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 0), V1 = sc_mt3_codec_encode(&c, SC_MT3_EV_VELOCITY, 1);
     const int T = sc_mt3_codec_encode(&c, SC_MT3_EV_TIE, 0);
