@@ -129,7 +129,7 @@ void sc_mt3_decoder_set_offset_clip(sc_mt3_decoder *d, float below);
  * rounded down to the shift grid can fall on the segment's last frame) are read once the segment after
  * it is decoded (its onsets near the boundary known), the last segment's at flush; every frame once,
  * while it is held. above <= 0: off. */
-#define SC_MT3_RECENT_ONSETS 8
+#define SC_MT3_RECENT_ONSETS 64 /* a pitch struck at most 16 times a second over the 4 s read */
 #define SC_MT3_RECOVERED_QUIET 0.4f
 #define SC_MT3_HEARD_ONSET 0.5f
 void sc_mt3_decoder_set_onset_recovery(sc_mt3_decoder *d, float above);

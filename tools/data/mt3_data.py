@@ -393,7 +393,7 @@ AC_LOWEST_PITCH, AC_PITCHES = 21, 88  # the acoustic network's note bins (src/mo
 EVIDENCE_FRAMES = 3  # onset evidence window, +-frames (src/models/mt3_backend.c)
 QUIET_FRAMES = 3  # offset clip: frames of quiet note posterior that end a note (SC_MT3_QUIET_FRAMES)
 # onset recovery (SC_MT3_RECENT_ONSETS, SC_MT3_RECOVERED_QUIET, SC_MT3_HEARD_ONSET)
-RECENT_ONSETS, RECOVERED_QUIET, HEARD_ONSET = 8, 0.4, 0.5
+RECENT_ONSETS, RECOVERED_QUIET, HEARD_ONSET = 64, 0.4, 0.5
 
 
 def onset_evidence(onsets, seg, t, pitch):
