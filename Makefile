@@ -187,7 +187,8 @@ bench-acoustic: wasm
 data: dist/native/scribe-acoustic-features
 	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 \
 	  --more-mma 300 --more-random 150 --more-renditions 2 --font-renditions 2 --font-mma 150 \
-	  --mix-renditions 1 --mix-mma 150 --piano-renditions 2 --piano-mma 200 --jobs 2
+	  --mix-renditions 1 --mix-mma 150 --piano-renditions 2 --piano-mma 200 --balanced-renditions 2 \
+	  --balanced-mma 200 --jobs 2
 	nice -n 10 $(PY) tools/data/acoustic_features.py --data .data/dataset --jobs 2
 
 # Resumes (or starts) the current training run for TRAIN_MIN minutes (tools/train/README.md): the

@@ -227,12 +227,12 @@ static scribe_status release_pending(sc_mt3_decoder *d, double time, scribe_note
     return SCRIBE_OK;
 }
 
-/* Whether an onset of held-back `key` at `time` continues it: a short piece a step later (join), or
- * within the rejoin gap without onset evidence. */
-static int continues(sc_mt3_decoder *d, int key, double time) {
+/* Whether an onset of held-back `key` at `time`, with acoustic onset evidence `heard`, continues it: a
+ * short piece a step later (join), or within the rejoin gap without onset evidence. */
+static int continues(sc_mt3_decoder *d, int key, double time, float heard) {
     const double gap = time - d->pending_end[key];
     if (short_piece(d, key) && gap <= d->join_gap) return 1;
-    return rejoining(d) && gap <= d->rejoin_gap && d->evidence(d->evidence_user, time, key % 128) < d->rejoin_below;
+    return rejoining(d) && gap <= d->rejoin_gap && heard < d->rejoin_below;
 }
 
 static scribe_status emit_pending(sc_mt3_decoder *d, int key, scribe_notes *out, scribe_error *err);
@@ -289,10 +289,11 @@ static int decode_event(sc_mt3_decoder *d, double time, sc_mt3_event ev, scribe_
             if (end_active(d, key, time, out, err)) return -1;
         } else {
             if (d->active[key] && end_active(d, key, time, out, err)) return -1;
-            const float heard = d->evidence && (d->gate_below > 0 || d->recover_above > 0)
-                                    ? d->evidence(d->evidence_user, time, ev.value) : 1.0f;
+            /* read once: the gate, onset recovery and rejoining all use it */
+            const int needs = d->gate_below > 0 || d->recover_above > 0 || (d->pending_slot[key] && rejoining(d));
+            const float heard = d->evidence && needs ? d->evidence(d->evidence_user, time, ev.value) : 1.0f;
             if (d->pending_slot[key]) {
-                if (continues(d, key, time)) {
+                if (continues(d, key, time, heard)) {
                     unpend(d, key);
                     d->active[key] = 1;
                     d->n_active++;

@@ -14,6 +14,7 @@ Prints what it checked; exits 1 on a failed check.
 """
 import argparse
 import json
+import random
 import os
 import subprocess
 import sys
@@ -94,11 +95,41 @@ def check_dataset(tmp):
                                                        and e["sf"] == "mix+recorded piano" for e in new),
           f"recorded-piano renditions are training-only, one per mma piece with a piano (of {len(with_piano)}): "
           f"{sorted(e['id'] for e in new)}")
+    balanced, _ = build(os.path.join(tmp, "balanced"), "--balanced-mma", "2")
+    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "balanced", e["split"], i + ".npz"))
+              for i, e in base.items()), f"all {len(base)} base renditions identical with class-balanced renditions")
+    new = [e for i, e in balanced.items() if i not in base]
+    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-b0") and e["sf"] == "mix, balanced classes"
+                                and e["seconds"] > 1 for e in new),
+          f"class-balanced renditions are training-only: {sorted(e['id'] for e in new)}")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(
         os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) == stamp[i] for i, e in again.items()),
         "a second run renders nothing again and lists the same renditions")
+
+
+def check_balanced_classes():
+    """--balanced-*: a piano part mostly becomes a class the sources rarely play; a bass part mostly stays bass."""
+    notes = np.array([(0.0, 1.0, 60, 80, 0, 0), (0.0, 1.0, 36, 80, 33, 0), (0.5, 0.51, 36, 90, 0, 1)], dtype=md.NOTE_DTYPE)
+
+    def classes(balanced):
+        piano, bass = [], []
+        for seed in range(600):
+            n, _ = bd.augment(notes, random.Random(seed), strong=True, balanced=balanced)
+            pitched = n[n["drum"] == 0]
+            piano += (pitched["prog"][pitched["pitch"] >= 50] // 8).tolist()  # transposition keeps them apart
+            bass += (pitched["prog"][pitched["pitch"] < 50] // 8).tolist()
+        return np.array(piano), np.array(bass)
+
+    piano, bass = classes(True)
+    rare = np.isin(piano, [5, 6, 7, 8, 9]).mean()
+    check(0.45 < rare < 0.7 and (piano == 0).mean() < 0.1 and 0.55 < (bass == 4).mean() < 0.8,
+          f"balanced classes: piano part -> strings..pipe {rare:.2f}, stays piano {(piano == 0).mean():.2f}; "
+          f"bass stays bass {(bass == 4).mean():.2f}")
+    piano, bass = classes(False)
+    check((piano == 0).mean() > 0.8 and (bass == 4).mean() > 0.8,
+          f"plain augmentation: piano stays piano {(piano == 0).mean():.2f}, bass stays bass {(bass == 4).mean():.2f}")
 
 
 def fake_samples(path, seconds=2.0):
@@ -319,6 +350,7 @@ def main():
     check_widen()
     check_bass_at_sounding_pitch()
     check_fake_shifts()
+    check_balanced_classes()
     check_dataset(a.tmp)
     if failed:
         sys.exit(1)

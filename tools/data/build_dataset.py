@@ -273,7 +273,16 @@ def random_piece(seed, bpm=None, nbars=None, parts=None):
 
 # ------------------------------------------------------------------ augmentation + rendering
 
-def augment(notes, rng, strong=True):
+# --balanced-*: MIDI classes the source pieces rarely play (strings, ensemble, brass, reed, pipe ...) drawn
+# often. The other renditions' notes are 29 % piano and 2-4 % each of those classes, and the model
+# labelled most of their notes piano, guitar or organ.
+BALANCED_CLASSES = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 13]
+BALANCED_WEIGHTS = [0.5, 1, 1, 0.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1, 1, 0.5]
+
+
+def augment(notes, rng, strong=True, balanced=False):
+    """Slakh-style augmentation. balanced: every pitched instrument also gets a class drawn by
+    BALANCED_WEIGHTS (bass parts stay bass 2 times in 3)."""
     n = notes.copy()
     if strong:
         f = rng.uniform(0.85, 1.2)
@@ -291,6 +300,8 @@ def augment(notes, rng, strong=True):
             cls = rng.choice([0, 2, 3, 6, 10])
         if strong and rng.random() < 0.15:
             cls = rng.choice([0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+        if balanced and not (cls == 4 and rng.random() < 2 / 3):
+            cls = rng.choices(BALANCED_CLASSES, BALANCED_WEIGHTS)[0]
         newp[p] = 8 * cls + (rng.randrange(8) if strong and rng.random() < 0.7 else p % 8)
     for p, q in newp.items():
         n["prog"][(n["drum"] == 0) & (n["prog"] == p)] = q
@@ -424,7 +435,7 @@ def render(job):
     if job.get("max_seconds"):
         notes = notes[notes["on"] < job["max_seconds"]]
         notes["off"] = np.minimum(notes["off"], job["max_seconds"] + 2)
-    notes, vol = augment(notes, rng, strong=job["split"] == "train")
+    notes, vol = augment(notes, rng, strong=job["split"] == "train", balanced=job.get("balanced", False))
     notes = md.trim_overlaps(notes)
     if len(notes) == 0:
         return None
@@ -474,6 +485,9 @@ def main():
                          "instruments played by the recorded piano (tools/data/sampled_piano.py)")
     ap.add_argument("--piano-mma", type=int, default=0,
                     help="the same for this many mma training pieces with a piano")
+    ap.add_argument("--balanced-renditions", type=int, default=0,
+                    help="mixed training renditions per human training piece with rare instrument classes drawn often")
+    ap.add_argument("--balanced-mma", type=int, default=0, help="the same for this many mma training pieces")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
@@ -596,6 +610,15 @@ def main():
     for j in prng.sample(with_piano, min(piano_mma, len(with_piano))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-p0", sf="mix+recorded piano", mix=True,
                          piano_cache=cache, seed=prng.randrange(1 << 30)))
+    # Class-balanced renditions: own generator again. Ids end in -b<k>.
+    brng = random.Random(a.seed * 32452843 + 11)
+    for j in human_train:
+        for k in range(a.balanced_renditions):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-b{k}", sf="mix, balanced classes", mix=True,
+                             balanced=True, seed=brng.randrange(1 << 30)))
+    for j in brng.sample(mma_train, min(a.balanced_mma, len(mma_train))):
+        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-b0", sf="mix, balanced classes", mix=True, balanced=True,
+                         seed=brng.randrange(1 << 30)))
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):

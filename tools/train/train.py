@@ -16,6 +16,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 
@@ -164,14 +165,21 @@ def fake_shifts(tokens, rng, p, ahead=8):
     return np.array(out, np.int64), np.array(scored, bool)
 
 
+def is_balanced(rid):
+    """Class-balanced rendition (build_dataset.py --balanced-*: ids end in -b<k>)."""
+    return re.search(r"-b\d+$", rid) is not None
+
+
 class Sampler:
-    def __init__(self, items, rng, max_len, oracle=0.0, fake=0.0):
+    def __init__(self, items, rng, max_len, oracle=0.0, fake=0.0, balanced_weight=1.0):
         self.items = items
         self.rng = rng
         self.max_len = max_len
         self.oracle = oracle  # probability of replacing a training segment's acoustic features by oracle_rows
         self.fake = fake  # fake_shifts probability
-        self.w = np.array([len(it["audio"]) for it in items], np.float64)
+        # segments are drawn in proportion to audio length, class-balanced renditions balanced_weight times as often
+        self.w = np.array([len(it["audio"]) * (balanced_weight if is_balanced(it["id"]) else 1.0) for it in items],
+                          np.float64)
         self.w /= self.w.sum()
 
     def segment(self, it, start):
@@ -392,6 +400,8 @@ def main():
     ap.add_argument("--mel-dropout", type=float, default=0.0,
                     help="with acoustic features: probability that a training segment's log-mel is replaced by "
                          "its training mean, so the model learns to transcribe from the acoustic posteriors alone")
+    ap.add_argument("--balanced-weight", type=float, default=1.0,
+                    help="draw segments of the class-balanced renditions (ids -b<k>) this many times as often")
     ap.add_argument("--fake-shifts", type=float, default=0.0,
                     help="probability of a decoder-input-only shift 10-80 ms after each note group (fake_shifts)")
     ap.add_argument("--max-len", type=int, default=384)
@@ -541,7 +551,11 @@ def main():
     print(f"train {len(train)} renditions {sum(len(i['audio']) for i in train) / md.SR / 3600:.2f} h, "
           f"val {len(val)} {sum(len(i['audio']) for i in val) / md.SR / 3600:.2f} h", flush=True)
     rng = np.random.default_rng(a.seed + step)
-    sampler = Sampler(train, rng, a.max_len, oracle=a.oracle, fake=a.fake_shifts)
+    sampler = Sampler(train, rng, a.max_len, oracle=a.oracle, fake=a.fake_shifts, balanced_weight=a.balanced_weight)
+    bal = sum(is_balanced(it["id"]) for it in train)
+    if bal:
+        share = sum(sampler.w[i] for i, it in enumerate(train) if is_balanced(it["id"]))
+        print(f"class-balanced renditions: {bal}, {100 * share:.0f} % of the segments drawn")
     vrng = np.random.default_rng(1234)
     vs = Sampler(val, vrng, 1024)
     val_segs = collate([vs.segment(it, int(vrng.integers(0, max(1, len(it["audio"]) // md.HOP - md.SEG_FRAMES))))
