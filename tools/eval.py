@@ -2,12 +2,13 @@
 (`bin/scribe transcribe`, WASM build) and prints mir_eval metrics per clip and per group.
 
     /usr/bin/python3 tools/eval.py [--model weights/mt3.scrb] [--dev ../shared/data/dev]
-        [--data .data/dataset] [--heldout 30] [--seconds 30] [--python-model CKPT]
+        [--data .data/dataset] [--heldout 30] [--seconds 30] [--python-model CKPT] [--classes]
 
 Metrics (tools/train/metrics.py, mir_eval): onset F1 with its precision and recall, and onset+offset
 F1 (pitched notes, program-agnostic), multi-instrument F1 (MT3 midi_class granularity: class-aware
 onset+offset for pitched notes, onsets for drums), drum onset F1. --python-model decodes with the PyTorch checkpoint instead
-of the engine (to separate model quality from engine issues).
+of the engine (to separate model quality from engine issues). --classes adds, per group, where the
+instrument labels go: for each MIDI class, its notes found by onset and the share that keep their class.
 
 Group `slakh-sp` scores the Slakh clips once more against their labels with the bass moved down an
 octave, to the pitch that sounds: Slakh's renderer plays bass programs an octave below their MIDI
@@ -183,6 +184,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--scribe", default=os.path.join(ROOT, "bin", "scribe"), help="the CLI script to run")
     ap.add_argument("--python-model", help="PyTorch checkpoint instead of the C engine")
+    ap.add_argument("--classes", action="store_true",
+                    help="also print, per group, how often the notes of each MIDI class found by onset keep their class")
     a = ap.parse_args()
     clips = []
     for wav in sorted(glob.glob(os.path.join(a.dev, "*.wav"))):
@@ -200,6 +203,7 @@ def main():
     print(f"model: {a.python_model or a.model}")
     print(f"{'group':8s} {'clip':42s} " + " ".join(f"{k:>15s}" for k in KEYS) + "  notes(ref/est)  sec")
     groups = {}
+    classes = {}  # group -> (class match counts, reference notes per class)
     for group, name, wav, ref_csv in clips:
         t0 = time.time()
         try:
@@ -212,6 +216,9 @@ def main():
         for g, r in scored:
             m = metrics.all_metrics(r, est)
             groups.setdefault(g, []).append(m)
+            cm, ct = metrics.class_matches(r, est)
+            acc = classes.setdefault(g, [0, 0])
+            acc[0], acc[1] = acc[0] + cm, acc[1] + ct
             print(f"{g:8s} {name[:42]:42s} " + " ".join(f"{m[k]:15.3f}" for k in KEYS)
                   + f"  {len(r):5d}/{len(est):<5d}  {time.time() - t0:5.1f}")
     print()
@@ -219,6 +226,24 @@ def main():
         print(f"{g:8s} {'mean of ' + str(len(ms)) + ' clips':42s} "
               + " ".join(f"{np.nanmean([m[k] for m in ms]):15.3f}" if any(m[k] == m[k] for m in ms) else f"{'-':>15s}"
                      for k in KEYS))
+    if a.classes:
+        print_classes(classes)
+
+
+def print_classes(classes):
+    """Per group and reference MIDI class: notes, those matched by onset, the share that keep their class, and
+    the classes they are most often given instead."""
+    for g, (cm, total) in classes.items():
+        found = cm.sum(1)
+        kept = np.trace(cm) / max(1, found.sum())
+        print(f"\n{g}: MIDI class of the pitched notes matched by onset ({found.sum()} of {total.sum()}; "
+              f"{100 * kept:.0f} % keep their class)")
+        print(f"  {'class':12s} {'notes':>6s} {'found':>6s} {'kept':>5s}  labelled instead")
+        for c in np.nonzero(total)[0]:
+            other = [(cm[c, k], k) for k in range(16) if k != c and cm[c, k]]
+            instead = ", ".join(f"{metrics.CLASS_NAMES[k]} {100 * n / found[c]:.0f} %" for n, k in sorted(other, reverse=True)[:3])
+            share = f"{100 * cm[c, c] / found[c]:4.0f}%" if found[c] else f"{'-':>5s}"
+            print(f"  {metrics.CLASS_NAMES[c]:12s} {total[c]:6d} {found[c]:6d} {share}  {instead}")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,20 @@ def check_dataset(tmp):
         "a second run renders nothing again and lists the same renditions")
 
 
+def check_class_matches():
+    """metrics.class_matches: reference class x estimated class over the notes matched by onset, any program."""
+    import metrics
+    ref = np.array([(1.0, 1.5, 60, 80, 0, 0), (2.0, 3.0, 64, 80, 48, 0), (3.0, 3.2, 67, 80, 41, 0),
+                    (4.0, 4.01, 36, 80, 0, 1)], dtype=md.NOTE_DTYPE)
+    est = np.array([(1.02, 1.1, 60, 80, 24, 0), (2.0, 2.2, 64, 80, 50, 0), (3.2, 3.4, 67, 80, 41, 0),
+                    (4.0, 4.01, 36, 80, 0, 1)], dtype=md.NOTE_DTYPE)
+    m, total = metrics.class_matches(ref, est)
+    want = np.zeros((16, 16), np.int64)
+    want[0, 3] = want[6, 6] = 1  # piano found as guitar; strings ensemble kept; the late violin note not found
+    check(np.array_equal(m, want) and total.tolist() == [1, 0, 0, 0, 0, 1, 1] + [0] * 9,
+          f"class matches: {[(int(a), int(b), int(m[a, b])) for a, b in zip(*np.nonzero(m))]}, notes per class {total.tolist()}")
+
+
 def check_balanced_classes():
     """--balanced-*: a piano part mostly becomes a class the sources rarely play; a bass part mostly stays bass."""
     notes = np.array([(0.0, 1.0, 60, 80, 0, 0), (0.0, 1.0, 36, 80, 33, 0), (0.5, 0.51, 36, 90, 0, 1)], dtype=md.NOTE_DTYPE)
@@ -351,6 +365,7 @@ def main():
     check_bass_at_sounding_pitch()
     check_fake_shifts()
     check_balanced_classes()
+    check_class_matches()
     check_dataset(a.tmp)
     if failed:
         sys.exit(1)

@@ -60,3 +60,21 @@ def all_metrics(ref, est):
     rec = tp / nr if nr else 0.0
     out["multi_f1"] = 2 * prec * rec / (prec + rec) if prec + rec > 0 else (float("nan") if nr == ne == 0 else 0.0)
     return out
+
+
+CLASS_NAMES = ["piano", "chrom perc", "organ", "guitar", "bass", "strings", "ensemble", "brass", "reed", "pipe",
+               "synth lead", "synth pad", "synth fx", "ethnic", "percussive", "sound fx"]
+
+
+def class_matches(ref, est):
+    """[16, 16] counts: reference MIDI class (row) against the estimated note's class (column) for the pitched
+    reference notes matched by onset and pitch, any program (the onset_f1 matching); and [16] reference
+    notes per class. The diagonal's share of a row is how often that class keeps its label."""
+    rp, ep = ref[ref["drum"] == 0], est[est["drum"] == 0]
+    m = np.zeros((16, 16), np.int64)
+    total = np.bincount(np.asarray(rp["prog"], np.int64) // 8, minlength=16)
+    if len(rp) and len(ep):
+        for i, j in mir_eval.transcription.match_notes(_iv(rp), _hz(rp["pitch"]), _iv(ep), _hz(ep["pitch"]),
+                                                       onset_tolerance=0.05, offset_ratio=None):
+            m[int(rp["prog"][i]) // 8, int(ep["prog"][j]) // 8] += 1
+    return m, total
