@@ -123,6 +123,15 @@ def check_class_matches():
           f"class matches: {[(int(a), int(b), int(m[a, b])) for a, b in zip(*np.nonzero(m))]}, notes per class {total.tolist()}")
 
 
+def check_balanced_weight():
+    """train.py --balanced-weight: segments drawn by audio length, class-balanced renditions (-b<k>) W times as often."""
+    import train
+    items = [dict(id=i, audio=np.zeros(n, np.int16)) for i, n in
+             [("mma-001-Swing-0", 3000), ("mma-001-Swing-b0", 1000), ("jam-bethena-b1", 2000), ("jam-bach-0", 1000)]]
+    w = train.Sampler(items, np.random.default_rng(0), 64, balanced_weight=3.0).w
+    check(np.allclose(w, np.array([3000, 3000, 6000, 1000]) / 13000), f"balanced weight 3: draw shares {np.round(w, 3).tolist()}")
+
+
 def check_balanced_classes():
     """--balanced-*: a piano part mostly becomes a class the sources rarely play; a bass part mostly stays bass."""
     notes = np.array([(0.0, 1.0, 60, 80, 0, 0), (0.0, 1.0, 36, 80, 33, 0), (0.5, 0.51, 36, 90, 0, 1)], dtype=md.NOTE_DTYPE)
@@ -365,6 +374,7 @@ def main():
     check_bass_at_sounding_pitch()
     check_fake_shifts()
     check_balanced_classes()
+    check_balanced_weight()
     check_class_matches()
     check_dataset(a.tmp)
     if failed:
