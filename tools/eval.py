@@ -216,9 +216,10 @@ def main():
         for g, r in scored:
             m = metrics.all_metrics(r, est)
             groups.setdefault(g, []).append(m)
-            cm, ct = metrics.class_matches(r, est)
-            acc = classes.setdefault(g, [0, 0])
-            acc[0], acc[1] = acc[0] + cm, acc[1] + ct
+            if a.classes:
+                cm, ct = metrics.class_matches(r, est)
+                acc = classes.setdefault(g, [0, 0])
+                acc[0], acc[1] = acc[0] + cm, acc[1] + ct
             print(f"{g:8s} {name[:42]:42s} " + " ".join(f"{m[k]:15.3f}" for k in KEYS)
                   + f"  {len(r):5d}/{len(est):<5d}  {time.time() - t0:5.1f}")
     print()

@@ -14,8 +14,8 @@ Prints what it checked; exits 1 on a failed check.
 """
 import argparse
 import json
-import random
 import os
+import random
 import subprocess
 import sys
 

@@ -32,6 +32,14 @@ def _hz(pitch):
     return 440.0 * 2.0 ** ((np.asarray(pitch, np.float64) - 69.0) / 12.0)
 
 
+def _match(r, e, offset):
+    """mir_eval's note matching (50 ms onsets; offsets within 20 % or 50 ms when `offset`) -> (ref, est) index pairs."""
+    if len(r) == 0 or len(e) == 0:
+        return []
+    return mir_eval.transcription.match_notes(_iv(r), _hz(r["pitch"]), _iv(e), _hz(e["pitch"]), onset_tolerance=0.05,
+                                              offset_ratio=0.2 if offset else None, offset_min_tolerance=0.05)
+
+
 def all_metrics(ref, est):
     out = {}
     rp, ep = ref[ref["drum"] == 0], est[est["drum"] == 0]
@@ -43,12 +51,7 @@ def all_metrics(ref, est):
     # multi-instrument: separate pitch "spaces" per class (128 semitones apart never match);
     # drums onset-only, counted in the same P/R/F by matching them separately and pooling counts
     def counts(r_, e_, offset):
-        if len(r_) == 0 or len(e_) == 0:
-            return 0, len(r_), len(e_)
-        m = mir_eval.transcription.match_notes(_iv(r_), _hz(r_["pitch"]), _iv(e_), _hz(e_["pitch"]),
-                                               onset_tolerance=0.05, offset_ratio=0.2 if offset else None,
-                                               offset_min_tolerance=0.05)
-        return len(m), len(r_), len(e_)
+        return len(_match(r_, e_, offset)), len(r_), len(e_)
 
     tp = nr = ne = 0
     for cls in sorted(set((rp["prog"] // 8).tolist()) | set((ep["prog"] // 8).tolist())):
@@ -73,8 +76,6 @@ def class_matches(ref, est):
     rp, ep = ref[ref["drum"] == 0], est[est["drum"] == 0]
     m = np.zeros((16, 16), np.int64)
     total = np.bincount(np.asarray(rp["prog"], np.int64) // 8, minlength=16)
-    if len(rp) and len(ep):
-        for i, j in mir_eval.transcription.match_notes(_iv(rp), _hz(rp["pitch"]), _iv(ep), _hz(ep["pitch"]),
-                                                       onset_tolerance=0.05, offset_ratio=None):
-            m[int(rp["prog"][i]) // 8, int(ep["prog"][j]) // 8] += 1
+    for i, j in _match(rp, ep, False):
+        m[int(rp["prog"][i]) // 8, int(ep["prog"][j]) // 8] += 1
     return m, total

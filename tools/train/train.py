@@ -178,8 +178,8 @@ class Sampler:
         self.oracle = oracle  # probability of replacing a training segment's acoustic features by oracle_rows
         self.fake = fake  # fake_shifts probability
         # segments are drawn in proportion to audio length, class-balanced renditions balanced_weight times as often
-        self.w = np.array([len(it["audio"]) * (balanced_weight if is_balanced(it["id"]) else 1.0) for it in items],
-                          np.float64)
+        self.balanced = np.array([is_balanced(it["id"]) for it in items], bool)
+        self.w = np.array([len(it["audio"]) for it in items], np.float64) * np.where(self.balanced, balanced_weight, 1.0)
         self.w /= self.w.sum()
 
     def segment(self, it, start):
@@ -552,10 +552,9 @@ def main():
           f"val {len(val)} {sum(len(i['audio']) for i in val) / md.SR / 3600:.2f} h", flush=True)
     rng = np.random.default_rng(a.seed + step)
     sampler = Sampler(train, rng, a.max_len, oracle=a.oracle, fake=a.fake_shifts, balanced_weight=a.balanced_weight)
-    bal = sum(is_balanced(it["id"]) for it in train)
-    if bal:
-        share = sum(sampler.w[i] for i, it in enumerate(train) if is_balanced(it["id"]))
-        print(f"class-balanced renditions: {bal}, {100 * share:.0f} % of the segments drawn")
+    if sampler.balanced.any():
+        print(f"class-balanced renditions: {sampler.balanced.sum()}, "
+              f"{100 * sampler.w[sampler.balanced].sum():.0f} % of the segments drawn")
     vrng = np.random.default_rng(1234)
     vs = Sampler(val, vrng, 1024)
     val_segs = collate([vs.segment(it, int(vrng.integers(0, max(1, len(it["audio"]) // md.HOP - md.SEG_FRAMES))))
