@@ -109,6 +109,27 @@ def check_dataset(tmp):
         "a second run renders nothing again and lists the same renditions")
 
 
+def check_memory_mapped_audio(tmp):
+    """train.npz_member maps stored .npz members (np.savez) read-only and reads compressed ones; load_split's
+    audio is what np.load reads."""
+    import train
+    rng = np.random.default_rng(5)
+    arrays = dict(audio=rng.integers(-32768, 32767, 40001).astype(np.int16), feats=rng.random((37, 176)).astype(np.float16),
+                  notes=np.array([(0.5, 1.0, 60, 80, 0, 0)], dtype=md.NOTE_DTYPE))
+    stored, packed = os.path.join(tmp, "stored.npz"), os.path.join(tmp, "packed.npz")
+    np.savez(stored, **arrays)
+    np.savez_compressed(packed, **arrays)
+    got = {(f, k): train.npz_member(f, k) for f in (stored, packed) for k in ("audio", "feats")}
+    check(all(np.array_equal(v, arrays[k]) and v.dtype == arrays[k].dtype for (f, k), v in got.items())
+          and all(isinstance(got[(stored, k)], np.memmap) for k in ("audio", "feats"))
+          and not isinstance(got[(packed, "audio")], np.memmap),
+          "npz_member: stored members memory-mapped, compressed ones read, both equal to what was saved")
+    items = train.load_split(os.path.join(tmp, "base"), "train")
+    check(len(items) > 0 and all(isinstance(it["audio"], np.memmap) and np.array_equal(
+        it["audio"], np.load(os.path.join(tmp, "base", "train", it["id"] + ".npz"))["audio"]) for it in items),
+        f"load_split maps the audio of {len(items)} renditions, equal to np.load's")
+
+
 def check_class_matches():
     """metrics.class_matches: reference class x estimated class over the notes matched by onset, any program."""
     import metrics
@@ -377,6 +398,7 @@ def main():
     check_balanced_weight()
     check_class_matches()
     check_dataset(a.tmp)
+    check_memory_mapped_audio(a.tmp)
     if failed:
         sys.exit(1)
 
