@@ -130,6 +130,40 @@ def check_memory_mapped_audio(tmp):
         f"load_split maps the audio of {len(items)} renditions, equal to np.load's")
 
 
+def check_bucketed_batches():
+    """train.Sampler.batches: k = 1 draws what batch() draws; k = 4 groups the same draws by token count, every
+    batch normalised by the pool's scored tokens / 4 (so a token weighs what it weighs unsorted)."""
+    import train
+    rng = np.random.default_rng(3)
+    items = []
+    for i in range(6):  # pieces from sparse to dense: segments of very different token counts
+        on = np.sort(rng.uniform(0, 20, 20 + 60 * i))
+        notes = np.array([(t, t + 0.3, rng.integers(40, 80), 80, 0, 0) for t in on], dtype=md.NOTE_DTYPE)
+        items.append(dict(id=f"random-{i:03d}-0", audio=np.zeros(20 * md.SR, np.int16), notes=notes))
+
+    def sampler(seed):
+        return train.Sampler(items, np.random.default_rng(seed), 384)
+    one = sampler(7).batches(8, 1)
+    plain = sampler(7).batch(8)
+    check(len(one) == 1 and all(torch_equal(x, y) for x, y in zip(one[0][0], plain))
+          and one[0][1] == int(plain[5].sum()), "bucket 1: the batch batch() draws, normalised by its own scored tokens")
+    four = sampler(7).batches(8, 4)
+    draws = sampler(7)
+    lengths = sorted(len(draws.draw()[1]) for _ in range(32))
+    got = sorted(sorted(int(n) for n in ((b[2] != md.PAD).sum(1))) for b, _ in four)
+    check(len(four) == 4 and [x for g in got for x in g] == lengths and all(got[i][-1] <= got[i + 1][0] for i in range(3))
+          and all(nrm == sum(lengths) / 4 for _, nrm in four),
+          f"bucket 4: the same 32 draws grouped by token count (longest per batch {[g[-1] for g in got]}), "
+          f"each normalised by {sum(lengths) / 4}")
+
+
+def torch_equal(x, y):
+    import torch
+    if isinstance(x, tuple):
+        return all(torch_equal(a, b) for a, b in zip(x, y))
+    return (x is None and y is None) or bool(torch.equal(x, y))
+
+
 def check_class_matches():
     """metrics.class_matches: reference class x estimated class over the notes matched by onset, any program."""
     import metrics
@@ -397,6 +431,7 @@ def main():
     check_balanced_classes()
     check_balanced_weight()
     check_class_matches()
+    check_bucketed_batches()
     check_dataset(a.tmp)
     check_memory_mapped_audio(a.tmp)
     if failed:
