@@ -232,34 +232,6 @@ def gelu_tanh(x):
     return F.gelu(x, approximate="tanh")
 
 
-class _ContiguousBmm(torch.autograd.Function):
-    """torch.bmm with every product of the forward and backward pass on contiguous operands. Debian's torch
-    1.13 (generic BLAS) multiplies a batch by a transposed batch ~40 times slower than by a contiguous copy
-    of it (bmm(g, v.transpose(1, 2)), [32, 256, 32] operands: 112 ms against 4.4 ms, the copy included), and
-    autograd's bmm backward takes exactly that product for the first operand's gradient."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        a, b = a.contiguous(), b.contiguous()
-        ctx.save_for_backward(a, b)
-        return torch.bmm(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        g = g.to(a.dtype).contiguous()
-        ga = torch.bmm(g, b.transpose(1, 2).contiguous()) if ctx.needs_input_grad[0] else None
-        gb = torch.bmm(a.transpose(1, 2).contiguous(), g) if ctx.needs_input_grad[1] else None
-        return ga, gb
-
-
-def matmul_heads(a, b):
-    """a @ b for [B, H, M, K] and [B, H, K, N] (any strides) via _ContiguousBmm."""
-    n0, n1 = a.shape[:2]
-    out = _ContiguousBmm.apply(a.reshape(n0 * n1, *a.shape[2:]), b.reshape(n0 * n1, *b.shape[2:]))
-    return out.view(n0, n1, *out.shape[1:])
-
-
 class RMSNorm(nn.Module):
     def __init__(self, d, eps=1e-6):
         super().__init__()
@@ -299,7 +271,7 @@ class Attention(nn.Module):
         q = self.q(xq).view(b, lq, self.h, self.dh).transpose(1, 2)
         k = self.k(xkv).view(b, lk, self.h, self.dh).transpose(1, 2)
         v = self.v(xkv).view(b, lk, self.h, self.dh).transpose(1, 2)
-        s = matmul_heads(q, k.transpose(-1, -2))  # no 1/sqrt(dh): T5
+        s = q @ k.transpose(-1, -2)  # no 1/sqrt(dh): T5
         if self.time_bias is not None and qframes is not None:
             # table[h, q, k] = bias of key k seen from query frame q, then one row per query: gathering
             # rows instead of B*Lq*Lk single values makes the backward pass's scatter 256 times smaller
@@ -312,7 +284,7 @@ class Attention(nn.Module):
         self.scores = s[:, 0] if self.keep_scores else None
         a = torch.softmax(s, dim=-1)
         self.probs = a if self.capture else None
-        return self.o(matmul_heads(a, v).transpose(1, 2).reshape(b, lq, self.h * self.dh))
+        return self.o((a @ v).transpose(1, 2).reshape(b, lq, self.h * self.dh))
 
 
 class MLP(nn.Module):

@@ -102,10 +102,10 @@ def load_split(root, split, max_items=None, acoustic=False):
         notes = md.trim_overlaps(notes)
         it = dict(id=f[:-4], audio=npz_member(path, "audio"), notes=notes)
         if acoustic:
-            path = os.path.join(root, "acoustic", split, f[:-4] + ".npy")
-            if not os.path.exists(path):
-                sys.exit(f"{path} missing: run tools/data/acoustic_features.py --data {root}")
-            it["ac"] = np.load(path, mmap_mode="r")  # float16 [rows][176]
+            ac_path = os.path.join(root, "acoustic", split, f[:-4] + ".npy")
+            if not os.path.exists(ac_path):
+                sys.exit(f"{ac_path} missing: run tools/data/acoustic_features.py --data {root}")
+            it["ac"] = np.load(ac_path, mmap_mode="r")  # float16 [rows][176]
         items.append(it)
     return items
 
