@@ -340,29 +340,6 @@ def check_eq():
         check(np.allclose(db, at, atol=0.1), f"{kind} {f0} Hz {gain:+.0f} dB: gain at DC / f0 / Nyquist {np.round(db, 2)}")
 
 
-def check_mel_eq():
-    """train.py --mel-eq: gains within the asked dB, smooth across the mel axis, new on every draw; silent bins
-    stay at the floor and sounding ones never drop below it."""
-    import math
-    import torch
-    import train
-    gen = torch.Generator().manual_seed(3)
-    eq = train.random_mel_eq(64, md.MEL_BINS, 6.0, gen)
-    db = eq * 20.0 / math.log(10.0)
-    check(float(db.abs().max()) <= 6.0 + 1e-4 and float(db.abs().max()) > 3.0,
-          f"EQ gains within 6 dB (largest {float(db.abs().max()):.2f} dB over 64 draws)")
-    step = float((db[:, 1:] - db[:, :-1]).abs().max())
-    check(step < 0.5, f"EQ smooth across the mel axis (largest step between bins {step:.3f} dB)")
-    check(not torch.allclose(eq[0], eq[1]), "two draws give two EQs")
-    m = torch.full((2, 4, md.MEL_BINS), train.MEL_FLOOR)
-    m[:, :, 100:] = train.MEL_FLOOR + 0.01  # just above silence: a cut must stop at the floor
-    m[:, 2, :] = -1.0
-    out = train.apply_mel_eq(m, eq[:2])
-    check(bool((out[:, [0, 1, 3], :100] == train.MEL_FLOOR).all()), "silent bins stay silent through the EQ")
-    check(bool((out >= train.MEL_FLOOR).all()), "no bin falls below the silence floor")
-    check(torch.allclose(out[:, 2, :], -1.0 + eq[:2], atol=1e-6), "sounding bins move by the EQ's gain")
-
-
 def started_from(seed, what, shape, adapt):
     """A tiny model, and one of another shape (cfg overrides) loaded with adapt(new model, its weights):
     checks every tensor is set and both compute the same logits; -> (initial, new) models."""
@@ -443,7 +420,6 @@ def main():
     ap.add_argument("--tmp", required=True)
     a = ap.parse_args()
     check_eq()
-    check_mel_eq()
     check_recorded_piano(a.tmp)
     check_tie_rules()
     check_offset_clip()

@@ -296,30 +296,6 @@ def guided_loss(probs, frames, width=8.0, pointer=False):
     return total / len(probs)
 
 
-MEL_FLOOR = math.log(1e-5)  # log-mel of a silent bin (mt3_data.LogMel clamps the magnitude there)
-
-
-def random_mel_eq(n, bins, max_db, gen=None):
-    """[n, bins] random smooth gains in log-mel units (natural log of magnitude): half a tilt across the
-    mel axis plus half a Gaussian peak or dip, together at most max_db. Every draw of a segment then sounds
-    through its own EQ: the sample sets and rooms the model has not heard differ most in spectral balance,
-    and the renders' fixed EQ gives each of the 1,731 renditions only one."""
-    x = torch.linspace(-1.0, 1.0, bins)
-
-    def u():
-        return torch.rand(n, 1, generator=gen) * 2.0 - 1.0
-
-    tilt = u() * x[None, :]
-    centre, width = u(), 0.05 + 0.35 * torch.rand(n, 1, generator=gen)
-    bump = u() * torch.exp(-0.5 * ((x[None, :] - centre) / width) ** 2)
-    return (max_db / 20.0 * math.log(10.0)) * 0.5 * (tilt + bump)
-
-
-def apply_mel_eq(m, eq):
-    """Log-mel [B, T, bins] through gains [B, bins]; silent bins stay silent (an EQ does not lift the floor)."""
-    return torch.where(m > MEL_FLOOR + 1e-4, torch.clamp(m + eq[:, None, :], min=MEL_FLOOR), m)
-
-
 def input_stats(sampler, logmel, n=256):
     """Per-feature mean and standard deviation of the model input over n random training segments."""
     rng_state, oracle = sampler.rng.bit_generator.state, sampler.oracle
@@ -469,9 +445,6 @@ def main():
     ap.add_argument("--mel-dropout", type=float, default=0.0,
                     help="with acoustic features: probability that a training segment's log-mel is replaced by "
                          "its training mean, so the model learns to transcribe from the acoustic posteriors alone")
-    ap.add_argument("--mel-eq", type=float, default=0.0,
-                    help="random smooth EQ of up to this many dB on each training segment's log-mel, drawn anew "
-                         "every time (0: off; validation never)")
     ap.add_argument("--balanced-weight", type=float, default=1.0,
                     help="draw segments of the class-balanced renditions (ids -b<k>) this many times as often")
     ap.add_argument("--fake-shifts", type=float, default=0.0,
@@ -639,15 +612,11 @@ def main():
         clips.append((it, 0, max(1, 1024 // md.SEG_FRAMES)))  # first ~8 s of each held-out piece
     mel = md.LogMel()
 
-    def raw_features(x, eq_db=0.0):
+    def raw_features(x):
         """Model input before normalisation from (audio, acoustic features or None, valid frames):
-        log-mel [+ acoustic features], frames past the audio all zero (as the engine feeds them);
-        eq_db > 0: the log-mel through a random EQ (--mel-eq)."""
+        log-mel [+ acoustic features], frames past the audio all zero (as the engine feeds them)."""
         audio, ac, valid = x
-        m = mel(audio)
-        if eq_db > 0:
-            m = apply_mel_eq(m, random_mel_eq(m.shape[0], m.shape[2], eq_db))
-        f = m if ac is None else torch.cat([m, ac], -1)
+        f = mel(audio) if ac is None else torch.cat([mel(audio), ac], -1)
         pad = torch.arange(f.shape[1])[None, :] >= valid[:, None]
         return f.masked_fill(pad[:, :, None], 0.0)
 
@@ -664,9 +633,9 @@ def main():
     if a.mel_dropout > 0 and (not acoustic or mu is None):
         sys.exit("--mel-dropout needs acoustic features and input normalisation (0 stands for the log-mel mean)")
 
-    def logmel(x, eq_db=0.0):
+    def logmel(x):
         """Model input, normalised per feature when the run does."""
-        f = raw_features(x, eq_db)
+        f = raw_features(x)
         return f if mu is None else (f - mu) / sd
 
     curve = os.path.join(a.run, "curve.csv")
@@ -740,7 +709,7 @@ def main():
             queue = sampler.batches(a.batch, a.bucket)
         (audio, dec_in, tgt, frames, aux_t, scored), norm = queue.pop()
         with torch.no_grad():
-            feats = logmel(audio, a.mel_eq)
+            feats = logmel(audio)
             if a.mel_dropout > 0:
                 # 0 is the training mean after normalisation: "no log-mel evidence"
                 feats[torch.rand(feats.shape[0]) < a.mel_dropout, :, :md.MEL_BINS] = 0.0
