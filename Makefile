@@ -184,12 +184,13 @@ bench-acoustic: wasm
 .PHONY: data train eval
 # MT3 training data from Debian/npm packages only (tools/data/build_dataset.py; see tools/train/README.md).
 # Then the acoustic (Basic Pitch) features of every rendition, computed by the engine itself.
+DATA_JOBS ?= 2
 data: dist/native/scribe-acoustic-features
 	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 \
 	  --more-mma 300 --more-random 150 --more-renditions 2 --font-renditions 2 --font-mma 150 \
 	  --mix-renditions 1 --mix-mma 150 --piano-renditions 2 --piano-mma 200 --balanced-renditions 2 \
-	  --balanced-mma 200 --jobs 2
-	nice -n 10 $(PY) tools/data/acoustic_features.py --data .data/dataset --jobs 2
+	  --balanced-mma 200 --freepats-renditions 2 --freepats-mma 200 --jobs $(DATA_JOBS)
+	nice -n 10 $(PY) tools/data/acoustic_features.py --data .data/dataset --jobs $(DATA_JOBS)
 
 # Resumes (or starts) the current training run for TRAIN_MIN minutes (tools/train/README.md): the
 # encoder reads log-mel + acoustic posteriors, per-feature normalised; aux frame loss, guided attention,

