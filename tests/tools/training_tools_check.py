@@ -53,6 +53,18 @@ def same_file(a, b):
     return np.array_equal(za["audio"], zb["audio"]) and np.array_equal(za["notes"], zb["notes"])
 
 
+def check_added_renditions(tmp, base, name, flag, suffix, sf, what):
+    """A build with `flag 2` beside the base build: every base rendition identical, two new training-only
+    renditions whose ids end in suffix, with font label sf and audio. -> their index entries."""
+    built, _ = build(os.path.join(tmp, name), flag, "2")
+    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, name, e["split"], i + ".npz"))
+              for i, e in base.items()), f"all {len(base)} base renditions identical with {what} renditions")
+    new = [e for i, e in built.items() if i not in base]
+    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith(suffix) and e["sf"] == sf and e["seconds"] > 1
+                                for e in new), f"{what} renditions are training-only: {sorted(e['id'] for e in new)}")
+    return new
+
+
 def check_dataset(tmp):
     base, _ = build(os.path.join(tmp, "base"))
     more, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
@@ -71,12 +83,7 @@ def check_dataset(tmp):
     check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-f0") and e["sf"] in bd.MORE_SF
                                 and e["seconds"] > 1 for e in new),
           f"new-font renditions are training-only and use the new fonts: {sorted((e['id'], e['sf']) for e in new)}")
-    mixed, _ = build(os.path.join(tmp, "mix"), "--mix-mma", "2")
-    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "mix", e["split"], i + ".npz"))
-              for i, e in base.items()), f"all {len(base)} base renditions identical with mixed renditions")
-    new = [e for i, e in mixed.items() if i not in base]
-    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-m0") and e["sf"] == "mix" and e["seconds"] > 1
-                                for e in new), f"mixed renditions are training-only: {sorted(e['id'] for e in new)}")
+    new = check_added_renditions(tmp, base, "mix", "--mix-mma", "-m0", "mix", "mixed")
     # a mixed rendition (its own augmentation draw) holds notes and sounds unlike the piece's plain rendition
     for e in new:
         plain = np.load(os.path.join(tmp, "base", "train", e["id"][:-3] + "-0.npz"))
@@ -95,20 +102,8 @@ def check_dataset(tmp):
                                                        and e["sf"] == "mix+recorded piano" for e in new),
           f"recorded-piano renditions are training-only, one per mma piece with a piano (of {len(with_piano)}): "
           f"{sorted(e['id'] for e in new)}")
-    balanced, _ = build(os.path.join(tmp, "balanced"), "--balanced-mma", "2")
-    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "balanced", e["split"], i + ".npz"))
-              for i, e in base.items()), f"all {len(base)} base renditions identical with class-balanced renditions")
-    new = [e for i, e in balanced.items() if i not in base]
-    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-b0") and e["sf"] == "mix, balanced classes"
-                                and e["seconds"] > 1 for e in new),
-          f"class-balanced renditions are training-only: {sorted(e['id'] for e in new)}")
-    fp, _ = build(os.path.join(tmp, "freepats"), "--freepats-mma", "2")
-    check(all(same_file(os.path.join(tmp, "base", e["split"], i + ".npz"), os.path.join(tmp, "freepats", e["split"], i + ".npz"))
-              for i, e in base.items()), f"all {len(base)} base renditions identical with freepats renditions")
-    new = [e for i, e in fp.items() if i not in base]
-    check(len(new) == 2 and all(e["split"] == "train" and e["id"].endswith("-t0") and e["sf"] == "mix+freepats"
-                                and e["seconds"] > 1 for e in new),
-          f"freepats renditions are training-only: {sorted(e['id'] for e in new)}")
+    check_added_renditions(tmp, base, "balanced", "--balanced-mma", "-b0", "mix, balanced classes", "class-balanced")
+    check_added_renditions(tmp, base, "freepats", "--freepats-mma", "-t0", "mix+freepats", "freepats")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(
