@@ -135,6 +135,13 @@ def check_freepats(tmp):
     check(len(kept) == 8 and rms(stem) > 0.3 * rms(fluid) and rms(stem) < 3.0 * rms(fluid),
           f"freepats violin sounds (RMS {rms(stem):.4f}, FluidR3 {rms(fluid):.4f})")
     check(np.abs(stem[:m] - fl[:m]).max() > 0.01, "freepats stem unlike TiMidity's FluidR3 violin: the patches are freepats'")
+    # the stem keeps the silence before its first note (TiMidity drops it by default): sound starts at the onset
+    late = n[1:].copy()
+    late["on"] += 0.75
+    late["off"] += 0.75
+    stem, _ = bd.timidity_render(late, {(40, 0): 100}, out, dry)
+    first = np.argmax(np.abs(stem) > 0.05 * np.abs(stem).max()) / md.SR
+    check(abs(first - late["on"][0]) < 0.03, f"freepats stem starts at its first onset: {first:.3f} s (want {late['on'][0]:.3f})")
 
 
 def check_memory_mapped_audio(tmp):

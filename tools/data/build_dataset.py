@@ -377,8 +377,10 @@ def timidity_render(notes, vol, tmp, opts=(), tag="t", cfg=FREEPATS_CFG):
     mid = os.path.join(tmp, tag + ".mid")
     wav = os.path.join(tmp, tag + ".wav")
     notes = write_midi(notes, mid, vol)
-    subprocess.run(["nice", "-n", "10", "timidity", "-c", cfg, "-Ow", "--output-mono", "-s", str(md.SR)]
-                   + list(opts) + ["-o", wav, mid], check=True, capture_output=True)
+    # --preserve-silence: TiMidity drops the silence before the first note by default, which would move the
+    # whole stem earlier than its labels
+    subprocess.run(["nice", "-n", "10", "timidity", "-c", cfg, "-Ow", "--output-mono", "--preserve-silence",
+                    "-s", str(md.SR)] + list(opts) + ["-o", wav, mid], check=True, capture_output=True)
     audio, sr = sf.read(wav, dtype="float32", always_2d=True)
     assert sr == md.SR, sr
     return audio.mean(1) * FREEPATS_GAIN, notes
