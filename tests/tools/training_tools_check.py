@@ -7,7 +7,7 @@
    from the nearest sample, starts at the onset, is damped after note-off and picks the velocity layer.
    tools/data/mt3_data.Decoder's tie rules match the engine's (tests/native/test_mt3_tokens.c, same case).
 2. tools/train/train.py --grow-layers and --widen-mlp: the grown or widened model computes the initial
-   model's logits.
+   model's logits. --ranks: the processes average their gradients and keep equal weights.
 
     /usr/bin/python3 tests/tools/training_tools_check.py --tmp DIR
 Prints what it checked; exits 1 on a failed check.
@@ -184,6 +184,12 @@ def check_bucketed_batches():
           and all(nrm == sum(lengths) / 4 for _, nrm in four),
           f"bucket 4: the same 32 draws grouped by token count (longest per batch {[g[-1] for g in got]}), "
           f"each normalised by {sum(lengths) / 4}")
+    # --ranks: two ranks' samplers (own draws, shared order) give batches of the same length rank at each step
+    pools = [train.Sampler(items, np.random.default_rng(seed), 384, order_rng=np.random.default_rng(99)).batches(8, 4)
+             for seed in (7, 8)]
+    ranks = [np.argsort(np.argsort([int((b[2] != md.PAD).sum(1).max()) for b, _ in pool])).tolist() for pool in pools]
+    check(ranks[0] == ranks[1] and ranks[0] != [0, 1, 2, 3],
+          f"bucket 4, shared order: both ranks' batches in the same length order {ranks[0]}")
 
 
 def torch_equal(x, y):
@@ -191,6 +197,74 @@ def torch_equal(x, y):
     if isinstance(x, tuple):
         return all(torch_equal(a, b) for a, b in zip(x, y))
     return (x is None and y is None) or bool(torch.equal(x, y))
+
+
+def ranks_worker(rank, port, out):
+    """One of two processes of check_ranks."""
+    import torch
+    import torch.distributed as dist
+    import train
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    sync = train.Ranks(rank, 2)
+    p = [torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(1))]
+    p[0].grad = torch.full((3,), float(rank + 1))
+    if rank == 1:  # rank 0 has no gradient for p[1]: it counts as zero; p[2] has none on either
+        p[1].grad = torch.full((2,), 4.0)
+    res = dict(values=sync.average(p, [float(rank), 10.0]), g0=p[0].grad.tolist(), g1=p[1].grad.tolist(),
+               g2=p[2].grad, any_one=sync.any(rank == 1), any_none=sync.any(False))
+    t = torch.tensor([1.0, 2.0]) + rank
+    sync.broadcast([t])
+    res["broadcast"] = t.tolist()
+    sync.agree([torch.ones(2)])
+    try:
+        sync.agree([torch.ones(2) * (1 + rank * 1e-6)])
+        res["differ"] = "not noticed"
+    except SystemExit as e:
+        res["differ"] = str(e)
+    dist.destroy_process_group()
+    with open(f"{out}-{rank}.json", "w") as f:
+        json.dump(res, f)
+
+
+def check_ranks(tmp):
+    """train.Ranks over two processes: gradients and values averaged (a missing gradient as zero), any(),
+    rank 0's broadcast, agree() passing equal weights and stopping on a difference of 1e-6."""
+    import socket
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = os.path.join(tmp, "ranks")
+    mp.spawn(ranks_worker, args=(port, out), nprocs=2, join=True)
+    got = []
+    for r in range(2):
+        with open(f"{out}-{r}.json") as f:
+            got.append(json.load(f))
+    check(all(g["values"] == [0.5, 10.0] and g["g0"] == [1.5] * 3 and g["g1"] == [2.0] * 2 and g["g2"] is None for g in got),
+          "ranks: gradients and logged values averaged on both ranks, a gradient missing on one rank counted as "
+          "zero, one missing on both left missing")
+    check(all(g["any_one"] and not g["any_none"] and g["broadcast"] == [1.0, 2.0] for g in got),
+          "ranks: any() true on both when one rank says so; broadcast gives rank 0's values")
+    check(all("weights differ" in g["differ"] for g in got), f"ranks: agree() stops both on differing weights ({got[0]['differ']})")
+
+
+def check_ranks_run(tmp):
+    """train.py --ranks 2 trains (weights agreeing at the end, or it exits), counts both ranks' segments,
+    and its checkpoint resumes."""
+    import torch
+    run = os.path.join(tmp, "ranks-run")
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), "--data", os.path.join(tmp, "base"),
+           "--run", run, "--ranks", "2", "--d", "32", "--heads", "2", "--head-dim", "16", "--mlp", "64",
+           "--layers", "1", "--batch", "2", "--val-clips", "1", "--eval-tokens", "16", "--warmup", "1"]
+    steps = []
+    for n in (3, 2):
+        r = subprocess.run(cmd + ["--steps", str(n)], capture_output=True, text=True)
+        if r.returncode != 0:
+            check(False, f"train.py --ranks 2 failed:\n{r.stderr[-2000:]}")
+            return
+        state = torch.load(os.path.join(run, "ckpt.pt"), map_location="cpu")
+        steps.append((state["step"], state["seen"]))
+    check(steps == [(3, 12), (5, 20)], f"train.py --ranks 2, batch 2: (steps, segments) {steps} after 3 steps and 2 resumed")
 
 
 def check_class_matches():
@@ -463,6 +537,8 @@ def main():
     check_bucketed_batches()
     check_dataset(a.tmp)
     check_memory_mapped_audio(a.tmp)
+    check_ranks(a.tmp)
+    check_ranks_run(a.tmp)
     check_freepats(a.tmp)
     if failed:
         sys.exit(1)

@@ -1,7 +1,7 @@
 """Trains scribe's MT3-architecture model on the data set of tools/data/build_dataset.py.
 
     nice -n 10 /usr/bin/python3 tools/train/train.py --run .data/runs/NAME [--aux 1.0] [--guided 0.0]
-        [--d 256 --heads 4 --head-dim 64 --mlp 1024 --layers 4] [--minutes 30] [--threads 2]
+        [--d 256 --heads 4 --head-dim 64 --mlp 1024 --layers 4] [--minutes 30] [--ranks 2]
 
 Resumes from <run>/ckpt.pt when present (model, optimiser, step counters: resuming continues with fresh random
 segments). --until HH:MM stops at a wall-clock time; creating <run>/STOP makes the run evaluate, save
@@ -201,9 +201,12 @@ def is_balanced(rid):
 
 
 class Sampler:
-    def __init__(self, items, rng, max_len, oracle=0.0, fake=0.0, balanced_weight=1.0):
+    def __init__(self, items, rng, max_len, oracle=0.0, fake=0.0, balanced_weight=1.0, order_rng=None):
         self.items = items
         self.rng = rng
+        # batches(): the order of a pool's batches; --ranks share it, so the ranks' batches of one step are of
+        # the same length rank in their pools and no rank waits long for another's longest batch
+        self.order_rng = order_rng or rng
         self.max_len = max_len
         self.oracle = oracle  # probability of replacing a training segment's acoustic features by oracle_rows
         self.fake = fake  # fake_shifts probability
@@ -247,7 +250,7 @@ class Sampler:
             return [(collate(segs), norm)]
         segs.sort(key=lambda s: len(s[1]))
         out = [(collate(segs[i * n:(i + 1) * n]), norm) for i in range(k)]
-        return [out[i] for i in self.rng.permutation(k)]
+        return [out[i] for i in self.order_rng.permutation(k)]
 
 
 def valid_frames(it, start):
@@ -389,6 +392,81 @@ def widen_mlp(model, weights, m):
     return out
 
 
+class Ranks:
+    """Data parallelism over processes of this machine (--ranks N, one torch thread each). Two cores run
+    one training process no faster with two threads than with one (tools/train/README.md), but N
+    processes each draw their own batch and average their gradients after every backward pass, so a
+    step learns from N batches. The averaged gradients are the same on every rank, so are the weights
+    after the optimiser step (checked by agree()); rank 0 alone evaluates, saves and logs.
+    With N = 1 every method is the identity."""
+
+    def __init__(self, rank=0, world=1):
+        self.rank, self.world = rank, world
+        if world > 1:
+            import torch.distributed as dist
+            self.dist = dist
+
+    def average(self, params, values):
+        """Averages the gradients of params over the ranks in place (one all-reduce of a flat buffer) and
+        returns values (floats) averaged too. A gradient missing on some ranks counts as zero there; one
+        missing on all stays missing (the optimiser then leaves that parameter alone, as in one process)."""
+        if self.world == 1:
+            return list(values)
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+        has = [0.0 if p.grad is None else 1.0 for p in params]
+        flat = torch.cat([g.reshape(-1) for g in grads] + [torch.tensor(values + has, dtype=torch.float32)])
+        self.dist.all_reduce(flat)
+        flat /= self.world
+        at = 0
+        for p, g in zip(params, grads):
+            p.grad = flat[at:at + g.numel()].view_as(g).clone()
+            at += g.numel()
+        rest = flat[at:].tolist()
+        for p, h in zip(params, rest[len(values):]):
+            if h == 0.0:
+                p.grad = None
+        return rest[:len(values)]
+
+    def any(self, flag):
+        """Whether flag is true on any rank (all ranks stop at the same step)."""
+        if self.world == 1:
+            return bool(flag)
+        t = torch.tensor([1.0 if flag else 0.0])
+        self.dist.all_reduce(t, op=self.dist.ReduceOp.MAX)
+        return bool(t.item() > 0)
+
+    def broadcast(self, tensors):
+        """Rank 0's values of tensors on every rank (in place)."""
+        if self.world > 1:
+            for t in tensors:
+                self.dist.broadcast(t, 0)
+
+    def agree(self, tensors):
+        """Exits if the ranks' weights differ: they must, being updated from the same averaged gradients."""
+        if self.world == 1:
+            return
+        with torch.no_grad():
+            mine = torch.stack([t.double().sum() for t in tensors] + [t.double().abs().sum() for t in tensors])
+        lo, hi = mine.clone(), mine.clone()
+        self.dist.all_reduce(lo, op=self.dist.ReduceOp.MIN)
+        self.dist.all_reduce(hi, op=self.dist.ReduceOp.MAX)
+        if not torch.equal(lo, hi):
+            sys.exit(f"rank {self.rank}: the ranks' weights differ (largest checksum gap {float((hi - lo).max()):.3g})")
+
+
+def rank_main(rank, a, port):
+    """One process of a --ranks run (torch.multiprocessing.spawn)."""
+    import datetime
+    import torch.distributed as dist
+    # rank 0 evaluates and saves while the others wait in their next all-reduce: allow it minutes
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=a.ranks,
+                            timeout=datetime.timedelta(minutes=60))
+    try:
+        train_run(a, Ranks(rank, a.ranks))
+    finally:
+        dist.destroy_process_group()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=".data/dataset")
@@ -466,11 +544,27 @@ def main():
                          "instructions (a training step 2.4x faster here, same losses to 1e-3)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads: 2 ran no faster than 1 on a quiet 2-core machine and 5x slower with the other core busy")
+    ap.add_argument("--ranks", type=int, default=1,
+                    help="training processes, each one thread and its own batch, gradients averaged (Ranks)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-clips", type=int, default=6)
     ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
     a = ap.parse_args()
     a.bf16 = a.bf16 == "on" or (a.bf16 == "auto" and cpu_has_bf16())
+    if a.ranks > 1:
+        import socket
+        import torch.multiprocessing as mp
+        with socket.socket() as s:  # a free port for the ranks to meet on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        mp.spawn(rank_main, args=(a, port), nprocs=a.ranks, join=True)
+    else:
+        train_run(a, Ranks())
+
+
+def train_run(a, sync):
+    """Trains (one rank of a --ranks run, or the only process) with the arguments of main()."""
+    say = print if sync.rank == 0 else (lambda *args, **kw: None)
     torch.set_num_threads(a.threads)
     set_blas_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -490,7 +584,7 @@ def main():
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
         cfg = state["config"]
-        print("resuming", ckpt_path, "step", state["step"], flush=True)
+        say("resuming", ckpt_path, "step", state["step"], flush=True)
     elif a.init_from:
         init = torch.load(a.init_from, map_location="cpu")
         cfg = dict(init["config"])
@@ -512,16 +606,16 @@ def main():
                 sys.exit(f"--widen-mlp {a.widen_mlp} is narrower than the initial run's {cfg['mlp_dim']}")
             cfg["mlp_dim"] = a.widen_mlp
         seg = cfg["segment_frames"]
-        print("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
+        say("initialised from", a.init_from, "step", init.get("step"), "segment frames", seg, flush=True)
     for flag, v in (("--grow-layers", a.grow_layers), ("--widen-mlp", a.widen_mlp)):
         if v and state:
             # the checkpoint already has the grown shape: the same command resumes a grown run
-            print(f"resuming: {flag} applies only when a run starts", flush=True)
+            say(f"resuming: {flag} applies only when a run starts", flush=True)
         elif v and not init:
             sys.exit(f"{flag} needs --init-from")
     md.set_segment_frames(cfg["segment_frames"])
     if a.dropout is not None and cfg.get("dropout") != a.dropout:
-        print(f"dropout {cfg.get('dropout')} -> {a.dropout}", flush=True)
+        say(f"dropout {cfg.get('dropout')} -> {a.dropout}", flush=True)
         cfg = dict(cfg, dropout=a.dropout)
     model = TrainModel(cfg, aux=a.aux > 0, capture=a.guided > 0)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
@@ -559,7 +653,7 @@ def main():
                 weights = widen_mlp(model, weights, a.widen_mlp)
             missing, _ = model.load_state_dict(weights, strict=False)
             if missing:
-                print("not in the initial weights (fresh):", ", ".join(missing), flush=True)
+                say("not in the initial weights (fresh):", ", ".join(missing), flush=True)
         else:
             model.mt3.load_state_dict(init["state_dict"])
         # a snapshot (tools/train/snapshot.py) continues its run's counters: the curve stays cumulative
@@ -572,36 +666,39 @@ def main():
         try:
             opt.load_state_dict(state["opt"])
         except ValueError:
-            print("optimizer state not reusable; fresh optimizer", flush=True)
+            say("optimizer state not reusable; fresh optimizer", flush=True)
             opt_fresh = True
         step, seen, hours, best = state["step"], state["seen"], state["hours"], state.get("best", -1.0)
         warm_from = step if opt_fresh else 0
     # moving average of the weights (Polyak): with batch 8 the weights of one step are noisy
     live = {k: v for k, v in model.state_dict().items() if v.is_floating_point()}  # aliases of the parameters
     ema, ema_n = None, 0
-    if a.ema > 0:
+    if a.ema > 0 and sync.rank == 0:  # rank 0 saves and evaluates: it alone keeps the average
         old = (state or {}).get("ema") or {}
         # from trained weights (a checkpoint or --init-from) the full decay applies at once; from random
         # ones it warms up (below), so a young average is not the initial weights
         ema_n = (state or {}).get("ema_updates", 0) if old else (10 ** 6 if state or init else 0)
         ema = {k: (old[k].clone() if k in old and old[k].shape == v.shape else v.clone()) for k, v in live.items()}
-        print(f"weight average: decay {a.ema}" + (" (resumed)" if old else " (from the current weights)"), flush=True)
+        say(f"weight average: decay {a.ema}" + (" (resumed)" if old else " (from the current weights)"), flush=True)
         ema_avg, ema_src = list(ema.values()), [live[k] for k in ema]  # what each step updates, in one order
     n_params = model.mt3.n_params()
-    print(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())}), "
+    say(f"model {n_params / 1e6:.2f} M params (+aux {0 if model.aux is None else sum(p.numel() for p in model.aux.parameters())}), "
           f"{'bfloat16' if a.bf16 else 'float32'} products", flush=True)
-    with open(os.path.join(a.run, "config.json"), "w") as f:
-        json.dump(dict(config=cfg, args=vars(a)), f, indent=1)
+    if sync.rank == 0:
+        with open(os.path.join(a.run, "config.json"), "w") as f:
+            json.dump(dict(config=cfg, args=vars(a)), f, indent=1)
 
     acoustic = cfg.get("acoustic_features", 0) > 0
     train = load_split(a.data, "train", acoustic=acoustic)
     val = load_split(a.data, "val", acoustic=acoustic)
-    print(f"train {len(train)} renditions {sum(len(i['audio']) for i in train) / md.SR / 3600:.2f} h, "
+    say(f"train {len(train)} renditions {sum(len(i['audio']) for i in train) / md.SR / 3600:.2f} h, "
           f"val {len(val)} {sum(len(i['audio']) for i in val) / md.SR / 3600:.2f} h", flush=True)
-    rng = np.random.default_rng(a.seed + step)
-    sampler = Sampler(train, rng, a.max_len, oracle=a.oracle, fake=a.fake_shifts, balanced_weight=a.balanced_weight)
+    # every rank its own segments (rank 0 draws what a one-process run draws)
+    rng = np.random.default_rng(a.seed + step if sync.rank == 0 else (a.seed + step, sync.rank))
+    sampler = Sampler(train, rng, a.max_len, oracle=a.oracle, fake=a.fake_shifts, balanced_weight=a.balanced_weight,
+                      order_rng=np.random.default_rng((a.seed + step, 0, 1)) if sync.world > 1 else None)
     if sampler.balanced.any():
-        print(f"class-balanced renditions: {sampler.balanced.sum()}, "
+        say(f"class-balanced renditions: {sampler.balanced.sum()}, "
               f"{100 * sampler.w[sampler.balanced].sum():.0f} % of the segments drawn")
     vrng = np.random.default_rng(1234)
     vs = Sampler(val, vrng, 1024)
@@ -628,7 +725,8 @@ def main():
         mu, sd = None, None
     else:
         mu, sd = input_stats(sampler, raw_features)
-        print(f"input normalisation: log-mel mean {float(mu.mean()):.2f}, std {float(sd.mean()):.2f} (bin averages)",
+        sync.broadcast([mu, sd])  # rank 0's statistics (each rank drew its own segments)
+        say(f"input normalisation: log-mel mean {float(mu.mean()):.2f}, std {float(sd.mean()):.2f} (bin averages)",
               flush=True)
     if a.mel_dropout > 0 and (not acoustic or mu is None):
         sys.exit("--mel-dropout needs acoustic features and input normalisation (0 stands for the log-mel mean)")
@@ -638,10 +736,14 @@ def main():
         f = raw_features(x)
         return f if mu is None else (f - mu) / sd
 
+    # fresh weights come from the seeded initialisation, loaded ones from the same file: broadcasting rank 0's
+    # makes sure every rank starts from them
+    params = list(model.parameters())
+    sync.broadcast([v for v in model.state_dict().values()])
     curve = os.path.join(a.run, "curve.csv")
     fields = ["step", "segments", "hours", "loss", "tok_loss", "aux_loss", "guided_loss", "val_loss", "val_acc",
               "val_shift_acc", "onset_f1", "onset_offset_f1", "multi_f1", "drum_f1", "onset_p", "onset_r"]
-    if not os.path.exists(curve):
+    if not os.path.exists(curve) and sync.rank == 0:
         with open(curve, "w", newline="") as f:
             csv.writer(f).writerow(fields)
     t_start = time.time()
@@ -674,7 +776,7 @@ def main():
         with open(curve, "a", newline="") as f:
             csv.writer(f).writerow([(f"{row[k]:.4f}" if isinstance(row.get(k), float) else row.get(k, ""))
                                     for k in fields])
-        print(" ".join(f"{k}={row[k]:.4f}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in fields
+        say(" ".join(f"{k}={row[k]:.4f}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in fields
                        if k in row), flush=True)
         for k in acc:
             acc[k] = 0 if k == "n" else 0.0
@@ -699,8 +801,8 @@ def main():
     stop_file = os.path.join(a.run, "STOP")
     first_step = step
     queue = []  # batches drawn together (--bucket)
-    while (time.time() < deadline and not os.path.exists(stop_file)
-           and not (a.steps and step - first_step >= a.steps)):
+    while not sync.any(time.time() >= deadline or os.path.exists(stop_file)
+                       or (a.steps and step - first_step >= a.steps)):
         t0 = time.time()
         lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
         for g in opt.param_groups:
@@ -733,7 +835,9 @@ def main():
             loss = loss + a.guided * gl
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        # the logged losses are the ranks' means too
+        losses = sync.average(params, [loss.item(), tok_loss.item(), aux_loss.item(), float(gl)])
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if ema is not None:
             with torch.no_grad():
@@ -744,25 +848,30 @@ def main():
                 torch._foreach_add_(ema_avg, ema_src, alpha=1.0 - d)
         model.set_capture(a.guided > 0)
         step += 1
-        seen += a.batch
+        seen += a.batch * sync.world
         hours += (time.time() - t0) / 3600.0
-        acc["loss"] += loss.item()
-        acc["tok"] += tok_loss.item()
-        acc["aux"] += aux_loss.item()
-        acc["gl"] += float(gl)
+        for k, v in zip(("loss", "tok", "aux", "gl"), losses):
+            acc[k] += v
         acc["n"] += 1
         if step % 20 == 0:
-            print(f"step {step} seg {seen} loss {loss.item():.3f} tok {tok_loss.item():.3f} aux {aux_loss.item():.3f} "
-                  f"gl {float(gl):.3f} lr {lr:.2e} {time.time() - t0:.2f}s/step", flush=True)
+            say(f"step {step} seg {seen} loss {losses[0]:.3f} tok {losses[1]:.3f} aux {losses[2]:.3f} "
+                f"gl {losses[3]:.3f} lr {lr:.2e} {time.time() - t0:.2f}s/step", flush=True)
+        if step % 1000 == 0:
+            sync.agree(params)
+        if sync.rank > 0:  # the others wait in their next all-reduce while rank 0 evaluates or saves
+            continue
         if time.time() - t_last_eval > a.eval_min * 60:
             do_eval()
             t_last_eval = time.time()
         if time.time() - t_last_save > a.save_min * 60:
             save()
             t_last_save = time.time()
+    sync.agree(params)
+    if sync.rank > 0:
+        return
     do_eval()
     save()
-    print("done", step, "steps", f"{hours:.3f} h", flush=True)
+    say("done", step, "steps", f"{hours:.3f} h", flush=True)
 
 
 if __name__ == "__main__":
