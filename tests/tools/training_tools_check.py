@@ -6,6 +6,7 @@
    The recorded piano (tools/data/sampled_piano.py, here with synthetic samples) plays the pitch asked for
    from the nearest sample, starts at the onset, is damped after note-off and picks the velocity layer.
    tools/data/mt3_data.Decoder's tie rules match the engine's (tests/native/test_mt3_tokens.c, same case).
+   freepats (TiMidity) and STK (tools/data/stk_render.py) stems play the pitch asked for, from the onset.
 2. tools/train/train.py --grow-layers and --widen-mlp: the grown or widened model computes the initial
    model's logits. --ranks: the processes average their gradients and keep equal weights.
 
@@ -98,6 +99,7 @@ def check_dataset(tmp):
           f"{sorted(e['id'] for e in new)}")
     check_added_renditions(tmp, base, "balanced", "--balanced-mma", "-b0", ["mix, balanced classes"], "class-balanced")
     check_added_renditions(tmp, base, "freepats", "--freepats-mma", "-t0", ["mix+freepats"], "freepats")
+    check_added_renditions(tmp, base, "stk", "--stk-mma", "-k0", ["mix+stk"], "STK")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(
@@ -136,6 +138,78 @@ def check_freepats(tmp):
     stem, _ = bd.timidity_render(late, {(40, 0): 100}, out, dry)
     first = np.argmax(np.abs(stem) > 0.05 * np.abs(stem).max()) / md.SR
     check(abs(first - late["on"][0]) < 0.03, f"freepats stem starts at its first onset: {first:.3f} s (want {late['on'][0]:.3f})")
+
+
+def lowest_peak_hz(x):
+    """Frequency of the lowest spectral peak above 15 % of the strongest (Hann window, 16x zero padding,
+    parabolic interpolation of the log magnitude): for the tones below, their fundamental. Independent of
+    stk_render.pitch_of (a time-domain estimator) that tuned them."""
+    n = len(x) * 16
+    mag = np.abs(np.fft.rfft(x * np.hanning(len(x)), n))
+    lo = int(40.0 * n / md.SR)
+    peaks = [i for i in range(lo, len(mag) - 1) if mag[i] >= 0.15 * mag.max() and mag[i] >= mag[i - 1] and mag[i] > mag[i + 1]]
+    i = peaks[0]
+    a, b, c = np.log(mag[i - 1:i + 2] + 1e-12)
+    return (i + 0.5 * (a - c) / (a - 2 * b + c)) * md.SR / n
+
+
+def check_stk(tmp):
+    """STK stems (tools/data/stk_render.py): each model plays the asked pitch (measured here by another
+    method), starts at the onset, keeps to its tuning table, and render_mix gives it about half the
+    instruments it can play."""
+    import stk_render as sk
+    out = os.path.join(tmp, "stk-check")
+    os.makedirs(out, exist_ok=True)
+    rng = random.Random(3)
+    errs, starts = [], []
+    # untuned (the note number itself), Bowed at 76 plays 87 cents sharp and Flute at 76 about 40
+    for model, prog, pitch in (("Bowed", 40, 76), ("Clarinet", 71, 60), ("Plucked", 24, 45), ("Flute", 73, 76),
+                               ("FMVoices", 52, 64)):
+        n = np.zeros(1, md.NOTE_DTYPE)
+        n["on"], n["off"], n["pitch"], n["vel"], n["prog"] = 0.5, 1.5, pitch, 100, prog
+        a = sk.render(n, model, 1.0, out, DryRng())
+        hz = lowest_peak_hz(a[int(0.8 * md.SR):int(1.3 * md.SR)])
+        errs.append((model, pitch, round(1200 * np.log2(hz / (440.0 * 2 ** ((pitch - 69) / 12.0))))))
+        starts.append((model, round(np.argmax(np.abs(a) > 0.05 * np.abs(a).max()) / md.SR - 0.5, 3)))
+    check(all(abs(c) <= 30 for _, _, c in errs), f"STK models play the asked pitch (cents off: {errs})")
+    check(all(-0.001 <= d <= 0.05 for _, d in starts), f"STK stems start at the onset (seconds late: {starts})")
+    table = sk.tuning()["Bowed"]["notes"]
+    check(sk.playable(40, [min(table), max(table)]) == "Bowed" and sk.playable(40, [max(table) + 1]) is None
+          and sk.playable(0, [60]) is None, f"STK plays a program only inside its tuning table (Bowed {min(table)}..{max(table)})")
+    # render_mix: stems of violins and clarinets, 20 mixes; count what went to STK
+    played = []
+    real = sk.render
+
+    def counting(notes, model, *args, **kw):
+        played.append(model)
+        return real(notes, model, *args, **kw)
+    n = np.zeros(8, md.NOTE_DTYPE)
+    n["on"], n["off"] = np.arange(8) * 0.25, np.arange(8) * 0.25 + 0.4
+    n["pitch"], n["vel"], n["prog"] = [60, 64, 67, 72, 55, 57, 59, 60], 90, [40] * 4 + [71] * 4
+    sk.render = counting
+    try:
+        for seed in range(20):
+            bd.render_mix(n, {(40, 0): 100, (71, 0): 100}, random.Random(seed), out, stk=True)
+        without = len(played)
+        bd.render_mix(n, {(40, 0): 100, (71, 0): 100}, random.Random(0), out)
+    finally:
+        sk.render = real
+    check(10 <= without <= 30 and len(played) == without and set(played) == {"Bowed", "Clarinet"},
+          f"render_mix gives STK {without} of 40 instruments it can play (none without stk=True)")
+
+
+class DryRng(random.Random):
+    """A random.Random whose first draw is 0: stk_render.reverb then adds no room."""
+
+    def __init__(self):
+        super().__init__(0)
+        self.first = True
+
+    def random(self):
+        if self.first:
+            self.first = False
+            return 0.0
+        return super().random()
 
 
 def check_memory_mapped_audio(tmp):
@@ -540,6 +614,7 @@ def main():
     check_ranks(a.tmp)
     check_ranks_run(a.tmp)
     check_freepats(a.tmp)
+    check_stk(a.tmp)
     if failed:
         sys.exit(1)
 

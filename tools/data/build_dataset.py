@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mt3_data as md  # noqa: E402
 import sampled_piano  # noqa: E402
+import stk_render  # noqa: E402
 
 SF_DIRS = ["/usr/share/sounds/sf2", "/usr/share/sounds/sf3"]
 TRAIN_SF = ["FluidR3_GM.sf2", "FluidR3_GS.sf2"]
@@ -442,17 +443,22 @@ def recorded_piano(cache):
     return _PIANO
 
 
-def render_mix(notes, vol, rng, tmp, piano=None, freepats=None):
+def render_mix(notes, vol, rng, tmp, piano=None, freepats=None, stk=False):
     """Slakh-style stems: every instrument draws its own font from MIX_SF and each font's stem its own reverb and
     chorus; the stems are summed and the mix gets a random EQ. piano: a SampledPiano that renders the
     piano-class instruments instead. freepats: the programs freepats has (freepats_programs); each such
-    melodic instrument is played by freepats through TiMidity with probability 1/2.
+    melodic instrument is played by freepats through TiMidity with probability 1/2. stk: each melodic
+    instrument that an STK model plays (stk_render.playable: its program has one, every pitch in tune)
+    is played by it with probability 1/2, as a stem of its own.
     -> (audio, the notes that found a channel)."""
     chan = midi_channels(notes)  # the channel limit of the whole piece, before it is split into stems
     notes = notes_of(notes, chan)
     by_font = {}
     for inst in sorted(chan):
-        if freepats and inst[1] == 0 and inst[0] in freepats and rng.random() < 0.5:
+        model = stk_render.playable(inst[0], notes_of(notes, {inst})["pitch"]) if stk and inst[1] == 0 else None
+        if model and rng.random() < 0.5:
+            font = "stk " + str(inst[0])  # one stem per instrument: an STK model plays one program
+        elif freepats and inst[1] == 0 and inst[0] in freepats and rng.random() < 0.5:
             font = "freepats"
         else:
             font = rng.choice(MIX_SF)
@@ -469,6 +475,12 @@ def render_mix(notes, vol, rng, tmp, piano=None, freepats=None):
             stem = piano.render(sel, 0.12 * 10.0 ** (rng.uniform(-4.0, 4.0) / 20.0), rng, gains)
         elif font == "freepats":
             stem, _ = timidity_render(notes_of(notes, by_font[font]), vol, tmp, timidity_effects(rng), f"s{k}")
+        elif font.startswith("stk "):
+            (inst,) = by_font[font]
+            # the instrument's CC7 as amplitude (vol / 127)^2 relative to CC7 100 (the calibration's), +-4 dB
+            gain = (vol[inst] / 100.0) ** 2 * 10.0 ** (rng.uniform(-4.0, 4.0) / 20.0)
+            stem = stk_render.render(notes_of(notes, by_font[font]), stk_render.INSTRUMENT_OF[inst[0]], gain, tmp,
+                                     rng, f"s{k}")
         else:
             stem, _ = fluid_render(notes_of(notes, by_font[font]), vol, font, tmp, stem_effects(rng), f"s{k}")
         if len(stem) > len(mix):
@@ -497,7 +509,8 @@ def render(job):
     with tempfile.TemporaryDirectory() as tmp:
         if job.get("mix"):
             piano = recorded_piano(job["piano_cache"]) if job.get("piano_cache") else None
-            audio, notes = render_mix(notes, vol, rng, tmp, piano, freepats_programs() if job.get("freepats") else None)
+            audio, notes = render_mix(notes, vol, rng, tmp, piano, freepats_programs() if job.get("freepats") else None,
+                                      stk=job.get("stk", False))
         else:
             audio, notes = fluid_render(notes, vol, job["sf"], tmp)
     end = min(len(audio), int((notes["off"].max() + 1.0) * md.SR))
@@ -547,6 +560,10 @@ def main():
                     help="mixed training renditions per human training piece in which freepats (TiMidity) plays "
                          "about half the instruments it has; every second one class-balanced")
     ap.add_argument("--freepats-mma", type=int, default=0, help="the same for this many mma training pieces")
+    ap.add_argument("--stk-renditions", type=int, default=0,
+                    help="mixed training renditions per human training piece in which STK models (stk_render.py: "
+                         "bowed, reed, flute, plucked, FM) play about half the instruments they can; ids -k<k>")
+    ap.add_argument("--stk-mma", type=int, default=0, help="the same for this many mma training pieces")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
@@ -687,6 +704,15 @@ def main():
     for i, j in enumerate(trng.sample(mma_train, min(a.freepats_mma, len(mma_train)))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-t0", sf="mix+freepats", mix=True, freepats=True,
                          balanced=i % 2 == 1, seed=trng.randrange(1 << 30)))
+    # STK renditions: own generator again. Ids end in -k<k>; every second one is class-balanced.
+    krng = random.Random(a.seed * 67867967 + 17)
+    for j in human_train:
+        for k in range(a.stk_renditions):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-k{k}", sf="mix+stk", mix=True, stk=True,
+                             balanced=k % 2 == 1, seed=krng.randrange(1 << 30)))
+    for i, j in enumerate(krng.sample(mma_train, min(a.stk_mma, len(mma_train)))):
+        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-k0", sf="mix+stk", mix=True, stk=True,
+                         balanced=i % 2 == 1, seed=krng.randrange(1 << 30)))
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):
