@@ -695,24 +695,21 @@ def main():
     for j in brng.sample(mma_train, min(a.balanced_mma, len(mma_train))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-b0", sf="mix, balanced classes", mix=True, balanced=True,
                          seed=brng.randrange(1 << 30)))
-    # freepats renditions: own generator again. Ids end in -t<k>.
-    trng = random.Random(a.seed * 49979687 + 13)
-    for j in human_train:
-        for k in range(a.freepats_renditions):
-            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-t{k}", sf="mix+freepats", mix=True, freepats=True,
-                             balanced=k % 2 == 1, seed=trng.randrange(1 << 30)))
-    for i, j in enumerate(trng.sample(mma_train, min(a.freepats_mma, len(mma_train)))):
-        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-t0", sf="mix+freepats", mix=True, freepats=True,
-                         balanced=i % 2 == 1, seed=trng.randrange(1 << 30)))
-    # STK renditions: own generator again. Ids end in -k<k>; every second one is class-balanced.
-    krng = random.Random(a.seed * 67867967 + 17)
-    for j in human_train:
-        for k in range(a.stk_renditions):
-            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-k{k}", sf="mix+stk", mix=True, stk=True,
-                             balanced=k % 2 == 1, seed=krng.randrange(1 << 30)))
-    for i, j in enumerate(krng.sample(mma_train, min(a.stk_mma, len(mma_train)))):
-        jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-k0", sf="mix+stk", mix=True, stk=True,
-                         balanced=i % 2 == 1, seed=krng.randrange(1 << 30)))
+    def engine_mixes(rng, renditions, n_mma, suffix, sf, **engine):
+        """Mixed renditions in which another synthesis engine plays some instruments (engine: the render_mix
+        flag): `renditions` of every human training piece and one of n_mma mma pieces, every second one
+        class-balanced, from their own generator rng. Ids end in -<suffix><k>."""
+        for j in human_train:
+            for k in range(renditions):
+                jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-{suffix}{k}", sf=sf, mix=True, **engine,
+                                 balanced=k % 2 == 1, seed=rng.randrange(1 << 30)))
+        for i, j in enumerate(rng.sample(mma_train, min(n_mma, len(mma_train)))):
+            jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-{suffix}0", sf=sf, mix=True, **engine,
+                             balanced=i % 2 == 1, seed=rng.randrange(1 << 30)))
+
+    engine_mixes(random.Random(a.seed * 49979687 + 13), a.freepats_renditions, a.freepats_mma, "t", "mix+freepats",
+                 freepats=True)
+    engine_mixes(random.Random(a.seed * 67867967 + 17), a.stk_renditions, a.stk_mma, "k", "mix+stk", stk=True)
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):
