@@ -740,6 +740,8 @@ def train_run(a, sync):
     # makes sure every rank starts from them
     params = list(model.parameters())
     sync.broadcast([v for v in model.state_dict().values()])
+    if sync.rank:  # dropout masks of its own (every rank seeded alike for the initialisation)
+        torch.manual_seed(a.seed + 7919 * sync.rank)
     curve = os.path.join(a.run, "curve.csv")
     fields = ["step", "segments", "hours", "loss", "tok_loss", "aux_loss", "guided_loss", "val_loss", "val_acc",
               "val_shift_acc", "onset_f1", "onset_offset_f1", "multi_f1", "drum_f1", "onset_p", "onset_r"]
