@@ -9,6 +9,9 @@ here: per MIDI pitch, the note number that sounds it within TUNE_CENTS, found by
 the measured pitch. An instrument only ever plays notes inside its table; its gain brings it to the
 loudness of FluidR3 for the same program.
 
+STK seeds its noise sources (the plucked strings' excitation, breath noise) from the clock, so unlike
+the other renditions an STK rendition is not bit-identical from build to build; its notes are.
+
     /usr/bin/python3 tools/data/stk_render.py    # measures and rewrites tools/data/stk_tuning.json (~1 min)
 """
 import functools
@@ -115,7 +118,7 @@ def render(notes, instrument, gain, tmp, rng, tag="k"):
 
 
 def reverb(audio, rng):
-    """A random room: exponentially decaying noise (RT60 0.2-1.5 s) mixed in at 0-35 %, or none."""
+    """A random room: exponentially decaying noise (RT60 0.2-1.5 s) mixed in at 5-35 %; none 3 times in 10."""
     if rng.random() < 0.3:
         return audio.astype(np.float32)
     from scipy.signal import fftconvolve
