@@ -162,7 +162,6 @@ def check_stk(tmp):
     import stk_render as sk
     out = os.path.join(tmp, "stk-check")
     os.makedirs(out, exist_ok=True)
-    rng = random.Random(3)
     errs, starts = [], []
     # untuned (the note number itself), Bowed at 76 plays 87 cents sharp and Flute at 76 about 40. Plucked
     # strings start from random noise, so their spectra differ from render to render (the fundamental
@@ -281,10 +280,8 @@ def torch_equal(x, y):
 def ranks_worker(rank, port, out):
     """One of two processes of check_ranks."""
     import torch
-    import torch.distributed as dist
     import train
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
-    sync = train.Ranks(rank, 2)
+    sync = train.join_ranks(rank, 2, port)
     p = [torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(1))]
     p[0].grad = torch.full((3,), float(rank + 1))
     if rank == 1:  # rank 0 has no gradient for p[1]: it counts as zero; p[2] has none on either
@@ -300,7 +297,7 @@ def ranks_worker(rank, port, out):
         res["differ"] = "not noticed"
     except SystemExit as e:
         res["differ"] = str(e)
-    dist.destroy_process_group()
+    sync.close()
     with open(f"{out}-{rank}.json", "w") as f:
         json.dump(res, f)
 
@@ -308,13 +305,9 @@ def ranks_worker(rank, port, out):
 def check_ranks(tmp):
     """train.Ranks over two processes: gradients and values averaged (a missing gradient as zero), any(),
     rank 0's broadcast, agree() passing equal weights and stopping on a difference of 1e-6."""
-    import socket
-    import torch.multiprocessing as mp
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    import train
     out = os.path.join(tmp, "ranks")
-    mp.spawn(ranks_worker, args=(port, out), nprocs=2, join=True)
+    train.start_ranks(ranks_worker, 2, out)
     got = []
     for r in range(2):
         with open(f"{out}-{r}.json") as f:

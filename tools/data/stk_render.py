@@ -27,6 +27,7 @@ import mt3_data as md  # noqa: E402
 
 TUNING_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stk_tuning.json")
 TUNE_CENTS = 15.0  # largest pitch error of a tuned note
+GAP = 1.6  # measuring: note i sounds from 0.5 + GAP * i for 1 s
 # GM program -> the STK model that plays it. Only models that sound like members of the program's MIDI
 # class; Brass (silent at most pitches without lip-tension control), the bells and bars (inharmonic)
 # and Recorder (no stable pitch) are left out.
@@ -67,15 +68,13 @@ def skini(events, controls=()):
 
 def play(instrument, events, tmp, tag="k", voices=8):
     """Renders SKINI events with one STK model at md.SR -> mono float32 audio."""
-    import soundfile as sf
+    import build_dataset as bd  # (imports this module: here, not at the top)
     ski, wav = os.path.join(tmp, tag + ".ski"), os.path.join(tmp, tag + ".wav")
     with open(ski, "w") as f:
         f.write(skini(events, CONTROLS.get(instrument, ())))
     subprocess.run(["nice", "-n", "10", "stk-demo", instrument, "-n", str(voices), "-s", str(md.SR), "-ow", wav,
                     "-if", ski], check=True, capture_output=True)
-    audio, sr = sf.read(wav, dtype="float32", always_2d=True)
-    assert sr == md.SR, sr
-    return audio.mean(1)
+    return bd.read_mono(wav)
 
 
 @functools.lru_cache(maxsize=None)
@@ -168,23 +167,31 @@ def pitch_of(x, hz):
     return md.SR / lag
 
 
+def steady(x, i):
+    """The steady part (0.25-0.75 s after the onset) of note i of a measuring score (GAP)."""
+    return x[int((0.75 + GAP * i) * md.SR):int((1.25 + GAP * i) * md.SR)]
+
+
+def rms(x):
+    return float(np.sqrt(np.mean(x ** 2))) if len(x) else 0.0
+
+
 def measure(instrument, sent, tmp, vel=100):
-    """Plays each note number of sent for 1 s, 0.6 s apart -> [(cents above the wanted pitch, RMS)] over
-    0.25-0.75 s of each note, against the rounded note numbers in `wanted` order."""
-    gap = 1.6
+    """sent: [(wanted MIDI pitch, note number to send)]. Plays each note number for 1 s, one every GAP s ->
+    [(cents of the sounding pitch above the wanted one, or nan; RMS)] over each note's steady part."""
     events = []
     for i, (want, s) in enumerate(sent):
-        events += [(0.5 + gap * i, 1, s, sent_velocity(vel)), (1.5 + gap * i, 0, s, 0)]
+        events += [(0.5 + GAP * i, 1, s, sent_velocity(vel)), (1.5 + GAP * i, 0, s, 0)]
     x = play(instrument, events, tmp, voices=2)
     out = []
     for i, (want, s) in enumerate(sent):
-        seg = x[int((0.75 + gap * i) * md.SR):int((1.25 + gap * i) * md.SR)]
-        rms = float(np.sqrt(np.mean(seg ** 2))) if len(seg) else 0.0
+        seg = steady(x, i)
+        level = rms(seg)
         hz = 440.0 * 2.0 ** ((want - 69) / 12.0)
-        if rms < 1e-3:
-            out.append((float("nan"), rms))
+        if level < 1e-3:
+            out.append((float("nan"), level))
             continue
-        out.append((1200.0 * np.log2(pitch_of(seg, hz) / hz), rms))
+        out.append((1200.0 * np.log2(pitch_of(seg, hz) / hz), level))
     return out
 
 
@@ -221,14 +228,13 @@ def calibrate(instrument, program, tmp, pitches=range(21, 109)):
     import build_dataset as bd
     probe = keep[::4]
     notes = np.zeros(len(probe), md.NOTE_DTYPE)
-    notes["on"] = 0.5 + 1.6 * np.arange(len(probe))
+    notes["on"] = 0.5 + GAP * np.arange(len(probe))
     notes["off"] = notes["on"] + 1.0
     notes["pitch"], notes["vel"], notes["prog"] = probe, 100, program
     ref, _ = bd.fluid_render(notes, {(program, 0): 100}, "FluidR3_GM.sf2", tmp, tag="ref") if probe else (None, None)
     ratios = []
     for i, p in enumerate(probe):
-        seg = ref[int((0.75 + 1.6 * i) * md.SR):int((1.25 + 1.6 * i) * md.SR)]
-        r_ref = float(np.sqrt(np.mean(seg ** 2))) if len(seg) else 0.0
+        r_ref = rms(steady(ref, i))
         if final[p][1] > 0 and r_ref > 0:
             ratios.append(r_ref / final[p][1])
     return dict(gain=round(float(np.median(ratios)) if ratios else 1.0, 4),

@@ -418,8 +418,8 @@ class Ranks:
         self.dist.all_reduce(flat)
         flat /= self.world
         at = 0
-        for p, g in zip(params, grads):
-            p.grad = flat[at:at + g.numel()].view_as(g).clone()
+        for p, g in zip(params, grads):  # views of flat: a fresh buffer every step
+            p.grad = flat[at:at + g.numel()].view_as(g)
             at += g.numel()
         rest = flat[at:].tolist()
         for p, h in zip(params, rest[len(values):]):
@@ -453,18 +453,38 @@ class Ranks:
         if not torch.equal(lo, hi):
             sys.exit(f"rank {self.rank}: the ranks' weights differ (largest checksum gap {float((hi - lo).max()):.3g})")
 
+    def close(self):
+        if self.world > 1:
+            self.dist.destroy_process_group()
 
-def rank_main(rank, a, port):
-    """One process of a --ranks run (torch.multiprocessing.spawn)."""
+
+def start_ranks(fn, n, *args):
+    """Runs fn(rank, port, *args) in n processes (torch.multiprocessing.spawn) that meet on a free local port."""
+    import socket
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(fn, args=(port,) + args, nprocs=n, join=True)
+
+
+def join_ranks(rank, world, port):
+    """This process's Ranks in a start_ranks run (gloo)."""
     import datetime
     import torch.distributed as dist
     # rank 0 evaluates and saves while the others wait in their next all-reduce: allow it minutes
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=a.ranks,
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
                             timeout=datetime.timedelta(minutes=60))
+    return Ranks(rank, world)
+
+
+def rank_main(rank, port, a):
+    """One process of a --ranks run."""
+    sync = join_ranks(rank, a.ranks, port)
     try:
-        train_run(a, Ranks(rank, a.ranks))
+        train_run(a, sync)
     finally:
-        dist.destroy_process_group()
+        sync.close()
 
 
 def main():
@@ -552,12 +572,7 @@ def main():
     a = ap.parse_args()
     a.bf16 = a.bf16 == "on" or (a.bf16 == "auto" and cpu_has_bf16())
     if a.ranks > 1:
-        import socket
-        import torch.multiprocessing as mp
-        with socket.socket() as s:  # a free port for the ranks to meet on
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        mp.spawn(rank_main, args=(a, port), nprocs=a.ranks, join=True)
+        start_ranks(rank_main, a.ranks, a)
     else:
         train_run(a, Ranks())
 
@@ -739,7 +754,7 @@ def train_run(a, sync):
     # fresh weights come from the seeded initialisation, loaded ones from the same file: broadcasting rank 0's
     # makes sure every rank starts from them
     params = list(model.parameters())
-    sync.broadcast([v for v in model.state_dict().values()])
+    sync.broadcast(list(model.state_dict().values()))
     if sync.rank:  # dropout masks of its own (every rank seeded alike for the initialisation)
         torch.manual_seed(a.seed + 7919 * sync.rank)
     curve = os.path.join(a.run, "curve.csv")
