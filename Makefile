@@ -189,7 +189,8 @@ data: dist/native/scribe-acoustic-features
 	nice -n 10 $(PY) tools/data/build_dataset.py --out .data/dataset --mma 120 --random 80 --renditions 2 \
 	  --more-mma 300 --more-random 150 --more-renditions 2 --font-renditions 2 --font-mma 150 \
 	  --mix-renditions 1 --mix-mma 150 --piano-renditions 2 --piano-mma 200 --balanced-renditions 2 \
-	  --balanced-mma 200 --freepats-renditions 2 --freepats-mma 200 --stk-renditions 2 --stk-mma 200 --jobs $(DATA_JOBS)
+	  --balanced-mma 200 --freepats-renditions 2 --freepats-mma 200 --stk-renditions 2 --stk-mma 200 \
+	  --drumkit-renditions 2 --drumkit-mma 200 --jobs $(DATA_JOBS)
 	nice -n 10 $(PY) tools/data/acoustic_features.py --data .data/dataset --jobs $(DATA_JOBS)
 
 # Resumes (or starts) the current training run for TRAIN_MIN minutes (tools/train/README.md): the

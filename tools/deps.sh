@@ -13,7 +13,7 @@ APT_PACKAGES=(
   emscripten
   python3-torch libopenblas0-pthread python3-numpy python3-mir-eval python3-mido python3-soundfile python3-scipy
   fluidsynth fluid-soundfont-gm timgm6mb-soundfont fluid-soundfont-gs musescore-general-soundfont csound-soundfont
-  timidity freepats stk
+  timidity freepats stk avldrums.lv2-soundfont
   openttd-openmsx mma
   chromium
 )

@@ -100,6 +100,7 @@ def check_dataset(tmp):
     check_added_renditions(tmp, base, "balanced", "--balanced-mma", "-b0", ["mix, balanced classes"], "class-balanced")
     check_added_renditions(tmp, base, "freepats", "--freepats-mma", "-t0", ["mix+freepats"], "freepats")
     check_added_renditions(tmp, base, "stk", "--stk-mma", "-k0", ["mix+stk"], "STK")
+    check_added_renditions(tmp, base, "drumkit", "--drumkit-mma", "-d0", ["mix+drum kit"], "drum-kit")
     stamp = {i: os.path.getmtime(os.path.join(tmp, "more", e["split"], i + ".npz")) for i, e in more.items()}
     again, _ = build(os.path.join(tmp, "more"), "--more-mma", "2", "--more-random", "2")
     check(again.keys() == more.keys() and all(
@@ -138,6 +139,46 @@ def check_freepats(tmp):
     stem, _ = bd.timidity_render(late, {(40, 0): 100}, out, dry)
     first = np.argmax(np.abs(stem) > 0.05 * np.abs(stem).max()) / md.SR
     check(abs(first - late["on"][0]) < 0.03, f"freepats stem starts at its first onset: {first:.3f} s (want {late['on'][0]:.3f})")
+
+
+def check_drum_kits(tmp):
+    """The recorded kits (avldrums.lv2-soundfont) play the GM keys of build_dataset.KIT_PLAYS at about FluidR3's
+    loudness, and hand the rest back; render_mix keeps every label."""
+    out = os.path.join(tmp, "kit-check")
+    os.makedirs(out, exist_ok=True)
+    hits = [(bar * 2.0 + i * 0.25, 42) for bar in range(4) for i in range(8)]
+    hits += [(bar * 2.0 + t, p) for bar in range(4) for t, p in ((0.0, 36), (0.5, 38), (1.0, 36), (1.5, 38))]
+    hits += [(1.5, 50), (1.625, 48), (1.75, 45), (1.875, 41), (2.0, 49), (4.0, 52)]
+    n = np.zeros(len(hits), md.NOTE_DTYPE)
+    n["on"], n["pitch"] = zip(*sorted(hits))
+    n["off"], n["vel"], n["drum"] = n["on"] + 0.01, 100, 1
+    fluid, _ = bd.fluid_render(n, {(0, 1): 100}, "FluidR3_GM.sf2", out)
+
+    def db(a):
+        return 20 * np.log10(np.sqrt(np.mean(a ** 2)) + 1e-12)
+    for font in bd.KIT_FONTS:
+        stem, rest = bd.kit_render(n, 100, font, out)
+        check(len(rest) == 0 and abs(db(stem) - db(fluid)) < 1.5,
+              f"{font} plays the pattern at {db(stem):.1f} dB (FluidR3's kit {db(fluid):.1f})")
+        first = np.argmax(np.abs(stem) > 0.02 * np.abs(stem).max()) / md.SR
+        check(abs(first) < 0.02, f"{font}: sound starts at the first hit ({first:.3f} s)")
+        # GM's high toms (no piece of their own on a 4-piece kit) sound from its rack tom: spectral centroid
+        # 1.2-1.5 kHz; AVL's own keys 48 and 50 (a hi-hat swish and a crash choke) 2.7-2.9 kHz
+        toms, _ = bd.kit_render(n[np.isin(n["pitch"], [48, 50])], 100, font, out)
+        mag = np.abs(np.fft.rfft(toms))
+        centroid = float((mag * np.fft.rfftfreq(len(toms), 1.0 / md.SR)).sum() / mag.sum())
+        check(db(toms) > db(fluid) - 20 and centroid < 2000,
+              f"{font}: GM keys 48 and 50 sound as a tom ({db(toms):.1f} dB, centroid {centroid:.0f} Hz)")
+    latin = n[:3].copy()
+    latin["pitch"] = [62, 63, 75]  # congas, claves: no piece on the kit
+    stem, rest = bd.kit_render(latin, 100, bd.KIT_FONTS[0], out)
+    check(np.array_equal(rest, latin) and np.abs(stem).max() < 1e-3, "keys without a kit piece are handed back, unplayed")
+    mel = np.zeros(4, md.NOTE_DTYPE)
+    mel["on"], mel["off"], mel["pitch"], mel["vel"] = [0.0, 0.5, 1.0, 1.5], [0.4, 0.9, 1.4, 1.9], 60, 90
+    both = np.sort(np.concatenate([n, latin, mel]), order="on")
+    audio, kept = bd.render_mix(both, {(0, 1): 100, (0, 0): 100}, random.Random(3), out, drumkit=True)
+    check(np.array_equal(kept, both) and np.sqrt(np.mean(audio ** 2)) > 1e-3,
+          f"render_mix with drumkit=True keeps all {len(both)} labels and sounds")
 
 
 def lowest_peak_hz(x):
@@ -613,6 +654,7 @@ def main():
     check_ranks_run(a.tmp)
     check_freepats(a.tmp)
     check_stk(a.tmp)
+    check_drum_kits(a.tmp)
     if failed:
         sys.exit(1)
 

