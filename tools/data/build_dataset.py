@@ -354,6 +354,12 @@ def fluid_render(notes, vol, font, tmp, opts=(), tag="x"):
     gs = font == "FluidR3_GS.sf2"
     fonts = ["FluidR3_GM.sf2", font] if gs else [font]
     notes = write_midi(notes, mid, vol, bank=8 if gs else 0)
+    # An .sf3 font's samples are Ogg Vorbis: loading MuseScore_General_Full.sf3 whole decodes all of them, about
+    # 7 s of CPU per call, more than most renders. Dynamic sample loading decodes only the presets the MIDI
+    # selects, with the same output (checked by training_tools_check.check_sf3_loading). Not for .sf2 fonts:
+    # there it changed the audio of sf_GMbank.sf2.
+    if any(f.endswith(".sf3") for f in fonts):
+        opts = ["-o", "synth.dynamic-sample-loading=1"] + list(opts)
     subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000"]
                    + list(opts) + [font_path(f) for f in fonts] + [mid], check=True, capture_output=True)
     return read_mono(wav), notes
