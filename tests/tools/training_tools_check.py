@@ -200,8 +200,8 @@ def check_sf3_loading(tmp):
     font = "MuseScore_General_Full.sf3"
     fast, _ = bd.fluid_render(n, vol, font, out, effects, tag="sf3")
     whole = os.path.join(out, "whole.wav")
-    subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-F", whole, "-r", "16000", *effects, bd.font_path(font),
-                    os.path.join(out, "sf3.mid")], check=True, capture_output=True)
+    subprocess.run(bd.FLUIDSYNTH + ["-F", whole, *effects, bd.font_path(font), os.path.join(out, "sf3.mid")],
+                   check=True, capture_output=True)
     ref = bd.read_mono(whole)
     check(np.array_equal(fast, ref) and np.sqrt(np.mean(ref ** 2)) > 1e-3,
           f"{font} with dynamic sample loading renders exactly the whole-font audio ({len(ref) / md.SR:.1f} s)")

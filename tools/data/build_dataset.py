@@ -343,6 +343,10 @@ def font_path(name):
     raise FileNotFoundError(f"soundfont {name} not in {SF_DIRS} (make deps installs it)")
 
 
+# FluidSynth's offline render at the data set's rate; every rendition's gain and rate
+FLUIDSYNTH = ["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(md.SR)]
+
+
 def fluid_render(notes, vol, font, tmp, opts=(), tag="x"):
     """Renders notes with one font through FluidSynth -> (mono float32 audio, the notes that found a channel).
     opts: extra fluidsynth options (effects of the mixed renditions)."""
@@ -360,8 +364,8 @@ def fluid_render(notes, vol, font, tmp, opts=(), tag="x"):
     # there it changed the audio of sf_GMbank.sf2.
     if any(f.endswith(".sf3") for f in fonts):
         opts = ["-o", "synth.dynamic-sample-loading=1"] + list(opts)
-    subprocess.run(["nice", "-n", "10", "fluidsynth", "-ni", "-q", "-g", "0.5", "-F", wav, "-r", "16000"]
-                   + list(opts) + [font_path(f) for f in fonts] + [mid], check=True, capture_output=True)
+    subprocess.run(FLUIDSYNTH + ["-F", wav] + list(opts) + [font_path(f) for f in fonts] + [mid], check=True,
+                   capture_output=True)
     return read_mono(wav), notes
 
 
