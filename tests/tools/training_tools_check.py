@@ -406,6 +406,28 @@ def check_ranks_run(tmp):
     check(steps == [(3, 12), (5, 20)], f"train.py --ranks 2, batch 2: (steps, segments) {steps} after 3 steps and 2 resumed")
 
 
+def check_learning_rate(tmp):
+    """train.learning_rate: warm-up, inverse-square-root decay, the linear cool-down; train.py stops at its end
+    and refuses a cool-down without its start."""
+    import train
+    lr = lambda step, **k: train.learning_rate(step, 3e-3, 0, 30, **k)  # noqa: E731
+    check(abs(lr(0) - 1e-4) < 1e-12 and lr(29) == 3e-3 and lr(1999) == 3e-3 and abs(lr(7999) - 1.5e-3) < 1e-12,
+          f"learning rate: warm-up and decay {lr(0)}, {lr(29)}, {lr(1999)}, {lr(7999)}")
+    cool = dict(cool_from=7999, cool_steps=1000)
+    check(lr(7998, **cool) == lr(7998) and abs(lr(8499, **cool) - lr(8499) / 2) < 1e-12 and lr(8999, **cool) == 0.0
+          and lr(9999, **cool) == 0.0, f"learning rate: cool-down {lr(8499, **cool)} at half way, {lr(8999, **cool)} at the end")
+    run = os.path.join(tmp, "cool-run")
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), "--data", os.path.join(tmp, "base"),
+           "--run", run, "--d", "32", "--heads", "2", "--head-dim", "16", "--mlp", "64", "--layers", "1",
+           "--batch", "2", "--val-clips", "1", "--eval-tokens", "16", "--warmup", "1", "--steps", "50"]
+    r = subprocess.run(cmd + ["--cool-steps", "3"], capture_output=True, text=True)
+    check(r.returncode != 0 and "--cool-from" in r.stderr, f"train.py --cool-steps alone: rc {r.returncode}")
+    r = subprocess.run(cmd + ["--cool-from", "2", "--cool-steps", "3"], capture_output=True, text=True)
+    import torch
+    step = torch.load(os.path.join(run, "ckpt.pt"), map_location="cpu")["step"] if r.returncode == 0 else None
+    check(step == 5, f"train.py --cool-from 2 --cool-steps 3 stops at step 5 of 50: {step} (rc {r.returncode})")
+
+
 def check_class_matches():
     """metrics.class_matches: reference class x estimated class over the notes matched by onset, any program."""
     import metrics
@@ -678,6 +700,7 @@ def main():
     check_memory_mapped_audio(a.tmp)
     check_ranks(a.tmp)
     check_ranks_run(a.tmp)
+    check_learning_rate(a.tmp)
     check_freepats(a.tmp)
     check_stk(a.tmp)
     check_drum_kits(a.tmp)

@@ -487,6 +487,16 @@ def rank_main(rank, port, a):
         sync.close()
 
 
+def learning_rate(step, base, warm_from, warmup, cool_from=0, cool_steps=0):
+    """Learning rate of a step: linear warm-up over `warmup` steps from `warm_from` (a fresh optimiser), an
+    inverse-square-root decay after step 2000, and an optional linear cool-down to 0 over `cool_steps` steps
+    from `cool_from`. A pure function of the step, so both ranks and a resumed run agree on it."""
+    lr = base * min(1.0, (step - warm_from + 1) / warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
+    if cool_steps:
+        lr *= min(1.0, max(0.0, 1.0 - (step - cool_from) / cool_steps))
+    return lr
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=".data/dataset")
@@ -554,6 +564,12 @@ def main():
     ap.add_argument("--minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps of this invocation (0: no limit)")
     ap.add_argument("--until", help="stop at this wall-clock time HH:MM (today) instead of after --minutes")
+    ap.add_argument("--cool-from", type=int, default=0,
+                    help="with --cool-steps: the step the learning rate starts falling at")
+    ap.add_argument("--cool-steps", type=int, default=0,
+                    help="cool-down: from step --cool-from the learning rate falls linearly to 0 over this many "
+                         "steps, and the run stops there (0: no cool-down); fixed steps, so a resumed run goes on "
+                         "where it was")
     ap.add_argument("--save-min", type=float, default=8.0)
     ap.add_argument("--eval-min", type=float, default=8.0)
     ap.add_argument("--ema", type=float, default=0.9995,
@@ -570,6 +586,8 @@ def main():
     ap.add_argument("--val-clips", type=int, default=6)
     ap.add_argument("--eval-tokens", type=int, default=256, help="greedy decoding limit per validation segment")
     a = ap.parse_args()
+    if a.cool_steps < 0 or (a.cool_steps > 0) != (a.cool_from > 0):
+        ap.error("--cool-steps N and --cool-from STEP go together, both positive")
     a.bf16 = a.bf16 == "on" or (a.bf16 == "auto" and cpu_has_bf16())
     if a.ranks > 1:
         start_ranks(rank_main, a.ranks, a)
@@ -819,9 +837,10 @@ def train_run(a, sync):
     first_step = step
     queue = []  # batches drawn together (--bucket)
     while not sync.any(time.time() >= deadline or os.path.exists(stop_file)
-                       or (a.steps and step - first_step >= a.steps)):
+                       or (a.steps and step - first_step >= a.steps)
+                       or (a.cool_steps and step >= a.cool_from + a.cool_steps)):
         t0 = time.time()
-        lr = a.lr * min(1.0, (step - warm_from + 1) / a.warmup) * min(1.0, math.sqrt(2000.0 / max(step + 1, 2000)))
+        lr = learning_rate(step, a.lr, warm_from, a.warmup, a.cool_from, a.cool_steps)
         for g in opt.param_groups:
             g["lr"] = lr
         if not queue:
