@@ -387,14 +387,19 @@ def check_ranks(tmp):
     check(all("weights differ" in g["differ"] for g in got), f"ranks: agree() stops both on differing weights ({got[0]['differ']})")
 
 
+def tiny_train_cmd(tmp, run):
+    """train.py on check_dataset's base renditions with a tiny model: a command the checks extend."""
+    return [sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), "--data", os.path.join(tmp, "base"),
+            "--run", run, "--d", "32", "--heads", "2", "--head-dim", "16", "--mlp", "64", "--layers", "1",
+            "--batch", "2", "--val-clips", "1", "--eval-tokens", "16", "--warmup", "1"]
+
+
 def check_ranks_run(tmp):
     """train.py --ranks 2 trains (weights agreeing at the end, or it exits), counts both ranks' segments,
     and its checkpoint resumes."""
     import torch
     run = os.path.join(tmp, "ranks-run")
-    cmd = [sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), "--data", os.path.join(tmp, "base"),
-           "--run", run, "--ranks", "2", "--d", "32", "--heads", "2", "--head-dim", "16", "--mlp", "64",
-           "--layers", "1", "--batch", "2", "--val-clips", "1", "--eval-tokens", "16", "--warmup", "1"]
+    cmd = tiny_train_cmd(tmp, run) + ["--ranks", "2"]
     steps = []
     for n in (3, 2):
         r = subprocess.run(cmd + ["--steps", str(n)], capture_output=True, text=True)
@@ -417,9 +422,7 @@ def check_learning_rate(tmp):
     check(lr(7998, **cool) == lr(7998) and abs(lr(8499, **cool) - lr(8499) / 2) < 1e-12 and lr(8999, **cool) == 0.0
           and lr(9999, **cool) == 0.0, f"learning rate: cool-down {lr(8499, **cool)} at half way, {lr(8999, **cool)} at the end")
     run = os.path.join(tmp, "cool-run")
-    cmd = [sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), "--data", os.path.join(tmp, "base"),
-           "--run", run, "--d", "32", "--heads", "2", "--head-dim", "16", "--mlp", "64", "--layers", "1",
-           "--batch", "2", "--val-clips", "1", "--eval-tokens", "16", "--warmup", "1", "--steps", "50"]
+    cmd = tiny_train_cmd(tmp, run) + ["--steps", "50"]
     r = subprocess.run(cmd + ["--cool-steps", "3"], capture_output=True, text=True)
     check(r.returncode != 0 and "--cool-from" in r.stderr, f"train.py --cool-steps alone: rc {r.returncode}")
     r = subprocess.run(cmd + ["--cool-from", "2", "--cool-steps", "3"], capture_output=True, text=True)
