@@ -19,6 +19,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -431,6 +432,37 @@ def check_learning_rate(tmp):
     check(step == 5, f"train.py --cool-from 2 --cool-steps 3 stops at step 5 of 50: {step} (rc {r.returncode})")
 
 
+def check_stop_file(tmp):
+    """<run>/STOP stops a running train.py (evaluated, saved) and is removed then; a STOP already there when a
+    run starts (left by an older run, or copied with the run directory) is removed and the run trains."""
+    import torch
+    run = os.path.join(tmp, "stop-run")
+    os.makedirs(run, exist_ok=True)
+    stop = os.path.join(run, "STOP")
+    open(stop, "w").close()
+    r = subprocess.run(tiny_train_cmd(tmp, run) + ["--steps", "2"], capture_output=True, text=True)
+    step = torch.load(os.path.join(run, "ckpt.pt"), map_location="cpu")["step"] if r.returncode == 0 else None
+    check(step == 2 and not os.path.exists(stop), f"stale STOP: trained to step {step} of 2 (rc {r.returncode}), "
+          f"STOP {'still there' if os.path.exists(stop) else 'removed'}")
+    # a run that would go on for 100,000 steps, stopped by STOP once it has logged step 20
+    log = open(os.path.join(tmp, "stop-run.log"), "w")
+    p = subprocess.Popen(tiny_train_cmd(tmp, run) + ["--steps", "100000"], stdout=log,
+                         stderr=subprocess.STDOUT, text=True)
+    t0 = time.time()
+    while p.poll() is None and time.time() - t0 < 300 and "step 20 " not in open(log.name).read():
+        time.sleep(0.2)
+    open(stop, "w").close()
+    try:
+        rc = p.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = "killed after 300 s"
+    log.close()
+    step = torch.load(os.path.join(run, "ckpt.pt"), map_location="cpu")["step"] if rc == 0 else None
+    check(rc == 0 and step is not None and 20 <= step < 100000 and not os.path.exists(stop),
+          f"STOP during a run: rc {rc}, stopped at step {step}, STOP {'still there' if os.path.exists(stop) else 'removed'}")
+
+
 def check_class_matches():
     """metrics.class_matches: reference class x estimated class over the notes matched by onset, any program."""
     import metrics
@@ -704,6 +736,7 @@ def main():
     check_ranks(a.tmp)
     check_ranks_run(a.tmp)
     check_learning_rate(a.tmp)
+    check_stop_file(a.tmp)
     check_freepats(a.tmp)
     check_stk(a.tmp)
     check_drum_kits(a.tmp)

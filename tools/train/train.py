@@ -5,7 +5,8 @@
 
 Resumes from <run>/ckpt.pt when present (model, optimiser, step counters: resuming continues with fresh random
 segments). --until HH:MM stops at a wall-clock time; creating <run>/STOP makes the run evaluate, save
-and exit at the next step. Every --save-min minutes: ckpt.pt (full state) and, when the
+and exit at the next step, and removes STOP (a request for one stop; one found at the start, left behind by
+an older run or copied with its directory, is removed so that the new run trains). Every --save-min minutes: ckpt.pt (full state) and, when the
 validation onset F1 improves, best.pt (model weights + config only). Learning curve: <run>/curve.csv
 (step, segments seen, hours, train losses, validation loss, token accuracy, onset F1, multi F1, ...).
 """
@@ -589,6 +590,10 @@ def main():
     if a.cool_steps < 0 or (a.cool_steps > 0) != (a.cool_from > 0):
         ap.error("--cool-steps N and --cool-from STEP go together, both positive")
     a.bf16 = a.bf16 == "on" or (a.bf16 == "auto" and cpu_has_bf16())
+    stale_stop = os.path.join(a.run, "STOP")
+    if os.path.exists(stale_stop):  # before the ranks start, so that none of them sees it
+        os.remove(stale_stop)
+        print(f"removed {stale_stop}, left from an earlier stop", flush=True)
     if a.ranks > 1:
         start_ranks(rank_main, a.ranks, a)
     else:
@@ -907,6 +912,8 @@ def train_run(a, sync):
         return
     do_eval()
     save()
+    if os.path.exists(stop_file):  # honoured: a copy or a resumption of this run must not stop at once
+        os.remove(stop_file)
     say("done", step, "steps", f"{hours:.3f} h", flush=True)
 
 
