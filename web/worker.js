@@ -11,6 +11,8 @@
 //   {type:'end', job}                                (file mode: no more audio)
 //   {type:'stop', job}                               (live mode: the take ends)
 //   {type:'cancel', job}
+//   (stop and cancel may come while the job still waits for its model: they are kept and
+//    honoured once it is loaded; a start overtaken by a later start is cancelled)
 //   {type:'export', reqId, format:'midi'|'csv', notes}
 // Messages out:
 //   {type:'ready', models, engine}  {type:'fatal', message}
@@ -18,7 +20,7 @@
 //   {type:'progress', job, secondsDone, secondsFed, notes, elapsedMs}
 //   {type:'preview', job, from, notes}   (live: provisional notes replacing those from `from` s on)
 //   {type:'need', job}
-//   {type:'done', job, notes, secondsDone, elapsedMs, wav?}
+//   {type:'done', job, notes, secondsDone, elapsedMs, wav?}   (wav: a live take with sound)
 //   {type:'cancelled', job}  {type:'error', job?, reqId?, message}
 //   {type:'exported', reqId, format, data}
 
@@ -31,6 +33,10 @@ let musicApi = null;     // engine/music.js module
 let manifest = [];
 const models = new Map(); // id -> Promise<{model, kind, sampleRate, description}>
 let job = null;           // the running job
+// Jobs whose start waits for their model, by id: null, or 'stop' / 'cancel' when the page asked
+// for that meanwhile (the job does not exist yet, so the request is kept until it would).
+const waiting = new Map();
+let starts = 0;           // start messages received; a start overtaken by a later one never runs
 
 const absNow = () => performance.timeOrigin + performance.now();
 const post = (msg, transfer) => self.postMessage(msg, transfer ?? []);
@@ -163,11 +169,31 @@ class Job {
 
 async function start(msg) {
   if (job) stopJob(job, true);
-  const info = await loadModel(msg.modelId);
+  const seq = ++starts;
+  waiting.set(msg.job, null);
+  let info, asked;
+  try {
+    info = await loadModel(msg.modelId);
+  } finally {
+    asked = waiting.get(msg.job);
+    waiting.delete(msg.job);
+  }
+  // Cancelled, or replaced by a later start (the page moves on only after cancelling), while
+  // the model loaded: the job never starts.
+  if (asked === 'cancel' || seq !== starts) {
+    post({ type: 'cancelled', job: msg.job });
+    return;
+  }
+  if (job) stopJob(job, true); // a job that started while this one waited
   const j = new Job(msg, info);
   job = j;
-  if (msg.mode === 'live') startLive(j, msg);
-  else post({ type: 'need', job: j.id });
+  if (msg.mode === 'live') {
+    startLive(j, msg);
+    // Stopped while the model loaded: the take is what the capture buffered meanwhile.
+    if (asked === 'stop') onStop({ job: j.id });
+  } else {
+    post({ type: 'need', job: j.id });
+  }
 }
 
 function onChunk(msg) {
@@ -384,7 +410,10 @@ function arrivalOf(j, sample) {
 
 function onStop(msg) {
   const j = job;
-  if (!j || j.id !== msg.job) return;
+  if (!j || j.id !== msg.job) {
+    if (waiting.has(msg.job) && waiting.get(msg.job) !== 'cancel') waiting.set(msg.job, 'stop');
+    return;
+  }
   if (j.drain) j.drain();
   j.finished = true;
   if (j.stopLive) j.stopLive();
@@ -393,9 +422,9 @@ function onStop(msg) {
     const notes = j.fed > 0 ? j.takeNotes() : [];
     const now = absNow();
     for (const n of notes) { n.capturedAt = arrivalOf(j, n.onset * j.sampleRate); n.emittedAt = now; n.afterStop = true; }
-    const wav = encodeWav(j.take, j.sampleRate);
+    const wav = j.fed > 0 ? encodeWav(j.take, j.sampleRate) : undefined; // no sound, nothing to play back
     post({ type: 'done', job: j.id, notes: [...j.pending, ...notes], secondsDone: j.fed / j.sampleRate,
-      elapsedMs: performance.now() - j.started, wav }, [wav]);
+      elapsedMs: performance.now() - j.started, wav }, wav ? [wav] : []);
   } catch (e) {
     fail(j, e);
     return;
@@ -462,6 +491,7 @@ self.onmessage = async (e) => {
       case 'stop': onStop(msg); break;
       case 'cancel':
         if (job && job.id === msg.job) stopJob(job, true);
+        else if (waiting.has(msg.job)) waiting.set(msg.job, 'cancel'); // answered once its model is in
         else post({ type: 'cancelled', job: msg.job });
         break;
       case 'export': exportNotes(msg); break;

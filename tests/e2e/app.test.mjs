@@ -41,7 +41,43 @@ function get(urlPath, headers = {}) {
   });
 }
 
-async function launch(extraArgs = []) { return launchBrowser(extraArgs, tmpDirs); }
+async function launch(extraArgs = [], options = {}) { return launchBrowser(extraArgs, tmpDirs, options); }
+
+const FAKE_MIC = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${WAV}`];
+
+async function until(cond, what, timeout = 30000) {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeout) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Holds every request for `pattern` until the returned release() is called. */
+async function holdRequests(context, pattern) {
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  const held = [];
+  await context.route(pattern, async (route) => { held.push(route.request().url()); await gate; await route.continue(); });
+  return { release, held };
+}
+
+/** Records the type and job of every message between the page and the engine worker
+ * (window.scribeWorkerLog: {dir: 'in'|'out', type, job}). */
+function logWorkerMessages() {
+  const Native = window.Worker;
+  const log = window.scribeWorkerLog = [];
+  window.Worker = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => log.push({ dir: 'out', type: e.data?.type, job: e.data?.job }));
+    }
+    postMessage(msg, transfer) {
+      log.push({ dir: 'in', type: msg?.type, job: msg?.job });
+      return super.postMessage(msg, transfer);
+    }
+  };
+}
 
 async function openApp(context, at = origin) {
   const page = context.pages()[0] ?? await context.newPage();
@@ -326,9 +362,7 @@ test('browser: transcribe a file, check notes, download MIDI and CSV, work offli
 });
 
 test('browser: fake microphone, notes appear while recording, take exported', async () => {
-  const { context, requests } = await launch([
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${WAV}`,
-  ]);
+  const { context, requests } = await launch(FAKE_MIC);
   try {
     const { page, errors } = await openApp(context);
     assert.equal(await status(page), 'ready', `engine loaded (${errors.join(' | ')})`);
@@ -386,6 +420,48 @@ test('browser: fake microphone, notes appear while recording, take exported', as
 
     const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
     assert.deepEqual(foreign, []);
+    assert.deepEqual(errors, [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});
+
+test('browser: Stop or a new file while the model is still loading', async () => {
+  // No service worker, so every weights request reaches the route that holds it.
+  const { context } = await launch(FAKE_MIC, { serviceWorkers: 'block' });
+  try {
+    await context.addInitScript(logWorkerMessages);
+    let hold = await holdRequests(context, '**/weights/*.scrb');
+    const { page, errors } = await openApp(context);
+    assert.equal(await status(page), 'ready', `engine loaded (${errors.join(' | ')})`);
+    const log = () => page.evaluate(() => window.scribeWorkerLog);
+
+    // Record, then Stop before the model has arrived: the take still finishes.
+    await page.getByTestId('record').click();
+    await waitStatus(page, (s) => s === 'recording' || s.startsWith('error'), 15000);
+    await page.getByTestId('stop').click();
+    assert.equal(await status(page), 'finishing');
+    await until(() => hold.held.length > 0, 'the weights request is held');
+    hold.release();
+    assert.equal(await waitStatus(page, (s) => s === 'done' || s.startsWith('error'), 30000), 'done', 'Stop during model load ends the take');
+    assert.equal(await page.getByTestId('record').isDisabled(), false, 'Record is available again');
+
+    // A file, replaced by another before the model has arrived: the first job never starts.
+    await context.unroute('**/weights/*.scrb');
+    hold = await holdRequests(context, '**/weights/*.scrb');
+    await page.reload(); // a fresh worker loads the model again
+    await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000);
+    await page.getByTestId('file-input').setInputFiles(WAV);
+    await waitStatus(page, (s) => s === 'transcribing' || s.startsWith('error'), 20000);
+    await page.getByTestId('file-input').setInputFiles(WAV);
+    await page.waitForFunction(() => window.scribeWorkerLog.filter((m) => m.type === 'start').length === 2);
+    const [first, second] = (await log()).filter((m) => m.type === 'start').map((m) => m.job);
+    hold.release();
+    assert.equal(await waitStatus(page, (s) => s === 'done' || s.startsWith('error'), 60000), 'done');
+    assert.ok(await noteCount(page) > 0);
+    const fromFirst = (await log()).filter((m) => m.dir === 'out' && m.job === first).map((m) => m.type);
+    assert.deepEqual(fromFirst, ['cancelled'], `the replaced job ${first} is only cancelled (worker sent ${fromFirst})`);
+    assert.ok((await log()).some((m) => m.dir === 'out' && m.job === second && m.type === 'done'));
     assert.deepEqual(errors, [], 'no page errors');
   } finally {
     await context.close();

@@ -33,13 +33,15 @@ export function startServer(root = DIST) {
 /**
  * A persistent Chromium context in a fresh profile directory (pushed to `tmpDirs` for cleanup).
  * `requests`: every request URL; `log`: {url, method, resourceType, postData} of each request.
+ * `options` go to launchPersistentContext (e.g. serviceWorkers: 'block', so page.route sees
+ * every request).
  */
-export async function launchBrowser(extraArgs = [], tmpDirs = []) {
+export async function launchBrowser(extraArgs = [], tmpDirs = [], options = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scribe-e2e-'));
   tmpDirs.push(dir);
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM, headless: true, args: [...CHROME_ARGS, ...extraArgs],
-    acceptDownloads: true, viewport: { width: 1280, height: 860 }, permissions: ['microphone'],
+    acceptDownloads: true, viewport: { width: 1280, height: 860 }, permissions: ['microphone'], ...options,
   });
   const requests = [];
   const log = [];
