@@ -423,23 +423,34 @@ function setBusy(busy) {
 
 async function startRecording() {
   if (!state.ready || !settings.modelId) { setStatus('error: the engine is still loading, try again in a moment'); return; }
-  cancelRunning();
   stopPlayback();
-  state.decodeToken++;
+  // Record is off from the first click (a second click or a double click during the permission
+  // prompt starts nothing), and a file chosen meanwhile takes this token: the microphone is then
+  // released as soon as it answers and the file's transcription stays.
+  const token = ++state.decodeToken;
+  $('record').disabled = true;
   setStatus('starting microphone');
-  let stream, ctx;
+  let stream = null, ctx = null;
+  const superseded = () => token !== state.decodeToken;
+  const giveUp = () => {
+    stream?.getTracks().forEach((t) => t.stop());
+    ctx?.close();
+    $('record').disabled = !!state.running;
+  };
   try {
     stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 },
     });
+    if (superseded()) { giveUp(); return; }
     ctx = new AudioContext({ latencyHint: 'interactive' });
     await ctx.audioWorklet.addModule(new URL('./worklet.js', import.meta.url));
   } catch (e) {
-    stream?.getTracks().forEach((t) => t.stop());
-    ctx?.close();
-    setStatus(`error: no microphone: ${e.message}`);
+    giveUp();
+    if (!superseded()) setStatus(`error: no microphone: ${e.message}`);
     return;
   }
+  if (superseded()) { giveUp(); return; }
+  cancelRunning();
   resetNotes();
   clearSource();
   state.notesModel = settings.modelId;

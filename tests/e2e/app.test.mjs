@@ -79,6 +79,24 @@ function logWorkerMessages() {
   };
 }
 
+/** Holds getUserMedia's answer (the permission prompt) until window.scribeOpenMic() is called;
+ * every stream it hands out is kept in window.scribeStreams. */
+function gateMicrophone() {
+  const md = navigator.mediaDevices;
+  const real = md.getUserMedia.bind(md);
+  const streams = window.scribeStreams = [];
+  let open;
+  window.scribeCloseMic = () => { window.scribeMicGate = new Promise((resolve) => { open = resolve; }); };
+  window.scribeOpenMic = () => open();
+  window.scribeCloseMic();
+  md.getUserMedia = async (constraints) => {
+    const s = await real(constraints);
+    streams.push(s);
+    await window.scribeMicGate;
+    return s;
+  };
+}
+
 async function openApp(context, at = origin) {
   const page = context.pages()[0] ?? await context.newPage();
   const errors = [];
@@ -462,6 +480,43 @@ test('browser: Stop or a new file while the model is still loading', async () =>
     const fromFirst = (await log()).filter((m) => m.dir === 'out' && m.job === first).map((m) => m.type);
     assert.deepEqual(fromFirst, ['cancelled'], `the replaced job ${first} is only cancelled (worker sent ${fromFirst})`);
     assert.ok((await log()).some((m) => m.dir === 'out' && m.job === second && m.type === 'done'));
+    assert.deepEqual(errors, [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});
+
+test('browser: Record starts one capture; a double click or a file during the prompt starts no other', async () => {
+  const { context } = await launch(FAKE_MIC);
+  try {
+    await context.addInitScript(gateMicrophone);
+    const { page, errors } = await openApp(context);
+    assert.equal(await status(page), 'ready', `engine loaded (${errors.join(' | ')})`);
+    await chooseAnyInstrument(page);
+
+    // Double click while the permission prompt is open: one capture, released at Stop.
+    await page.getByTestId('record').dblclick();
+    await page.evaluate(() => window.scribeOpenMic());
+    await waitStatus(page, (s) => s === 'recording' || s.startsWith('error'), 15000);
+    await page.getByTestId('stop').click();
+    assert.equal(await waitStatus(page, (s) => s === 'done' || s.startsWith('error'), 60000), 'done');
+    assert.equal(await page.evaluate(() => window.scribeStreams.length), 1, 'one microphone stream opened');
+    await page.waitForFunction(() => window.scribeStreams.every((s) => s.getTracks().every((t) => t.readyState === 'ended')));
+
+    // A file chosen while the prompt is open wins; the microphone is released once it answers.
+    await page.evaluate(() => window.scribeCloseMic());
+    await page.getByTestId('record').click();
+    assert.equal(await status(page), 'starting microphone');
+    await page.getByTestId('file-input').setInputFiles(WAV);
+    await waitStatus(page, (s) => s === 'transcribing' || s === 'done' || s.startsWith('error'), 20000);
+    await page.evaluate(() => window.scribeOpenMic());
+    assert.equal(await waitStatus(page, (s) => s === 'done' || s.startsWith('error'), 60000), 'done');
+    await page.waitForFunction(() => window.scribeStreams.length === 2);
+    await page.waitForFunction(() => window.scribeStreams.every((s) => s.getTracks().every((t) => t.readyState === 'ended')));
+    assert.equal(await status(page), 'done', 'the file transcription is still shown');
+    assert.equal(await page.locator('#source-name').textContent(), `${CLIP}.wav`);
+    assert.ok(await noteCount(page) > 0);
+    assert.equal(await page.getByTestId('record').isDisabled(), false);
     assert.deepEqual(errors, [], 'no page errors');
   } finally {
     await context.close();
