@@ -268,15 +268,9 @@ async function wavLayout(file) {
 async function transcribeFile(file) {
   if (!state.ready) { setStatus('error: the engine is still loading, try again in a moment'); return; }
   if (!settings.modelId) { setStatus('error: no model is available'); return; }
-  cancelRunning();
-  stopPlayback();
-  resetNotes();
-  clearSource();
+  // The file is decoded before anything is cleared: one the browser cannot read as audio (an
+  // exported .mid, a text file) leaves the current notes, source and any running job alone.
   const t0 = performance.now();
-  state.source = file.name;
-  state.notesModel = settings.modelId;
-  $('source-name').textContent = file.name;
-  $('source-name').title = file.name;
   setStatus('decoding');
   const token = ++state.decodeToken;
   let audio;
@@ -286,8 +280,16 @@ async function transcribeFile(file) {
     if (token === state.decodeToken) setStatus(`error: cannot decode “${file.name}”: this browser cannot read that file as audio`);
     return;
   }
-  if (token !== state.decodeToken) return; // another file was chosen meanwhile
+  if (token !== state.decodeToken) return; // another file or a take was chosen meanwhile
   if (!(audio.duration > 0)) { setStatus(`error: “${file.name}” contains no audio`); return; }
+  cancelRunning();
+  stopPlayback();
+  resetNotes();
+  clearSource();
+  state.source = file.name;
+  state.notesModel = settings.modelId;
+  $('source-name').textContent = file.name;
+  $('source-name').title = file.name;
   setOriginal(URL.createObjectURL(file));
   state.duration = audio.duration;
   roll.setDuration(audio.duration);

@@ -45,6 +45,15 @@ async function launch(extraArgs = [], options = {}) { return launchBrowser(extra
 
 const FAKE_MIC = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${WAV}`];
 
+/** Drops a file made of `bytes` on the page, as a drag and drop from the desktop would. */
+async function dropFile(page, name, type, bytes) {
+  await page.evaluate(([n, t, b]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], n, { type: t }));
+    document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [name, type, [...bytes]]);
+}
+
 async function until(cond, what, timeout = 30000) {
   const t0 = Date.now();
   while (!cond()) {
@@ -337,14 +346,19 @@ test('browser: transcribe a file, check notes, download MIDI and CSV, work offli
     assert.deepEqual(foreign, [], 'no request leaves the app origin');
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'no page errors');
 
-    // Files the browser cannot decode give a clear message (through drag and drop).
-    await page.evaluate(() => {
-      const dt = new DataTransfer();
-      dt.items.add(new File(['this is not audio'], 'notes.txt', { type: 'text/plain' }));
-      document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    });
-    const bad = await waitStatus(page, (x) => x.startsWith('error'), 20000);
-    assert.match(bad, /^error: cannot decode .notes\.txt./);
+    // Files the browser cannot decode give a clear message (through drag and drop) and leave the
+    // notes, their source and the original recording as they were (an exported .mid included).
+    const kept = await noteCount(page);
+    for (const [name, type, bytes] of [['notes.txt', 'text/plain', Buffer.from('this is not audio')],
+      [`${CLIP}.mid`, 'audio/midi', midi.bytes]]) {
+      await dropFile(page, name, type, bytes);
+      const bad = await waitStatus(page, (x) => x.startsWith('error'), 20000);
+      assert.match(bad, new RegExp(`^error: cannot decode .${name.replace(/\./g, '\\.')}.`));
+      assert.equal(await noteCount(page), kept, `dropping ${name} keeps the notes`);
+      assert.equal(await page.locator('#source-name').textContent(), `${CLIP}.wav`, `dropping ${name} keeps the source`);
+      assert.equal(await page.locator('#mode-original').isDisabled(), false, `dropping ${name} keeps the original`);
+      assert.equal(await page.locator('#play').isDisabled(), false);
+    }
     await shot(page, '03b-bad-file');
 
     // Cancel a running transcription.
