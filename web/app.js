@@ -21,7 +21,7 @@ const stats = window.scribeStats = {
 };
 
 const state = {
-  models: [], modelInfo: new Map(), engine: null, ready: false,
+  models: [], modelInfo: new Map(), engine: null, ready: false, fatal: null, // fatal: why the engine never loaded
   job: 0, decodeToken: 0, running: null, source: null, duration: 0, originalUrl: null, nextId: 1,
   exports: new Map(), nextReq: 1,
 };
@@ -153,12 +153,19 @@ function resetNotes() {
 // ------------------------------------------------------------------ worker
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-worker.onerror = (e) => setStatus(`error: the engine worker failed to start (${e.message ?? 'unknown error'})`);
+worker.onerror = (e) => {
+  const message = `the engine worker failed to start (${e.message ?? 'unknown error'})`;
+  if (!state.ready) state.fatal = message;
+  setStatus(`error: ${message}`);
+};
 worker.onmessage = (e) => {
   const m = e.data;
   switch (m.type) {
     case 'ready': onReady(m); break;
-    case 'fatal': setStatus(`error: the engine could not load: ${m.message}`); break;
+    case 'fatal':
+      state.fatal = `the engine could not load: ${m.message}`;
+      setStatus(`error: ${state.fatal}`);
+      break;
     case 'model':
       state.modelInfo.set(m.id, m);
       describeModel();
@@ -265,9 +272,17 @@ async function wavLayout(file) {
   return null;
 }
 
+/** Whether a file or a take can start now; if not, says why (a fatal engine error stays shown). */
+function canStart() {
+  if (state.fatal) setStatus(`error: ${state.fatal}`);
+  else if (!state.ready) setStatus('error: the engine is still loading, try again in a moment');
+  else if (!settings.modelId) setStatus('error: no model is available');
+  else return true;
+  return false;
+}
+
 async function transcribeFile(file) {
-  if (!state.ready) { setStatus('error: the engine is still loading, try again in a moment'); return; }
-  if (!settings.modelId) { setStatus('error: no model is available'); return; }
+  if (!canStart()) return;
   // The file is decoded before anything is cleared: one the browser cannot read as audio (an
   // exported .mid, a text file) leaves the current notes, source and any running job alone.
   const t0 = performance.now();
@@ -424,7 +439,7 @@ function setBusy(busy) {
 // ------------------------------------------------------------------ microphone
 
 async function startRecording() {
-  if (!state.ready || !settings.modelId) { setStatus('error: the engine is still loading, try again in a moment'); return; }
+  if (!canStart()) return;
   stopPlayback();
   // Record is off from the first click (a second click or a double click during the permission
   // prompt starts nothing), and a file chosen meanwhile takes this token: the microphone is then

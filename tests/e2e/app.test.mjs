@@ -537,6 +537,35 @@ test('browser: Record starts one capture; a double click or a file during the pr
   }
 });
 
+test('browser: engine failures stay shown', async () => {
+  const { context } = await launch([], { serviceWorkers: 'block' });
+  try {
+    let models = 'missing';
+    await context.route('**/weights/models.json', async (route) => {
+      if (models === 'missing') return route.fulfill({ status: 404, body: 'not found' });
+      const res = await route.fetch();
+      const list = (await res.json()).models;
+      const body = models === 'none' ? { models: [] } : { models: [...list, { ...list[0], id: 'copy', label: 'Copy of the first model' }] };
+      return route.fulfill({ response: res, json: body });
+    });
+    const { page } = await openApp(context);
+    const fatal = await status(page);
+    assert.match(fatal, /^error: the engine could not load: weights\/models\.json: HTTP 404/);
+    await page.getByTestId('file-input').setInputFiles(WAV);
+    assert.equal(await status(page), fatal, 'a file after a fatal error repeats the error');
+    await page.getByTestId('record').click();
+    assert.equal(await status(page), fatal, 'Record after a fatal error repeats the error');
+
+    models = 'none';
+    await page.reload();
+    assert.equal(await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000), 'ready');
+    await page.getByTestId('record').click();
+    assert.equal(await status(page), 'error: no model is available');
+  } finally {
+    await context.close();
+  }
+});
+
 test('service worker: a new deploy replaces the cached version cleanly', async () => {
   // Deploy A is a copy of dist/; deploy B changes one file and is stamped again.
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'scribe-deploy-'));
