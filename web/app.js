@@ -699,7 +699,8 @@ const stripNote = (n) => ({ onset: n.onset, offset: n.offset, pitch: n.pitch, ve
 
 async function onExport(format) {
   try {
-    if (format === 'json') exportJson(roll.notes.map(stripNote), state.source, { model: settings.modelId });
+    // The model that made the notes, not the menu's current choice.
+    if (format === 'json') exportJson(roll.notes.map(stripNote), state.source, { model: state.notesModel ?? null });
     else if (format === 'midi') exportMidi(await engineExport('midi'), state.source);
     else exportCsv(await engineExport('csv'), state.source);
   } catch (e) {

@@ -537,7 +537,7 @@ test('browser: Record starts one capture; a double click or a file during the pr
   }
 });
 
-test('browser: engine failures stay shown', async () => {
+test('browser: engine failures stay shown; JSON names the model of the notes', async () => {
   const { context } = await launch([], { serviceWorkers: 'block' });
   try {
     let models = 'missing';
@@ -561,6 +561,18 @@ test('browser: engine failures stay shown', async () => {
     assert.equal(await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000), 'ready');
     await page.getByTestId('record').click();
     assert.equal(await status(page), 'error: no model is available');
+
+    // Notes of the first model, then the menu moved to the second: the JSON names the first.
+    models = 'two';
+    await page.reload();
+    assert.equal(await waitStatus(page, (s) => s === 'ready' || s.startsWith('error'), 60000), 'ready');
+    const first = await page.getByTestId('model-select').locator('option').first().getAttribute('value');
+    await page.getByTestId('model-select').selectOption(first);
+    await transcribe(page);
+    await page.getByTestId('model-select').selectOption('copy');
+    const json = JSON.parse((await download(page, 'export-json')).bytes.toString());
+    assert.equal(json.model, first, `the JSON names the model that made the notes (${json.model})`);
+
   } finally {
     await context.close();
   }
