@@ -598,7 +598,9 @@ function teardownMic(r) {
 // ------------------------------------------------------------------ playback
 
 const audioEl = $('original-audio');
-const player = { ctx: null, synth: null, playing: false, from: 0, at: 0, useAudioClock: false, raf: 0, pos: 0 };
+// gen: bumped by every start and stop, so a start still waiting (for the audio context or the
+// original's play()) gives up when a pause, seek or newer start came meanwhile.
+const player = { ctx: null, synth: null, playing: false, from: 0, at: 0, useAudioClock: false, raf: 0, pos: 0, gen: 0 };
 
 function setOriginal(url) {
   stopPlayback();
@@ -628,7 +630,9 @@ const playMode = () => document.querySelector('input[name=play-mode]:checked')?.
 async function startPlayback(from = player.pos) {
   ensureAudio();
   const ctx = player.ctx;
+  const gen = ++player.gen;
   await ctx.resume();
+  if (gen !== player.gen) return;
   const mode = playMode();
   const useOrig = mode !== 'notes' && !!state.originalUrl;
   player.notesGain.gain.value = mode === 'original' ? 0 : mode === 'mix' ? 0.7 : 1;
@@ -638,7 +642,16 @@ async function startPlayback(from = player.pos) {
   $('play').textContent = '❚❚ Pause';
   if (useOrig) {
     audioEl.currentTime = from;
-    try { await audioEl.play(); } catch (e) { setStatus(`error: cannot play the original: ${e.message}`); stopPlayback(); return; }
+    try {
+      await audioEl.play();
+    } catch (e) {
+      // A pause before play() settled rejects it with AbortError: that is no error.
+      if (gen !== player.gen) return;
+      if (e.name !== 'AbortError') setStatus(`error: cannot play the original: ${e.message}`);
+      stopPlayback();
+      return;
+    }
+    if (gen !== player.gen) return;
     from = audioEl.currentTime;
   }
   player.from = from;
@@ -663,6 +676,7 @@ function currentTime() {
 }
 
 function stopPlayback() {
+  player.gen++;
   if (!player.playing) return;
   player.pos = currentTime();
   player.playing = false;

@@ -537,7 +537,7 @@ test('browser: Record starts one capture; a double click or a file during the pr
   }
 });
 
-test('browser: engine failures stay shown; JSON names the model of the notes', async () => {
+test('browser: engine failures stay shown; JSON names the model of the notes; pause during play()', async () => {
   const { context } = await launch([], { serviceWorkers: 'block' });
   try {
     let models = 'missing';
@@ -573,6 +573,24 @@ test('browser: engine failures stay shown; JSON names the model of the notes', a
     const json = JSON.parse((await download(page, 'export-json')).bytes.toString());
     assert.equal(json.model, first, `the JSON names the model that made the notes (${json.model})`);
 
+    // Pause pressed while the original's play() is still pending: no error.
+    await page.locator('label[for=mode-original]').click();
+    await page.evaluate(() => {
+      const el = document.getElementById('original-audio');
+      el.play = function play() {
+        delete el.play;
+        const p = HTMLMediaElement.prototype.play.call(this);
+        window.scribePlaySettled = p.then(() => 'played', (e) => e.name);
+        document.getElementById('play').click(); // Pause, before play() has settled
+        return p;
+      };
+    });
+    await page.locator('#play').click();
+    await page.waitForFunction(() => window.scribePlaySettled);
+    assert.equal(await page.evaluate(() => window.scribePlaySettled), 'AbortError');
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0))); // the page's own handler has run
+    assert.ok(!(await status(page)).startsWith('error'), await status(page));
+    assert.equal((await page.locator('#play').textContent()).trim(), '▶ Play');
   } finally {
     await context.close();
   }
