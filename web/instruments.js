@@ -61,10 +61,19 @@ const DRUM_NAMES = {
 };
 export function drumName(pitch) { return DRUM_NAMES[pitch] ?? `Percussion ${pitch}`; }
 
+/** m:ss.d… with `decimals` digits after the point. The whole time is rounded first, in units of
+ * the last digit, so 59.96 s at one decimal is 1:00.0 (not 0:60.0). */
 export function formatTime(sec, decimals = 1) {
-  const s = Math.max(0, sec);
-  const m = Math.floor(s / 60);
-  const rest = s - m * 60;
+  const unit = 10 ** decimals;
+  const units = Math.round(Math.max(0, sec) * unit);
+  const m = Math.floor(units / (60 * unit));
+  const rest = (units - m * 60 * unit) / unit;
   const str = rest.toFixed(decimals).padStart(decimals ? 3 + decimals : 2, '0');
   return `${m}:${str}`;
+}
+
+/** Decimals a time label needs to show multiples of `step` seconds exactly (0.25 -> 2, 0.5 -> 1). */
+export function stepDecimals(step) {
+  for (let d = 0; d < 3; d++) if (Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) < 1e-9) return d;
+  return 3;
 }

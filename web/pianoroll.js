@@ -6,7 +6,7 @@
 //   roll.follow(sec)  keeps `sec` in view (live recording)
 // Notes are the engine's plain objects plus a numeric `id` the page assigns.
 
-import { noteInfo, isBlackKey, pitchName, formatTime, instrumentKey, instrumentInfo } from './instruments.js';
+import { noteInfo, isBlackKey, pitchName, formatTime, stepDecimals, instrumentKey, instrumentInfo } from './instruments.js';
 
 const KEY_W = 52;
 const RULER_H = 24;
@@ -343,7 +343,7 @@ export class PianoRoll {
       ctx.fillStyle = '#5b6b7f';
       ctx.fillRect(x, RULER_H - 7, 1, 7);
       ctx.fillStyle = '#94a3b5';
-      ctx.fillText(formatTime(t, step < 1 ? 1 : 0), x + 3, RULER_H / 2 - 1);
+      ctx.fillText(formatTime(t, stepDecimals(step)), x + 3, RULER_H / 2 - 1);
     }
     if (this.duration > 0) {
       const xe = this.xOf(this.duration);
