@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -153,4 +153,24 @@ test('transcribe writes CSV, MIDI and JSON that eval scores against the ground t
   const e = run('transcribe', bad);
   assert.notEqual(e.status, 0);
   assert.match(e.stderr, /^scribe: input .*bad_audio.*\n$/);
+});
+
+// `scribe transcribe IN.wav | head`: the reader may close the pipe before the CSV is written.
+test('transcribe to a pipe closed by its reader exits quietly', async (t) => {
+  const hasWeights = existsSync(path.join(root, 'weights')) &&
+    readdirSync(path.join(root, 'weights')).some((f) => f.endsWith('.scrb'));
+  if (!existsSync(path.join(root, 'web/engine/audio.js')) || !hasWeights) {
+    t.skip('needs web/engine/audio.js and a weights/*.scrb file');
+    return;
+  }
+  const child = spawn(process.execPath, [cli, 'transcribe', path.join(data, 'vocadito-1.wav')],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader is gone before the first line is written
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { stderr += d; });
+  const [code, signal] = await new Promise((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  assert.equal(stderr, '', 'nothing on stderr');
+  assert.equal(signal, null);
+  assert.equal(code, 0, 'exit status 0 when the reader stops reading');
 });
