@@ -266,7 +266,9 @@ typedef struct scribe_session_params {
 
 scribe_session_params scribe_session_default_params(void);
 
-/* The model must outlive the session. */
+/* The model must outlive the session. A session whose single largest buffer (for MT3: an attention
+ * cache, batch_segments segments of the model's size) would exceed 2 GiB is refused with
+ * SCRIBE_ERR_TOO_LARGE, on every platform; the published MT3 size stays below it at batch 64. */
 scribe_status scribe_session_init(const scribe_model *model, const scribe_session_params *params,
                                   scribe_session **out, scribe_error *err);
 /* Feeds `n` mono samples at params.input_sample_rate. Runs every segment that became complete.

@@ -71,6 +71,18 @@ void *sc_aligned_alloc(size_t bytes) {
     return (void *)a;
 }
 
+int sc_buffer_fits(uint64_t count, size_t size, size_t *bytes) {
+    const uint64_t limit = SC_MAX_BUFFER_BYTES < (uint64_t)SIZE_MAX ? SC_MAX_BUFFER_BYTES : (uint64_t)SIZE_MAX;
+    if (size && count > limit / size) return 0;
+    if (bytes) *bytes = (size_t)(count * size);
+    return 1;
+}
+
+void *sc_aligned_array(uint64_t count, size_t size) {
+    size_t bytes;
+    return sc_buffer_fits(count, size, &bytes) ? sc_aligned_alloc(bytes) : NULL;
+}
+
 void sc_aligned_free(void *p) {
     if (p) free(((void **)p)[-1]);
 }

@@ -375,7 +375,13 @@ static scribe_status be_session_init(const void *model, const scribe_session_par
     s->max_tokens = max_tokens;
     s->ignore_eos = p->fixed_decode_tokens > 0;
     s->seg_samples = (size_t)c->segment_frames * (size_t)m->hop;
-    scribe_status st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
+    /* the pending samples grow to a whole batch of segments (segment_frames * hop each): size checked in
+       uint64_t against the engine's per-buffer limit (common.h), as a 32-bit size_t would wrap */
+    scribe_status st = SCRIBE_OK;
+    if (!sc_buffer_fits((uint64_t)batch * s->seg_samples, sizeof(float), NULL))
+        st = sc_fail(err, SCRIBE_ERR_TOO_LARGE, "MT3 batch of %d segments of %zu samples is above the engine's "
+                     SC_MAX_BUFFER_TEXT " limit per buffer", batch, s->seg_samples);
+    if (!st) st = sc_t5_state_init(&s->t5, &m->t5, batch, max_tokens, err);
     if (!st) st = sc_mt3_decoder_init(&s->dec, &m->t5.codec, err);
     if (!st) sc_mt3_decoder_set_join(&s->dec, c->join_ms / 1000.0);
     if (!st && (c->rejoin_ms > 0 || c->onset_gate > 0 || c->tie_recover > 0 || c->tie_end > 0 || c->offset_clip > 0 ||

@@ -111,7 +111,10 @@ static scribe_status bind_dense(sc_t5_model *m, const sc_weights *w, sc_t5_dense
         return SCRIBE_OK;
     }
     /* f16: widened once at load */
-    float *f = sc_aligned_alloc((size_t)in * out * sizeof(float));
+    if (!sc_buffer_fits((uint64_t)in * (uint64_t)out, sizeof(float), NULL))
+        return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "f16 tensor '%s' (%d x %d) widened to f32 is above the engine's "
+                       SC_MAX_BUFFER_TEXT " limit per buffer", name, in, out);
+    float *f = sc_aligned_array((uint64_t)in * (uint64_t)out, sizeof(float));
     if (!f) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory widening '%s'", name);
     sc_tensor_to_f32(t, f);
     m->owned[m->n_owned++] = f;
@@ -287,34 +290,55 @@ scribe_status sc_t5_state_init(sc_t5_state *s, const sc_t5_model *m, int slots, 
     s->slots = slots;
     s->max_tokens = max_tokens;
     s->kv_bf16 = m->weight_dtype == SC_DTYPE_Q8;
+    /* Every size in uint64_t (L * B * T * HD alone reaches 2^44 within the config limits) and each buffer
+       checked against the engine's per-buffer limit (common.h) before anything is allocated. */
 #define kvn(n) (s->kv_bf16 ? ((n) + 1) / 2 : (n)) /* floats holding n cache elements */
-    size_t T = (size_t)c->segment_frames, D = (size_t)c->d_model, HD = (size_t)c->heads * c->head_dim,
-           M = (size_t)c->mlp_dim, B = (size_t)slots, L = (size_t)c->dec_layers;
-    size_t kmax = SC_MAX(SC_MAX((size_t)c->input_features, D + (size_t)c->copy_skip), SC_MAX(HD, M));
-    struct { float **p; size_t n; } bufs[] = {
-        {&s->ex, T * D}, {&s->eh, T * SC_MAX((size_t)c->input_features, D)}, {&s->eq, T * HD}, {&s->ek, T * HD},
-        {&s->ev, T * HD}, {&s->eatt, T * HD}, {&s->escore, T * T}, {&s->em0, T * M}, {&s->em1, T * M},
-        {&s->enc_out, B * T * D}, {&s->xk, kvn(L * B * T * HD)}, {&s->xv, kvn(L * B * T * HD)},
-        {&s->ck, kvn(L * B * (size_t)max_tokens * HD)}, {&s->cv, kvn(L * B * (size_t)max_tokens * HD)},
-        {&s->dx, B * D}, {&s->dh, B * D}, {&s->dq, B * HD}, {&s->dk, B * HD}, {&s->dv, B * HD},
-        {&s->datt, B * HD}, {&s->dm0, B * M}, {&s->dm1, B * M}, {&s->dlogits, B * (size_t)c->vocab},
-        {&s->dscore, SC_MAX(T, (size_t)max_tokens)}, {&s->panel, kmax * PANEL}, {&s->dptr, B * T},
-        {&s->copy, c->onset_copy ? B * T * SC_T5_COPY_OUT : 0}, {&s->craw, c->onset_copy ? T * SC_T5_COPY_OUT : 0},
-        {&s->copy_any, c->onset_copy ? B * T : 0}, {&s->cin, c->copy_skip ? T * (D + (size_t)c->copy_skip) : 0},
+    const uint64_t T = (uint64_t)c->segment_frames, D = (uint64_t)c->d_model, HD = (uint64_t)c->heads * c->head_dim,
+                   M = (uint64_t)c->mlp_dim, B = (uint64_t)slots, L = (uint64_t)c->dec_layers,
+                   K = (uint64_t)max_tokens, F = (uint64_t)c->input_features, CS = (uint64_t)c->copy_skip;
+    const uint64_t kmax = SC_MAX(SC_MAX(F, D + CS), SC_MAX(HD, M));
+    struct { float **p; uint64_t n; const char *name; } bufs[] = {
+        {&s->ex, T * D, "encoder activations"}, {&s->eh, T * SC_MAX(F, D), "encoder normed activations"},
+        {&s->eq, T * HD, "encoder queries"}, {&s->ek, T * HD, "encoder keys"}, {&s->ev, T * HD, "encoder values"},
+        {&s->eatt, T * HD, "encoder attention"}, {&s->escore, T * T, "encoder attention scores"},
+        {&s->em0, T * M, "encoder MLP"}, {&s->em1, T * M, "encoder MLP gate"},
+        {&s->enc_out, B * T * D, "encoder outputs"}, {&s->xk, kvn(L * B * T * HD), "cross-attention keys"},
+        {&s->xv, kvn(L * B * T * HD), "cross-attention values"},
+        {&s->ck, kvn(L * B * K * HD), "self-attention key cache"},
+        {&s->cv, kvn(L * B * K * HD), "self-attention value cache"}, {&s->dx, B * D, "decoder activations"},
+        {&s->dh, B * D, "decoder normed activations"}, {&s->dq, B * HD, "decoder queries"},
+        {&s->dk, B * HD, "decoder keys"}, {&s->dv, B * HD, "decoder values"}, {&s->datt, B * HD, "decoder attention"},
+        {&s->dm0, B * M, "decoder MLP"}, {&s->dm1, B * M, "decoder MLP gate"},
+        {&s->dlogits, B * (uint64_t)c->vocab, "decoder logits"}, {&s->dscore, SC_MAX(T, K), "decoder attention scores"},
+        {&s->panel, kmax * PANEL, "dequantisation panel"}, {&s->dptr, B * T, "shift pointer scores"},
+        {&s->copy, c->onset_copy ? B * T * SC_T5_COPY_OUT : 0, "onset copy table"},
+        {&s->craw, c->onset_copy ? T * SC_T5_COPY_OUT : 0, "onset copy scratch"},
+        {&s->copy_any, c->onset_copy ? B * T : 0, "onset copy maxima"},
+        {&s->cin, c->copy_skip ? T * (D + CS) : 0, "copy head input"},
     };
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+#undef kvn
+    const size_t n_bufs = sizeof bufs / sizeof bufs[0];
+    for (size_t i = 0; i < n_bufs; i++)
+        if (!sc_buffer_fits(bufs[i].n, sizeof(float), NULL))
+            return sc_fail(err, SCRIBE_ERR_TOO_LARGE,
+                           "T5 %s: %llu floats, above the engine's " SC_MAX_BUFFER_TEXT " limit per buffer (batch %d, "
+                           "%d frames, %d decoder layers, %d heads x %d, %d tokens)",
+                           bufs[i].name, (unsigned long long)bufs[i].n, slots, c->segment_frames, c->dec_layers,
+                           c->heads, c->head_dim, max_tokens);
+    for (size_t i = 0; i < n_bufs; i++) {
         if (!bufs[i].n) continue;
-        *bufs[i].p = sc_aligned_alloc(bufs[i].n * sizeof(float));
+        *bufs[i].p = sc_aligned_array(bufs[i].n, sizeof(float));
         if (!*bufs[i].p) {
             sc_t5_state_free(s);
-            return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for T5 activations (%zu floats)", bufs[i].n);
+            return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for T5 %s (%llu floats)", bufs[i].name,
+                           (unsigned long long)bufs[i].n);
         }
     }
-    s->cur = calloc(B, sizeof *s->cur);
-    s->qframe = calloc(B, sizeof *s->qframe);
-    s->active = calloc(B, sizeof *s->active);
-    s->grammar = calloc(B, sizeof *s->grammar);
-    s->said = sc_malloc_array(B * (size_t)max_tokens, sizeof *s->said);
+    s->cur = calloc((size_t)slots, sizeof *s->cur);
+    s->qframe = calloc((size_t)slots, sizeof *s->qframe);
+    s->active = calloc((size_t)slots, sizeof *s->active);
+    s->grammar = calloc((size_t)slots, sizeof *s->grammar);
+    s->said = sc_malloc_array((size_t)slots * (size_t)max_tokens, sizeof *s->said);
     if (!s->cur || !s->qframe || !s->active || !s->grammar || !s->said) {
         sc_t5_state_free(s);
         return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for T5 state");

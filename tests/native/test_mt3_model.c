@@ -30,23 +30,27 @@ static int build_q8; /* write dense kernels as q8 (per-column int8 + scales) */
 /* our trained models' extras: time-relative cross-attention bias, shift pointer, onset copy; EOS reachable so that
    segments decoded together finish at different steps */
 static int build_extras;
+/* non-zero: head dim, segment frames, hop instead of the tiny config's (buffer limit test) */
+static uint32_t build_head_dim;
+static int32_t build_frames, build_hop;
 
 static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
+    const uint32_t dh = build_head_dim ? build_head_dim : DH;
     n_t = 0;
     spec("enc.input_proj", F, D, 2);
     spec("enc.0.attn_norm", D, 0, 1);
-    spec("enc.0.attn.q", D, H * DH, 2); spec("enc.0.attn.k", D, H * DH, 2); spec("enc.0.attn.v", D, H * DH, 2);
-    spec("enc.0.attn.o", H * DH, D, 2);
+    spec("enc.0.attn.q", D, H * dh, 2); spec("enc.0.attn.k", D, H * dh, 2); spec("enc.0.attn.v", D, H * dh, 2);
+    spec("enc.0.attn.o", H * dh, D, 2);
     spec("enc.0.mlp_norm", D, 0, 1);
     spec("enc.0.mlp.wi0", D, MLP, 2); spec("enc.0.mlp.wi1", D, MLP, 2); spec("enc.0.mlp.wo", MLP, D, 2);
     spec("enc.norm", D, 0, 1);
     spec("dec.embed", V, D, 2);
     spec("dec.0.self_norm", D, 0, 1);
-    spec("dec.0.self.q", D, H * DH, 2); spec("dec.0.self.k", D, H * DH, 2); spec("dec.0.self.v", D, H * DH, 2);
-    spec("dec.0.self.o", H * DH, D, 2);
+    spec("dec.0.self.q", D, H * dh, 2); spec("dec.0.self.k", D, H * dh, 2); spec("dec.0.self.v", D, H * dh, 2);
+    spec("dec.0.self.o", H * dh, D, 2);
     spec("dec.0.cross_norm", D, 0, 1);
-    spec("dec.0.cross.q", D, H * DH, 2); spec("dec.0.cross.k", D, H * DH, 2); spec("dec.0.cross.v", D, H * DH, 2);
-    spec("dec.0.cross.o", H * DH, D, 2);
+    spec("dec.0.cross.q", D, H * dh, 2); spec("dec.0.cross.k", D, H * dh, 2); spec("dec.0.cross.v", D, H * dh, 2);
+    spec("dec.0.cross.o", H * dh, D, 2);
     spec("dec.0.mlp_norm", D, 0, 1);
     spec("dec.0.mlp.wi0", D, MLP, 2); spec("dec.0.mlp.wi1", D, MLP, 2); spec("dec.0.mlp.wo", MLP, D, 2);
     spec("dec.norm", D, 0, 1);
@@ -71,12 +75,12 @@ static uint8_t *build(size_t *len, uint32_t seed, int bad_tensor) {
     uint32_t hdr[4] = {1, 1, (uint32_t)n_t, 512};
     memcpy(b + 8, hdr, 16);
     int32_t cfg[64] = {0};
-    cfg[SC_T5_CFG_D_MODEL] = D; cfg[SC_T5_CFG_HEADS] = H; cfg[SC_T5_CFG_HEAD_DIM] = DH; cfg[SC_T5_CFG_MLP_DIM] = MLP;
+    cfg[SC_T5_CFG_D_MODEL] = D; cfg[SC_T5_CFG_HEADS] = H; cfg[SC_T5_CFG_HEAD_DIM] = (int32_t)dh; cfg[SC_T5_CFG_MLP_DIM] = MLP;
     cfg[SC_T5_CFG_ENC_LAYERS] = NL; cfg[SC_T5_CFG_DEC_LAYERS] = NL; cfg[SC_T5_CFG_VOCAB] = V;
-    cfg[SC_T5_CFG_INPUT_FEATURES] = F; cfg[SC_T5_CFG_SEGMENT_FRAMES] = 256; cfg[SC_T5_CFG_MAX_DECODE] = 1024;
+    cfg[SC_T5_CFG_INPUT_FEATURES] = F; cfg[SC_T5_CFG_SEGMENT_FRAMES] = build_frames ? build_frames : 256; cfg[SC_T5_CFG_MAX_DECODE] = 1024;
     cfg[SC_T5_CFG_STEPS_PER_SECOND] = 100; cfg[SC_T5_CFG_MAX_SHIFT_STEPS] = 1000; cfg[SC_T5_CFG_VELOCITY_BINS] = 1;
     cfg[SC_T5_CFG_USE_TIES] = 0; /* random output rarely closes a tie section */ cfg[SC_T5_CFG_USE_PROGRAMS] = 1; cfg[SC_T5_CFG_USE_DRUMS] = 1;
-    cfg[SC_T5_CFG_SAMPLE_RATE] = 16000; cfg[SC_T5_CFG_FFT_SIZE] = 2048; cfg[SC_T5_CFG_HOP] = 128;
+    cfg[SC_T5_CFG_SAMPLE_RATE] = 16000; cfg[SC_T5_CFG_FFT_SIZE] = 2048; cfg[SC_T5_CFG_HOP] = build_hop ? build_hop : 128;
     cfg[SC_T5_CFG_MEL_BINS] = F;
     if (build_extras) {
         cfg[SC_T5_CFG_CROSS_TIME_BIAS] = 32;
@@ -355,4 +359,49 @@ TEST(mt3_t5_q8_weights_and_bf16_caches_track_f32) {
     sc_t5_model_free(&m32); sc_t5_model_free(&m8);
     sc_weights_free(&w32); sc_weights_free(&w8);
     free(b32); free(b8);
+}
+
+/* Activation sizes are computed in 64 bits and each buffer is held to the engine's 2 GiB limit (common.h).
+ * Here the config passes every range check (segment frames 8192, 2 heads x 1024) but at batch 64 the cross-attention
+ * keys need 64 x 8192 x 2048 floats = 2^32 bytes, which a 32-bit size_t (wasm32) wrapped to 0: an empty buffer
+ * the encoder then wrote through. The session is refused by name, before anything is allocated. */
+TEST(mt3_session_refuses_buffers_above_the_engine_limit) {
+    build_head_dim = 1024;
+    build_frames = 8192;
+    size_t len;
+    uint8_t *b = build(&len, 3, -1);
+    scribe_model *m = NULL;
+    scribe_error err = {0};
+    CHECK_OK(scribe_model_init_from_buffer(b, len, &m, &err));
+    if (!m) fprintf(stderr, "  %s\n", err.message);
+    scribe_session_params p = scribe_session_default_params();
+    p.input_sample_rate = 16000;
+    p.fixed_decode_tokens = 8;
+    p.batch_segments = 64;
+    scribe_session *s = NULL;
+    if (m) {
+        scribe_status st = scribe_session_init(m, &p, &s, &err);
+        CHECK_MSG(st == SCRIBE_ERR_TOO_LARGE, "batch 64: %s (%s)", scribe_status_name(st), err.message);
+        CHECK_MSG(strstr(err.message, "cross-attention keys") && strstr(err.message, "2 GiB"), "message: %s", err.message);
+        CHECK(s == NULL);
+        scribe_session_free(s);
+        s = NULL;
+    }
+    scribe_model_free(m);
+    m = NULL;
+    free(b);
+    /* the pending samples of a batch: 64 segments of 8192 frames x hop 2048 = 2^30 samples (4 GiB) */
+    build_hop = 2048;
+    b = build(&len, 3, -1);
+    CHECK_OK(scribe_model_init_from_buffer(b, len, &m, &err));
+    if (m) {
+        scribe_status st = scribe_session_init(m, &p, &s, &err);
+        CHECK_MSG(st == SCRIBE_ERR_TOO_LARGE, "hop 2048: %s (%s)", scribe_status_name(st), err.message);
+        CHECK_MSG(strstr(err.message, "samples") && strstr(err.message, "2 GiB"), "message: %s", err.message);
+        scribe_session_free(s);
+    }
+    scribe_model_free(m);
+    free(b);
+    build_head_dim = 0;
+    build_frames = build_hop = 0;
 }
