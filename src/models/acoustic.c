@@ -6,6 +6,7 @@
 #include "acoustic.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,41 +24,65 @@ static float cfg_float(const int32_t *config, int i) {
     return f;
 }
 
-/* `name` is looked up as prefix + name. */
+/* The block of f32 copies being filled: [p, end). */
+typedef struct f32_pool {
+    float *p, *end;
+} f32_pool;
+
+/* Floats a tensor of `numel` elements takes in the pool (each starts 64-byte aligned). */
+static uint64_t pool_floats(uint64_t numel) { return (numel + 15) & ~(uint64_t)15; }
+
+/* `name` is looked up as prefix + name and copied (as f32) into the pool. */
 static scribe_status get_f32(const sc_weights *w, const char *prefix, const char *name, uint32_t ndim,
-                             const uint32_t *shape, float **dst, float **pool, scribe_error *err) {
+                             const uint32_t *shape, float **dst, f32_pool *pl, scribe_error *err) {
     char full[96];
     snprintf(full, sizeof full, "%s%s", prefix, name);
     const sc_tensor *t = sc_weights_get(w, full, (1u << SC_DTYPE_F32) | (1u << SC_DTYPE_F16) | (1u << SC_DTYPE_Q8),
                                         ndim, shape, err);
     if (!t) return err ? err->code : SCRIBE_ERR_BAD_WEIGHTS;
-    sc_tensor_to_f32(t, *pool);
-    *dst = *pool;
-    *pool += (t->numel + 15) & ~(uint64_t)15;
+    if (pool_floats(t->numel) > (uint64_t)(pl->end - pl->p)) /* the shapes are exact: cannot happen */
+        return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "tensor '%s' larger than its shape", full);
+    sc_tensor_to_f32(t, pl->p);
+    *dst = pl->p;
+    pl->p += pool_floats(t->numel);
     return SCRIBE_OK;
 }
 
-static scribe_status load_conv(const sc_weights *w, const char *tensor_prefix, const char *layer, int kh, int kw,
-                               int cin, int cout, int stride_w, sc_conv_layer *l, float **pool, long long *params,
-                               scribe_error *err) {
+/* Basic Pitch's convolutions: kernel height x width, input and output channels, stride along frequency. */
+static const struct conv_spec {
+    const char *name;
+    int kh, kw, cin, cout, stride_w;
+    size_t field; /* offset of its sc_conv_layer in sc_acoustic_model */
+} CONVS[] = {
+    {"contour1", 3, 39, 8, 8, 1, offsetof(sc_acoustic_model, contour1)},
+    {"contour2", 5, 5, 8, 1, 1, offsetof(sc_acoustic_model, contour2)},
+    {"note1", 7, 7, 1, 32, 3, offsetof(sc_acoustic_model, note1)},
+    {"note2", 7, 3, 32, 1, 1, offsetof(sc_acoustic_model, note2)},
+    {"onset1", 5, 5, 8, 32, 3, offsetof(sc_acoustic_model, onset1)},
+    {"onset2", 3, 3, 33, 1, 1, offsetof(sc_acoustic_model, onset2)},
+};
+#define N_CONVS (sizeof CONVS / sizeof CONVS[0])
+
+static scribe_status load_conv(const sc_weights *w, const char *tensor_prefix, const struct conv_spec *cs,
+                               sc_conv_layer *l, f32_pool *pl, long long *params, scribe_error *err) {
     char name[80];
-    uint32_t ws[4] = {(uint32_t)kh, (uint32_t)kw, (uint32_t)cin, (uint32_t)cout};
-    uint32_t bs[1] = {(uint32_t)cout};
+    uint32_t ws[4] = {(uint32_t)cs->kh, (uint32_t)cs->kw, (uint32_t)cs->cin, (uint32_t)cs->cout};
+    uint32_t bs[1] = {(uint32_t)cs->cout};
     float *wp = NULL, *bp = NULL;
-    snprintf(name, sizeof name, "%s.weight", layer);
-    scribe_status s = get_f32(w, tensor_prefix, name, 4, ws, &wp, pool, err);
+    snprintf(name, sizeof name, "%s.weight", cs->name);
+    scribe_status s = get_f32(w, tensor_prefix, name, 4, ws, &wp, pl, err);
     if (s) return s;
-    snprintf(name, sizeof name, "%s.bias", layer);
-    s = get_f32(w, tensor_prefix, name, 1, bs, &bp, pool, err);
+    snprintf(name, sizeof name, "%s.bias", cs->name);
+    s = get_f32(w, tensor_prefix, name, 1, bs, &bp, pl, err);
     if (s) return s;
-    l->kh = kh;
-    l->kw = kw;
-    l->cin = cin;
-    l->cout = cout;
-    l->stride_w = stride_w;
+    l->kh = cs->kh;
+    l->kw = cs->kw;
+    l->cin = cs->cin;
+    l->cout = cs->cout;
+    l->stride_w = cs->stride_w;
     l->w = wp;
     l->b = bp;
-    *params += (long long)kh * kw * cin * cout + cout;
+    *params += (long long)cs->kh * cs->kw * cs->cin * cs->cout + cs->cout;
     return SCRIBE_OK;
 }
 
@@ -105,36 +130,44 @@ scribe_status sc_acoustic_model_bind(const int32_t *config, const sc_weights *w,
         if (m->shifts[h] <= -m->cqt_bins || m->shifts[h] >= m->cqt_bins)
             return sc_fail(err, SCRIBE_ERR_BAD_WEIGHTS, "harmonic shift %d of channel %d out of range", m->shifts[h], h);
     }
-    size_t total = (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16 +
-                   (size_t)m->taps * 2 * m->bins_per_octave + 16 + 2 * (3 * 3 * 33 + 16);
-    const size_t plen = strlen(prefix);
-    for (uint32_t i = 0; i < w->n_tensors; i++)
-        if (!strncmp(w->tensors[i].name, prefix, plen)) total += (w->tensors[i].numel + 16);
-    m->owned = sc_aligned_alloc(total * sizeof(float));
-    if (!m->owned) return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %zu acoustic weights", total);
-    float *pool = m->owned;
+    /* One block for the f32 copies of exactly the tensors loaded below (their shapes follow from the config
+       checked above) and the derived tables; other tensors of the file cost nothing. Summed in uint64_t. */
+    const uint64_t poly = (uint64_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16,
+                   groups = (uint64_t)m->taps * 2 * m->bins_per_octave + 16, split = 2 * (3 * 3 * 33 + 16);
+    uint64_t total = pool_floats((uint64_t)m->taps * 2 * m->bins_per_octave) + pool_floats((uint64_t)m->taps) +
+                     pool_floats((uint64_t)m->cqt_bins) + poly + groups + split;
+    for (size_t i = 0; i < N_CONVS; i++)
+        total += pool_floats((uint64_t)CONVS[i].kh * CONVS[i].kw * CONVS[i].cin * CONVS[i].cout) +
+                 pool_floats((uint64_t)CONVS[i].cout);
+    m->owned = sc_aligned_array(total, sizeof(float));
+    if (!m->owned)
+        return sc_fail(err, SCRIBE_ERR_OUT_OF_MEMORY, "out of memory for %llu acoustic weights",
+                       (unsigned long long)total);
+    m->owned_floats = (size_t)total;
+    f32_pool pl = {m->owned, m->owned + total};
     uint32_t ks[2] = {(uint32_t)m->taps, (uint32_t)(2 * m->bins_per_octave)};
     uint32_t ls[1] = {(uint32_t)m->taps};
     uint32_t ss[1] = {(uint32_t)m->cqt_bins};
     scribe_status s;
-    if ((s = get_f32(w, prefix, "cqt.kernels", 2, ks, &m->cqt_kernels, &pool, err)) ||
-        (s = get_f32(w, prefix, "cqt.lowpass", 1, ls, &m->cqt_lowpass, &pool, err)) ||
-        (s = get_f32(w, prefix, "cqt.scale", 1, ss, &m->cqt_scale, &pool, err)) ||
-        (s = load_conv(w, prefix, "contour1", 3, 39, 8, 8, 1, &m->contour1, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, prefix, "contour2", 5, 5, 8, 1, 1, &m->contour2, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, prefix, "note1", 7, 7, 1, 32, 3, &m->note1, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, prefix, "note2", 7, 3, 32, 1, 1, &m->note2, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, prefix, "onset1", 5, 5, 8, 32, 3, &m->onset1, &pool, &m->n_params, err)) ||
-        (s = load_conv(w, prefix, "onset2", 3, 3, 33, 1, 1, &m->onset2, &pool, &m->n_params, err))) {
+    if ((s = get_f32(w, prefix, "cqt.kernels", 2, ks, &m->cqt_kernels, &pl, err)) ||
+        (s = get_f32(w, prefix, "cqt.lowpass", 1, ls, &m->cqt_lowpass, &pl, err)) ||
+        (s = get_f32(w, prefix, "cqt.scale", 1, ss, &m->cqt_scale, &pl, err))) {
         sc_acoustic_model_free(m);
         return s;
     }
+    for (size_t i = 0; i < N_CONVS; i++)
+        if ((s = load_conv(w, prefix, &CONVS[i], (sc_conv_layer *)(void *)((char *)m + CONVS[i].field), &pl,
+                           &m->n_params, err))) {
+            sc_acoustic_model_free(m);
+            return s;
+        }
+    float *pool = pl.p;
     /* derived tables, in the same block */
     m->cqt_lowpass_poly = pool;
     sc_cqt_lowpass_poly(m->cqt_lowpass, m->taps, m->cqt_lowpass_poly);
-    pool += (size_t)(m->taps + 2 * (SC_CQT_PHASES - 1)) * SC_CQT_PHASES + 16;
+    pool += poly;
     m->cqt_group_store = pool;
-    pool += (size_t)m->taps * 2 * m->bins_per_octave + 16;
+    pool += groups;
     /* onset2's weights split by input: channel 0 (notes) and channels 1..32 (onset1) */
     const sc_conv_layer *o2 = &m->onset2;
     const int taps2 = o2->kh * o2->kw;

@@ -64,6 +64,7 @@ typedef struct sc_acoustic_model {
     sc_cqt cqt;              /* the front end over the tensors above */
     float *cqt_scale;        /* [cqt_bins] (owned copy) */
     float *owned;            /* f32 copies of every tensor (one block) */
+    size_t owned_floats;     /* its size: the loaded tensors and derived tables only */
     sc_conv_layer contour1, contour2, note1, note2, onset1, onset2;
     sc_conv_layer onset2_notes, onset2_rest; /* onset2 split by input channel (1 + 32), weights in `owned` */
     long long n_params;

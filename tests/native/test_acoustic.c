@@ -446,3 +446,65 @@ TEST(acoustic_pending_limit_is_validated) {
     scribe_session_free(s);
     scribe_model_free(m);
 }
+
+/* The block of f32 weight copies holds the tensors the network loads, not every tensor of the file: it was
+ * sized by summing numel + 16 over all tensors, so a file with many large (overlapping) extra tensors made a
+ * huge request, one that wrapped a 32-bit size_t (wasm32) into a short block the loads then overran.
+ * Here 256 extra q8 tensors of 2^22 elements share one 4 MiB region: 2^30 floats = 2^32 bytes by the old sum. */
+TEST(acoustic_weight_block_holds_only_loaded_tensors) {
+    size_t len = 0;
+    unsigned char *orig = test_read_file(WEIGHTS, &len);
+    CHECK(orig != NULL);
+    if (!orig) return;
+    enum { EXTRA = 256 };
+    const uint32_t rows = 1u << 22, n = orig[16] | orig[17] << 8 | orig[18] << 16 | (uint32_t)orig[19] << 24;
+    const size_t shift = 128 * (size_t)EXTRA, region = (len + shift + 63) & ~(size_t)63;
+    const size_t total = region + rows + 4;
+    unsigned char *b = aligned_alloc(64, (total + 63) & ~(size_t)63);
+    memset(b, 0, total);
+    memcpy(b, orig, 512 + 128 * (size_t)n);                              /* header and directory */
+    memcpy(b + 512 + 128 * (size_t)n + shift, orig + 512 + 128 * (size_t)n, len - 512 - 128 * (size_t)n); /* data */
+    const uint32_t n2 = n + EXTRA;
+    memcpy(b + 16, &n2, 4);
+    for (uint32_t i = 0; i < n; i++) { /* the original tensors moved by `shift` (a multiple of 64) */
+        uint64_t off;
+        memcpy(&off, b + 512 + 128 * (size_t)i + 104, 8);
+        off += shift;
+        memcpy(b + 512 + 128 * (size_t)i + 104, &off, 8);
+    }
+    for (uint32_t k = 0; k < EXTRA; k++) { /* q8 [2^22, 1]: 2^22 bytes + one scale, all at `region` */
+        unsigned char *r = b + 512 + 128 * (size_t)(n + k);
+        snprintf((char *)r, 80, "extra.%u", k);
+        const uint32_t meta[4] = {2, 2, rows, 1};
+        memcpy(r + 80, meta, sizeof meta);
+        const uint64_t off = region, nb = rows + 4;
+        memcpy(r + 104, &off, 8);
+        memcpy(r + 112, &nb, 8);
+    }
+    sc_weights w0, w1;
+    sc_acoustic_model m0, m1;
+    scribe_error err = {0};
+    CHECK_OK(sc_weights_parse(orig, len, &w0, NULL));
+    CHECK_OK(sc_acoustic_model_init(&w0, &m0, NULL));
+    CHECK_OK(sc_weights_parse(b, total, &w1, &err));
+    CHECK(w1.n_tensors == n2);
+    scribe_status st = sc_acoustic_model_init(&w1, &m1, &err);
+    CHECK_MSG(st == SCRIBE_OK, "%s (%s)", scribe_status_name(st), err.message);
+    if (!st) {
+        CHECK_MSG(m1.owned_floats == m0.owned_floats && m0.owned_floats < 100000,
+                  "%zu floats with the extra tensors, %zu without", m1.owned_floats, m0.owned_floats);
+        CHECK(m1.n_params == m0.n_params);
+        CHECK(memcmp(m1.cqt_kernels, m0.cqt_kernels, 256 * 72 * sizeof(float)) == 0);
+        CHECK(memcmp(m1.onset2.w, m0.onset2.w, 3 * 3 * 33 * sizeof(float)) == 0);
+        sc_acoustic_model_free(&m1);
+    }
+    /* and through the public API */
+    scribe_model *pm = NULL;
+    CHECK_OK(scribe_model_init_from_buffer(b, total, &pm, NULL));
+    scribe_model_free(pm);
+    sc_acoustic_model_free(&m0);
+    sc_weights_free(&w0);
+    sc_weights_free(&w1);
+    free(b);
+    free(orig);
+}
