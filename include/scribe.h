@@ -143,7 +143,8 @@ void scribe_notes_clear(scribe_notes *list);
 /* Appends a copy of `note` with `n_bends` bends (note->bend_index/count are ignored). */
 scribe_status scribe_notes_push(scribe_notes *list, const scribe_note *note, const scribe_bend *bends,
                                 size_t n_bends, scribe_error *err);
-/* Appends all notes of `src` (bends re-indexed). */
+/* Appends all notes of `src` (bends re-indexed). `src` may be `dst`: the list's notes are then appended
+ * once more (a copy of each, with its bends). On an error nothing is appended. */
 scribe_status scribe_notes_append(scribe_notes *dst, const scribe_notes *src, scribe_error *err);
 /* Sorts by onset, then is_drum, program, pitch, offset. */
 void scribe_notes_sort(scribe_notes *list);

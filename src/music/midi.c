@@ -258,7 +258,7 @@ scribe_status scribe_midi_write(const scribe_notes *list, uint8_t **out, size_t 
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note %zu: pitch %d outside 0..127", i, n->pitch);
         if (!n->is_drum && (n->program < 0 || n->program > 127))
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note %zu: program %d outside 0..127", i, n->program);
-        if ((size_t)n->bend_index + n->bend_count > list->bend_count)
+        if (n->bend_count > list->bend_count || n->bend_index > list->bend_count - n->bend_count)
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note %zu refers to bends outside the list", i);
         if (n->is_drum) has_drums = 1; else has_program[n->program] = 1;
     }

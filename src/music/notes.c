@@ -46,12 +46,26 @@ scribe_status scribe_notes_push(scribe_notes *list, const scribe_note *note, con
 
 scribe_status scribe_notes_append(scribe_notes *dst, const scribe_notes *src, scribe_error *err) {
     if (!dst || !src) return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "scribe_notes_append: NULL argument");
-    for (size_t i = 0; i < src->count; i++) {
-        const scribe_note *n = &src->notes[i];
-        if ((size_t)n->bend_index + n->bend_count > src->bend_count)
+    /* Everything is checked and room reserved before the first push, so the pushes below never reallocate:
+       with dst == src (a list appended to itself) its original notes are copied once, and on an error
+       nothing is appended. */
+    const size_t n = src->count;
+    uint64_t bends = dst->bend_count;
+    for (size_t i = 0; i < n; i++) {
+        const scribe_note *nt = &src->notes[i];
+        if (nt->bend_count > src->bend_count || nt->bend_index > src->bend_count - nt->bend_count)
             return sc_fail(err, SCRIBE_ERR_INVALID_ARGUMENT, "note %zu refers to bends outside the list", i);
-        scribe_status st = scribe_notes_push(dst, n, n->bend_count ? src->bends + n->bend_index : NULL,
-                                             n->bend_count, err);
+        bends += nt->bend_count;
+        if (bends > UINT32_MAX) return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "too many pitch bends appending note %zu", i);
+    }
+    if (n > SIZE_MAX - dst->count)
+        return sc_fail(err, SCRIBE_ERR_TOO_LARGE, "too many notes (%zu + %zu)", dst->count, n);
+    scribe_status st = sc_grow((void **)&dst->notes, &dst->capacity, dst->count + n, sizeof *dst->notes, err);
+    if (!st) st = sc_grow((void **)&dst->bends, &dst->bend_capacity, (size_t)bends, sizeof *dst->bends, err);
+    if (st) return st;
+    for (size_t i = 0; i < n; i++) {
+        const scribe_note *nt = &src->notes[i];
+        st = scribe_notes_push(dst, nt, nt->bend_count ? src->bends + nt->bend_index : NULL, nt->bend_count, err);
         if (st) return st;
     }
     return SCRIBE_OK;
