@@ -1,3 +1,5 @@
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "test.h"
 #include "models/weights.h"
@@ -74,6 +76,57 @@ TEST(weights_reject_corrupt_files_with_messages) {
     CHECK(sc_weights_parse(bad, n, &w, &err) == SCRIBE_ERR_BAD_WEIGHTS);
     memcpy(bad, buf, n); put32(bad + 16, 0x7fffffff);
     CHECK(sc_weights_parse(bad, n, &w, &err) == SCRIBE_ERR_BAD_WEIGHTS);
+}
+
+/* A file of `n` records named by `name_of(i)`, all pointing at one f32 [1] tensor after the directory. */
+static unsigned char *make_directory(uint32_t n, void (*name_of)(uint32_t, char *), size_t *len) {
+    size_t data = (512 + (size_t)n * 128 + 63) & ~(size_t)63;
+    unsigned char *buf = calloc(data + 64, 1);
+    if (!buf) return NULL;
+    memcpy(buf, "SCRIBEW", 8);
+    put32(buf + 8, 1); put32(buf + 12, 2); put32(buf + 16, n); put32(buf + 20, 512);
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char *r = buf + 512 + (size_t)i * 128;
+        name_of(i, (char *)r);
+        put32(r + 80, 0); put32(r + 84, 1); put32(r + 88, 1);
+        put64(r + 104, data); put64(r + 112, 4);
+    }
+    *len = data + 64;
+    return buf;
+}
+
+static void distinct_name(uint32_t i, char *out) { snprintf(out, 80, "layer%u.w", (unsigned)((uint64_t)i * 48271u % 100003u)); }
+static void name_repeated_far_apart(uint32_t i, char *out) { snprintf(out, 80, "t%u", i == 49999 ? 3 : i); }
+static void name_repeated_next(uint32_t i, char *out) { snprintf(out, 80, "t%u", i == 1 ? 0 : i); }
+
+TEST(weights_tensor_names_unique_in_a_full_directory) {
+    /* i * 48271 mod 100003 (a prime) is one-to-one on 0..100002, so these names are distinct and unsorted */
+    size_t len;
+    sc_weights w;
+    scribe_error err = {0};
+    unsigned char *buf = make_directory(SC_WEIGHTS_MAX_TENSORS, distinct_name, &len);
+    CHECK(buf != NULL);
+    if (!buf) return;
+    scribe_status st = sc_weights_parse(buf, len, &w, &err);
+    CHECK_MSG(st == SCRIBE_OK, "%u distinct names: %s", SC_WEIGHTS_MAX_TENSORS, err.message);
+    if (st == SCRIBE_OK) {
+        char name[80];
+        distinct_name(77777, name);
+        CHECK(sc_weights_get(&w, name, 1u << SC_DTYPE_F32, 1, NULL, &err) == &w.tensors[77777]);
+        sc_weights_free(&w);
+    }
+    free(buf);
+    void (*dups[2])(uint32_t, char *) = {name_repeated_far_apart, name_repeated_next};
+    const char *which[2] = {"'t3' appears twice", "'t0' appears twice"};
+    for (int k = 0; k < 2; k++) {
+        buf = make_directory(50000, dups[k], &len);
+        CHECK(buf != NULL);
+        if (!buf) return;
+        st = sc_weights_parse(buf, len, &w, &err);
+        CHECK_MSG(st == SCRIBE_ERR_BAD_WEIGHTS && strstr(err.message, which[k]), "duplicate %d: %s (%s)", k,
+                  scribe_status_name(st), err.message);
+        free(buf);
+    }
 }
 
 TEST(half_to_float_conversions) {
